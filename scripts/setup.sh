@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Idempotent setup: system packages, npm dependencies, the native addon and the TypeScript build.
+# On a machine that is already set up it only checks timestamps and exits within a second or two.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*"; }
+
+# 1. Debian packages (libtorch CPU, OpenCV, the fast threaded OpenBLAS).
+APT_PACKAGES=(libtorch-dev libopencv-dev libopenblas0-pthread)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ -n "${LIBTORCH_DIR:-}" ] && [ ${#missing[@]} -eq 1 ] && [ "${missing[0]}" = libtorch-dev ]; then
+    log "libtorch-dev not installed; using LIBTORCH_DIR=$LIBTORCH_DIR"
+  else
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then
+      if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+        echo "[setup] missing Debian packages: ${missing[*]}. Install them as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+        exit 1
+      fi
+    fi
+    log "installing Debian packages: ${missing[*]} (apt-get update first)"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
+
+# 2. npm dependencies, only when the lock file changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# 3. Native addon, rebuilt when any native source or the gyp file is newer than the binary.
+ADDON=build/Release/recist3d.node
+if [ ! -f "$ADDON" ] || [ -n "$(find native binding.gyp -newer "$ADDON" -print -quit)" ]; then
+  log "building the native addon (libtorch + OpenCV); this takes a few minutes the first time"
+  npx --no-install node-gyp rebuild -j max --loglevel=warn
+fi
+
+# 4. TypeScript, rebuilt when any source is newer than the last build.
+STAMP=dist/.build-stamp
+if [ ! -f "$STAMP" ] || [ -n "$(find src tsconfig.json tsconfig.build.json package.json -newer "$STAMP" -print -quit)" ]; then
+  log "compiling TypeScript"
+  rm -rf dist
+  npx --no-install tsc -p tsconfig.build.json
+  chmod +x dist/cli/main.js 2>/dev/null || true
+  touch "$STAMP"
+fi

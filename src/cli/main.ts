@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { isRecist3dError } from '../errors.js';
+import { registerInfo } from './commands/info.js';
+
+/** Builds the `recist3d` command tree. Each subcommand lives in src/cli/commands/<name>.ts. */
+export function buildProgram(): Command {
+  const program = new Command('recist3d')
+    .description('RECIST marks to 3D lesion masks and volumes (weakly supervised self-paced segmentation)')
+    .option('--threads <n>', 'libtorch/OpenCV threads (default: all cores; env RECIST3D_THREADS)')
+    .hook('preAction', (cmd) => {
+      const t = cmd.opts().threads as string | undefined;
+      if (t !== undefined) process.env.RECIST3D_THREADS = t;
+    })
+    .showHelpAfterError();
+  registerInfo(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode;
+      return;
+    }
+    if (isRecist3dError(e)) {
+      process.stderr.write(`recist3d: error ${e.code}: ${e.message}\n`);
+      if (process.env.RECIST3D_DEBUG) process.stderr.write(`${e.stack}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw e;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,76 @@
+/**
+ * One error base class with stable codes. Every error the library throws on purpose is a
+ * `Recist3dError`; `code` never changes meaning between versions, so callers may switch on it.
+ */
+export type ErrorCode =
+  // native engine
+  | 'E_NATIVE_MISSING'
+  | 'E_NATIVE_SHAPE'
+  | 'E_NATIVE_ARG'
+  | 'E_NATIVE_TORCH'
+  | 'E_NATIVE_OOM'
+  | 'E_NATIVE_OPENCV'
+  | 'E_NATIVE_IO'
+  | 'E_NATIVE_DISPOSED'
+  | 'E_NATIVE_DEVICE'
+  | 'E_NATIVE_UNKNOWN'
+  // input files and formats
+  | 'E_FILE_NOT_FOUND'
+  | 'E_NIFTI_CORRUPT'
+  | 'E_NIFTI_TRUNCATED'
+  | 'E_NIFTI_UNSUPPORTED'
+  | 'E_PNG_CORRUPT'
+  | 'E_CSV_PARSE'
+  | 'E_CSV_ROW'
+  | 'E_MANIFEST_INVALID'
+  | 'E_DEEPLESION_ROW'
+  // geometry and RECIST
+  | 'E_GEOMETRY'
+  | 'E_SPACING_INVALID'
+  | 'E_RECIST_DEGENERATE'
+  | 'E_RECIST_OUTSIDE'
+  | 'E_RECIST_INVALID'
+  | 'E_MASK_EMPTY'
+  | 'E_GRID_MISMATCH'
+  // models, training and pipeline
+  | 'E_CHECKPOINT'
+  | 'E_CONFIG'
+  | 'E_PIPELINE'
+  | 'E_USAGE';
+
+export interface ErrorContext {
+  /** File the problem was found in, when there is one. */
+  file?: string;
+  /** 1-based row number (header = row 1) for CSV inputs. */
+  row?: number;
+  /** Field or column name. */
+  field?: string;
+  /** Lesion the problem belongs to. */
+  lesionId?: string;
+}
+
+export class Recist3dError extends Error {
+  readonly code: ErrorCode;
+  readonly context: ErrorContext;
+
+  constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(message + formatContext(context), options);
+    this.name = 'Recist3dError';
+    this.code = code;
+    this.context = context;
+  }
+}
+
+function formatContext(c: ErrorContext): string {
+  const parts: string[] = [];
+  if (c.field !== undefined) parts.push(`field ${c.field}`);
+  if (c.row !== undefined) parts.push(`row ${c.row}`);
+  if (c.lesionId !== undefined) parts.push(`lesion ${c.lesionId}`);
+  if (c.file !== undefined) parts.push(c.file);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+/** Type guard that also narrows by code. */
+export function isRecist3dError(e: unknown, code?: ErrorCode): e is Recist3dError {
+  return e instanceof Recist3dError && (code === undefined || e.code === code);
+}
