@@ -1,0 +1,72 @@
+/** Rasterising RECIST marks onto a square ROI grid (continuous coordinates, pixel centres at integers). */
+import type { PointIJ, Recist } from '../types/recist.js';
+import { squaredDistanceMm2 } from '../metrics/distance.js';
+
+/** 1 on every pixel a RECIST axis passes through (dense sampling of both segments), n * n values. */
+export function rasterizeAxes(r: Recist, n: number): Uint8Array {
+  const out = new Uint8Array(n * n);
+  for (const [a, b] of [r.long, r.short]) drawSegment(out, n, a, b);
+  return out;
+}
+
+function drawSegment(out: Uint8Array, n: number, a: PointIJ, b: PointIJ): void {
+  const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
+  const steps = Math.max(1, Math.ceil(len * 4));
+  for (let s = 0; s <= steps; s++) {
+    const t = s / steps;
+    const u = Math.round(a[0] + t * (b[0] - a[0]));
+    const v = Math.round(a[1] + t * (b[1] - a[1]));
+    if (u >= 0 && v >= 0 && u < n && v < n) out[u + n * v] = 1;
+  }
+}
+
+/**
+ * The RECIST ellipse: centred on the long axis' midpoint, along the long axis, semi-axes half the long and
+ * half the short axis length, optionally scaled. 1 inside, n * n values.
+ */
+export function rasterizeEllipse(r: Recist, n: number, scale = 1): Uint8Array {
+  const [p, q] = r.long;
+  const cx = (p[0] + q[0]) / 2;
+  const cy = (p[1] + q[1]) / 2;
+  const longLen = Math.hypot(q[0] - p[0], q[1] - p[1]);
+  const shortLen = Math.hypot(r.short[1][0] - r.short[0][0], r.short[1][1] - r.short[0][1]);
+  const a = Math.max(0.5, (scale * longLen) / 2);
+  const b = Math.max(0.5, (scale * shortLen) / 2);
+  const ux = longLen > 0 ? (q[0] - p[0]) / longLen : 1;
+  const uy = longLen > 0 ? (q[1] - p[1]) / longLen : 0;
+  const out = new Uint8Array(n * n);
+  for (let v = 0; v < n; v++) {
+    for (let u = 0; u < n; u++) {
+      const dx = u - cx;
+      const dy = v - cy;
+      const s = dx * ux + dy * uy;
+      const t = -dx * uy + dy * ux;
+      if ((s * s) / (a * a) + (t * t) / (b * b) <= 1) out[u + n * v] = 1;
+    }
+  }
+  return out;
+}
+
+/** Euclidean distance in pixels from every pixel of the n x n grid to the nearest non-zero pixel of `seed`. */
+export function distanceToPx(seed: ArrayLike<number>, n: number): Float64Array {
+  const d2 = squaredDistanceMm2(seed, [n, n, 1], [1, 1, 1]);
+  for (let i = 0; i < d2.length; i++) d2[i] = Math.sqrt(d2[i]);
+  return d2;
+}
+
+/** Pixel indices sorted by ascending `key` (ties by index, so the order is deterministic). */
+export function rankBy(key: ArrayLike<number>): Int32Array {
+  const idx = Int32Array.from({ length: key.length }, (_, i) => i);
+  return idx.sort((a, b) => key[a] - key[b] || a - b);
+}
+
+/**
+ * Grows `seed` by distance until it holds `count` pixels (the seed itself is always kept, even if larger).
+ */
+export function dilateToCount(seed: ArrayLike<number>, n: number, count: number): Uint8Array {
+  const order = rankBy(distanceToPx(seed, n));
+  const out = new Uint8Array(n * n);
+  for (let i = 0; i < order.length; i++) if (seed[i] !== 0) out[i] = 1;
+  for (let r = 0; r < Math.min(count, order.length); r++) out[order[r]] = 1;
+  return out;
+}
