@@ -64,8 +64,9 @@ function rankedTrimap(
   const order = rankBy(distanceToPx(axes, n));
   const ellipse = rasterizeEllipse(recist, n, o.ellipseScale);
   const nFg = Math.round(o.fgFraction * total);
-  const nPfg = nFg + Math.round(o.pfgFraction * total);
-  const nPbg = nPfg + Math.round(o.pbgFraction * total);
+  // cumulative shares, rounded once each, so that the BG share does not drift with rounding
+  const nPfg = Math.round((o.fgFraction + o.pfgFraction) * total);
+  const nPbg = Math.round((o.fgFraction + o.pfgFraction + o.pbgFraction) * total);
   const out = new Uint8Array(total); // BG
   for (let r = 0; r < Math.min(nPbg, total); r++) {
     const p = order[r];

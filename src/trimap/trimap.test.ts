@@ -48,12 +48,12 @@ test('ranked trimap: 10 % FG (inside ellipse) + axes, 20 % PFG, 20 % PBG, 50 % B
   const t = trimapFromRecist(recist, n);
   const c = trimapCounts(t);
   const total = n * n;
-  assert.equal(c.bg, total - Math.round(0.1 * total) - 2 * Math.round(0.2 * total));
+  assert.equal(c.bg, total - Math.round(0.5 * total));
   // the nearest 10 % (410 px) is a ~4 px band around the axes; its parts past the ellipse near the axis
   // ends become PFG, so FG is 6..10 % here
   assert.ok(c.fg <= Math.round(0.1 * total) && c.fg > 0.06 * total, `fg ${c.fg}`);
-  assert.equal(c.pfg + c.fg, Math.round(0.1 * total) + Math.round(0.2 * total));
-  assert.equal(c.pbg, Math.round(0.2 * total));
+  assert.equal(c.pfg + c.fg, Math.round(0.3 * total));
+  assert.equal(c.pbg, Math.round(0.5 * total) - Math.round(0.3 * total));
   const axes = rasterizeAxes(recist, n);
   const ellipse = rasterizeEllipse(recist, n);
   for (let i = 0; i < t.length; i++) {
@@ -65,7 +65,7 @@ test('ranked trimap: 10 % FG (inside ellipse) + axes, 20 % PFG, 20 % PBG, 50 % B
   assert.equal(t[32 + n * 32], TRIMAP.FG);
   // options move the proportions
   const c2 = trimapCounts(trimapFromRecist(recist, n, { pfgFraction: 0.3, pbgFraction: 0.1 }));
-  assert.equal(c2.pbg, Math.round(0.1 * total));
+  assert.equal(c2.pbg, Math.round(0.5 * total) - Math.round(0.4 * total));
   assert.equal(c2.bg, c.bg);
   assert.throws(() => trimapFromRecist(recist, n, { fgFraction: 1.5 }), RangeError);
 });
