@@ -1,0 +1,27 @@
+import type { Recist } from '../types/recist.js';
+import type { Vec3 } from '../types/volume.js';
+import { recistIntersection, scaleRecist, segmentLengthMm } from './parse.js';
+
+/**
+ * Estimated RECIST on the slice `keySlice + offsetSlices` (paper supplement): the lesion is taken as a sphere-
+ * like body whose long axis L shrinks with the distance dz = offsetSlices * sliceSpacing (mm) as
+ * L' = 2 * sqrt((L/2)^2 - dz^2) (Pythagorean rule). Both axes are scaled by L'/L about the axes' intersection,
+ * so the long/short ratio and the intersection stay fixed. Returns undefined where the lesion vanishes
+ * (|dz| >= L/2) or the target slice index would be negative.
+ *
+ * `spacingMm` is [si, sj, sk] (in-plane spacing for L, sk for dz).
+ */
+export function estimateRecist3d(
+  recist: Recist,
+  keySlice: number,
+  spacingMm: Vec3 | readonly number[],
+  offsetSlices: number,
+): Recist | undefined {
+  if (offsetSlices === 0) return recist;
+  if (keySlice + offsetSlices < 0) return undefined;
+  const half = segmentLengthMm(recist.long[0], recist.long[1], spacingMm) / 2;
+  const dz = Math.abs(offsetSlices * spacingMm[2]);
+  if (!(dz < half)) return undefined;
+  const factor = Math.sqrt(half * half - dz * dz) / half;
+  return scaleRecist(recist, recistIntersection(recist), factor);
+}
