@@ -1,0 +1,333 @@
+// Engine: a SegModule + Adam, its training loop (shuffling and seeded augmentation), prediction and
+// checkpoints; plus thread/device selection, engine info and the exception classifier.
+#include "engine.h"
+
+#include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <opencv2/core.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "errors.h"
+#include "nets.h"
+
+namespace r3d {
+
+namespace F = torch::nn::functional;
+
+namespace {
+
+std::atomic<int> gThreads{1};
+
+/** Worker threads are libuv's: make sure the one running us uses the configured thread count. */
+void applyThreads() { at::set_num_threads(gThreads.load()); }
+
+std::string deviceName() {
+  const char* env = std::getenv("RECIST3D_DEVICE");
+  return env && *env ? env : "cpu";
+}
+
+torch::Device selectDevice() {
+  const std::string d = deviceName();
+  if (d == "cpu") return torch::kCPU;
+  if (d == "cuda" || d.rfind("cuda:", 0) == 0) {
+    if (!torch::cuda::is_available()) {
+      throw CodedError("E_NATIVE_DEVICE",
+                       "RECIST3D_DEVICE=" + d +
+                           " but torch::cuda::is_available() is false (this addon is linked against a CPU-only "
+                           "libtorch, or no GPU/driver is visible). Rebuild against a CUDA libtorch with "
+                           "LIBTORCH_DIR=/path/to/libtorch npm run setup, or set RECIST3D_DEVICE=cpu.");
+    }
+    return torch::Device(d);
+  }
+  throw CodedError("E_NATIVE_ARG", "RECIST3D_DEVICE must be 'cpu' or 'cuda' but is '" + d + "'");
+}
+
+/** Uniform double in [0, 1) from a 64-bit engine (platform independent, unlike std distributions). */
+double uniform(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+torch::Tensor blob(const float* p, at::IntArrayRef shape) {
+  return torch::from_blob(const_cast<float*>(p), shape, torch::kFloat32);
+}
+
+/** Flips, 90-degree rotations, scale jitter (affine_grid + grid_sample) and intensity jitter, per sample. */
+void augment(torch::Tensor& x, torch::Tensor& y, torch::Tensor& w, const AugmentOptions& a, std::mt19937_64& rng) {
+  const int64_t b = x.size(0);
+  if (a.flip || a.rot90) {
+    std::vector<torch::Tensor> xs, ys, ws;
+    for (int64_t i = 0; i < b; ++i) {
+      torch::Tensor xi = x[i], yi = y[i], wi = w[i];
+      if (a.flip && uniform(rng) < 0.5) {
+        xi = xi.flip({2}), yi = yi.flip({1}), wi = wi.flip({1});
+      }
+      if (a.rot90) {
+        const int64_t k = static_cast<int64_t>(rng() % 4);
+        if (k) xi = torch::rot90(xi, k, {1, 2}), yi = torch::rot90(yi, k, {0, 1}), wi = torch::rot90(wi, k, {0, 1});
+      }
+      xs.push_back(xi), ys.push_back(yi), ws.push_back(wi);
+    }
+    x = torch::stack(xs), y = torch::stack(ys), w = torch::stack(ws);
+  }
+  if (a.scale > 0) {
+    torch::Tensor theta = torch::zeros({b, 2, 3});
+    auto t = theta.accessor<float, 3>();
+    for (int64_t i = 0; i < b; ++i) {
+      const double s = 1 + a.scale * (2 * uniform(rng) - 1);
+      t[i][0][0] = t[i][1][1] = static_cast<float>(1 / s);
+    }
+    torch::Tensor grid = F::affine_grid(theta.to(x.device()), x.sizes(), false);
+    auto opts = [](torch::enumtype::kBilinear mode, bool zeros) {
+      auto o = F::GridSampleFuncOptions().mode(mode).align_corners(false);
+      return zeros ? o.padding_mode(torch::kZeros) : o.padding_mode(torch::kBorder);
+    };
+    x = F::grid_sample(x, grid, opts(torch::kBilinear, false));
+    y = F::grid_sample(y.unsqueeze(1), grid, opts(torch::kBilinear, false)).squeeze(1);
+    // Pixels pulled in from outside the image get weight 0 (ignored).
+    w = F::grid_sample(w.unsqueeze(1), grid,
+                       F::GridSampleFuncOptions().mode(torch::kNearest).padding_mode(torch::kZeros).align_corners(false))
+            .squeeze(1);
+  }
+  if (a.intensity > 0) {
+    torch::Tensor mul = torch::empty({b, 1, 1, 1}), add = torch::empty({b, 1, 1, 1});
+    for (int64_t i = 0; i < b; ++i) {
+      mul[i].fill_(1 + a.intensity * (2 * uniform(rng) - 1));
+      add[i].fill_(a.intensity * (2 * uniform(rng) - 1));
+    }
+    x = x * mul.to(x.device()) + add.to(x.device());
+  }
+}
+
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(const NetConfig& c, torch::Device device) : cfg_(c), device_(device) {
+    torch::manual_seed(c.seed);
+    if (c.arch == "unet") {
+      model_ = std::make_shared<UNet>(c.inChannels, c.baseWidth, c.depth);
+    } else {
+      model_ = std::make_shared<HNN>(c.inChannels, c.baseWidth, c.depth);
+    }
+    model_->to(device_);
+    opt_ = std::make_unique<torch::optim::Adam>(model_->parameters(), torch::optim::AdamOptions(c.learningRate));
+  }
+
+  float trainStep(const Batch& b) override {
+    applyThreads();
+    const int64_t s = cfg_.size;
+    torch::Tensor x = blob(b.x.data(), {b.n, cfg_.inChannels, s, s});
+    torch::Tensor y = blob(b.y.data(), {b.n, s, s});
+    torch::Tensor w = b.w.empty() ? torch::ones({b.n, s, s}) : blob(b.w.data(), {b.n, s, s});
+    return step(x, y, w);
+  }
+
+  float trainEpoch(const Batch& d, const EpochOptions& o, int* steps, const ProgressFn& progress) override {
+    applyThreads();
+    const int64_t s = cfg_.size, n = d.n, bs = std::min<int64_t>(o.batchSize, n);
+    const int total = static_cast<int>((n + bs - 1) / bs);
+    std::mt19937_64 rng(o.seed);
+    std::vector<int64_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    if (o.shuffle) {
+      for (int64_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng() % (i + 1)]);
+    }
+    torch::Tensor X = blob(d.x.data(), {n, cfg_.inChannels, s, s});
+    torch::Tensor Y = blob(d.y.data(), {n, s, s});
+    torch::Tensor W = d.w.empty() ? torch::ones({n, s, s}) : blob(d.w.data(), {n, s, s});
+    torch::Tensor idxAll = torch::from_blob(order.data(), {n}, torch::kInt64);
+    double sum = 0;
+    int64_t seen = 0;
+    for (int k = 0; k < total; ++k) {
+      const int64_t i0 = k * bs, nb = std::min(bs, n - i0);
+      torch::Tensor idx = idxAll.narrow(0, i0, nb);
+      torch::Tensor x = X.index_select(0, idx), y = Y.index_select(0, idx), w = W.index_select(0, idx);
+      augment(x, y, w, o.augment, rng);
+      sum += static_cast<double>(step(x, y, w)) * nb;
+      seen += nb;
+      if (progress) progress(k + 1, total, static_cast<float>(sum / seen));
+    }
+    *steps = total;
+    return static_cast<float>(sum / std::max<int64_t>(seen, 1));
+  }
+
+  std::vector<float> predict(const float* x, int n, int batchSize) override {
+    applyThreads();
+    c10::InferenceMode guard;
+    model_->eval();
+    const int64_t s = cfg_.size, c = cfg_.inChannels, plane = s * s;
+    std::vector<float> out(static_cast<size_t>(n) * plane);
+    for (int64_t i0 = 0; i0 < n; i0 += batchSize) {
+      const int64_t nb = std::min<int64_t>(batchSize, n - i0);
+      torch::Tensor xb = blob(x + i0 * c * plane, {nb, c, s, s}).to(device_);
+      torch::Tensor p = torch::sigmoid(model_->outputs(xb).back()).to(torch::kCPU).contiguous();
+      std::memcpy(out.data() + i0 * plane, p.data_ptr<float>(), sizeof(float) * nb * plane);
+    }
+    model_->train();
+    return out;
+  }
+
+  void save(const std::string& path) override {
+    torch::serialize::OutputArchive ar, optAr;
+    model_->save(ar);
+    opt_->save(optAr);
+    ar.write("optimizer", optAr);
+    ar.write("recist3d_config", c10::IValue(configKey()));
+    const std::string tmp = path + ".tmp";
+    try {
+      ar.save_to(tmp);
+      std::filesystem::rename(tmp, path);
+    } catch (const std::exception& e) {
+      std::error_code ignored;
+      std::filesystem::remove(tmp, ignored);
+      throw CodedError("E_NATIVE_IO", "could not write checkpoint " + path + ": " + shortWhat(e));
+    }
+  }
+
+  void load(const std::string& path) override {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) throw CodedError("E_NATIVE_IO", "checkpoint not found: " + path);
+    torch::serialize::InputArchive ar;
+    c10::IValue key;
+    try {
+      ar.load_from(path, device_);
+    } catch (const std::exception& e) {
+      throw CodedError("E_NATIVE_IO", "could not read checkpoint " + path + ": " + shortWhat(e));
+    }
+    if (!ar.try_read("recist3d_config", key) || !key.isString()) {
+      throw CodedError("E_NATIVE_IO", path + " is not a recist3d checkpoint (no recist3d_config entry)");
+    }
+    if (key.toStringRef() != configKey()) {
+      throw CodedError("E_NATIVE_SHAPE", "checkpoint " + path + " holds a network {" + key.toStringRef() +
+                                             "} but this SegNet is {" + configKey() + "}");
+    }
+    try {
+      torch::serialize::InputArchive optAr;
+      model_->load(ar);
+      ar.read("optimizer", optAr);
+      opt_->load(optAr);
+    } catch (const std::exception& e) {
+      throw CodedError("E_NATIVE_IO", "checkpoint " + path + " is incomplete or corrupt: " + shortWhat(e));
+    }
+  }
+
+  int64_t parameterCount() const override {
+    int64_t total = 0;
+    for (const auto& p : model_->parameters()) total += p.numel();
+    return total;
+  }
+
+  void setLearningRate(double lr) override {
+    for (auto& g : opt_->param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+  }
+
+  double learningRate() const override {
+    return static_cast<const torch::optim::AdamOptions&>(opt_->param_groups().front().options()).lr();
+  }
+
+ private:
+  float step(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& w) {
+    model_->train();
+    opt_->zero_grad();
+    const bool balanced = cfg_.loss == "balanced";
+    std::vector<torch::Tensor> outs = model_->outputs(x.to(device_));
+    torch::Tensor yd = y.to(device_), wd = w.to(device_);
+    torch::Tensor loss = segLoss(outs[0], yd, wd, balanced);
+    for (size_t i = 1; i < outs.size(); ++i) loss = loss + segLoss(outs[i], yd, wd, balanced);
+    if (outs.size() > 1) loss = loss / static_cast<double>(outs.size());
+    loss.backward();
+    opt_->step();
+    return loss.item<float>();
+  }
+
+  std::string configKey() const {
+    std::ostringstream s;
+    s << "arch=" << cfg_.arch << " inChannels=" << cfg_.inChannels << " size=" << cfg_.size
+      << " baseWidth=" << cfg_.baseWidth << " depth=" << cfg_.depth;
+    return s.str();
+  }
+
+  static std::string shortWhat(const std::exception& e) {
+    if (auto* c = dynamic_cast<const c10::Error*>(&e)) return c->what_without_backtrace();
+    return e.what();
+  }
+
+  NetConfig cfg_;
+  torch::Device device_;
+  std::shared_ptr<SegModule> model_;
+  std::unique_ptr<torch::optim::Adam> opt_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> Engine::create(const NetConfig& config) {
+  torch::Device device = selectDevice();
+  applyThreads();
+  return std::make_unique<EngineImpl>(config, device);
+}
+
+void initThreads(int fallback) {
+  int n = fallback;
+  if (const char* env = std::getenv("RECIST3D_THREADS")) {
+    const int v = std::atoi(env);
+    if (v > 0) n = v;
+  }
+  try {
+    at::set_num_interop_threads(n);  // allowed only once, before any inter-op work
+  } catch (const std::exception&) {
+  }
+  setThreads(n);
+}
+
+void setThreads(int n) {
+  gThreads.store(n);
+  at::set_num_threads(n);
+  cv::setNumThreads(n);
+}
+
+EngineInfo engineInfo() {
+  EngineInfo info;
+  info.torchVersion = TORCH_VERSION;
+  info.opencvVersion = CV_VERSION;
+  info.threads = gThreads.load();
+  info.device = deviceName();
+  info.cudaAvailable = torch::cuda::is_available();
+  info.cudaCompiled = RECIST3D_WITH_CUDA != 0;
+  return info;
+}
+
+ErrorInfo classifyException(std::exception_ptr e) noexcept {
+  try {
+    try {
+      std::rethrow_exception(e);
+    } catch (const CodedError& x) {
+      return {x.code, x.what()};
+    } catch (const c10::OutOfMemoryError& x) {
+      return {"E_NATIVE_OOM", x.what_without_backtrace()};
+    } catch (const c10::Error& x) {
+      std::string m = x.what_without_backtrace();
+      const bool oom = m.find("can't allocate memory") != std::string::npos || m.find("out of memory") != std::string::npos;
+      return {oom ? "E_NATIVE_OOM" : "E_NATIVE_TORCH", m};
+    } catch (const cv::Exception& x) {
+      return {"E_NATIVE_OPENCV", x.what()};
+    } catch (const std::bad_alloc&) {
+      return {"E_NATIVE_OOM", "out of memory (std::bad_alloc)"};
+    } catch (const std::filesystem::filesystem_error& x) {
+      return {"E_NATIVE_IO", x.what()};
+    } catch (const std::exception& x) {
+      return {"E_NATIVE_UNKNOWN", x.what()};
+    } catch (...) {
+      return {"E_NATIVE_UNKNOWN", "unknown native exception"};
+    }
+  } catch (...) {
+    return {"E_NATIVE_OOM", "out of memory while reporting a native error"};
+  }
+}
+
+}  // namespace r3d

@@ -1,0 +1,72 @@
+// The libtorch side of the engine behind a plain C++ interface, so that only engine.cc and nets.cc
+// include the (slow to compile) torch headers. No N-API here: everything runs on worker threads.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace r3d {
+
+struct NetConfig {
+  std::string arch = "unet";  // "unet" | "hnn"
+  int inChannels = 1;
+  int size = 64;  // square input H = W
+  int baseWidth = 16;
+  int depth = 4;  // unet levels / hnn stages
+  uint64_t seed = 0;
+  double learningRate = 1e-3;
+  std::string loss = "bce";  // "bce" | "balanced"
+};
+
+/** A batch copied out of JS typed arrays: x n*c*h*w, y n*h*w, w n*h*w (empty = all ones). */
+struct Batch {
+  std::vector<float> x, y, w;
+  int n = 0;
+};
+
+struct AugmentOptions {
+  bool flip = false;
+  bool rot90 = false;
+  double scale = 0;      // max relative scale jitter
+  double intensity = 0;  // max additive and multiplicative intensity jitter
+};
+
+struct EpochOptions {
+  int batchSize = 16;
+  uint64_t seed = 0;
+  bool shuffle = true;
+  AugmentOptions augment;
+};
+
+/** done steps, total steps, running mean loss. */
+using ProgressFn = std::function<void(int, int, float)>;
+
+/** A network + its Adam optimizer. Not thread-safe: the caller serializes calls. */
+class Engine {
+ public:
+  static std::unique_ptr<Engine> create(const NetConfig& config);  // throws CodedError(E_NATIVE_DEVICE/ARG)
+  virtual ~Engine() = default;
+  virtual float trainStep(const Batch& batch) = 0;
+  virtual float trainEpoch(const Batch& data, const EpochOptions& opts, int* steps, const ProgressFn& progress) = 0;
+  virtual std::vector<float> predict(const float* x, int n, int batchSize) = 0;
+  virtual void save(const std::string& path) = 0;
+  virtual void load(const std::string& path) = 0;
+  virtual int64_t parameterCount() const = 0;
+  virtual void setLearningRate(double lr) = 0;
+  virtual double learningRate() const = 0;
+};
+
+struct EngineInfo {
+  std::string torchVersion, opencvVersion, device;
+  int threads = 1;
+  bool cudaAvailable = false, cudaCompiled = false;
+};
+
+/** RECIST3D_THREADS or `fallback` threads for torch (intra + interop) and OpenCV. */
+void initThreads(int fallback);
+void setThreads(int n);
+EngineInfo engineInfo();
+
+}  // namespace r3d

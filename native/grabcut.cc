@@ -1,0 +1,64 @@
+#include "grabcut.h"
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <string>
+
+#include "errors.h"
+
+namespace r3d {
+
+namespace {
+// cv::grabCut clusters each side into 5 GMM components with k-means, which needs at least 5 samples.
+constexpr int kMinSamples = 5;
+}  // namespace
+
+GrabCutResult runGrabCut(const GrabCutJob& job) {
+  const size_t plane = static_cast<size_t>(job.h) * job.w;
+  for (size_t i = 0; i < job.trimaps.size(); ++i) {
+    if (job.trimaps[i] > 3) {
+      throw CodedError("E_NATIVE_ARG", "grabCut: trimap label " + std::to_string(job.trimaps[i]) + " at image " +
+                                           std::to_string(i / plane) + ", pixel " + std::to_string(i % plane) +
+                                           " is not one of BG=0 FG=1 PR_BG=2 PR_FG=3");
+    }
+  }
+  GrabCutResult out;
+  out.masks.assign(job.trimaps.size(), 0);
+  out.status.assign(job.n, kGrabCutOk);
+
+  cv::parallel_for_(cv::Range(0, job.n), [&](const cv::Range& range) {
+    for (int k = range.start; k < range.end; ++k) {
+      const uint8_t* tri = job.trimaps.data() + k * plane;
+      uint8_t* dst = out.masks.data() + k * plane;
+      int fg = 0, bg = 0;
+      for (size_t p = 0; p < plane; ++p) (tri[p] & 1 ? fg : bg)++;
+      auto fallback = [&](GrabCutStatus s) {
+        for (size_t p = 0; p < plane; ++p) dst[p] = tri[p] & 1;
+        out.status[k] = s;
+      };
+      if (fg < kMinSamples) {
+        fallback(kGrabCutNoForeground);
+        continue;
+      }
+      if (bg < kMinSamples) {
+        fallback(kGrabCutNoBackground);
+        continue;
+      }
+      try {
+        // cv::Mat headers over our buffers; grabCut writes only to `mask` (a private copy of the trimap).
+        cv::Mat image(job.h, job.w, CV_8UC3, const_cast<uint8_t*>(job.images.data() + k * plane * 3));
+        cv::Mat mask(job.h, job.w, CV_8UC1);
+        std::copy(tri, tri + plane, mask.data);
+        cv::Mat bgdModel, fgdModel;
+        cv::grabCut(image, mask, cv::Rect(), bgdModel, fgdModel, job.iterations, cv::GC_INIT_WITH_MASK);
+        for (size_t p = 0; p < plane; ++p) dst[p] = mask.data[p] & 1;
+      } catch (const cv::Exception&) {
+        fallback(kGrabCutOpenCvError);
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace r3d

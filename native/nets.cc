@@ -1,0 +1,115 @@
+#include "nets.h"
+
+#include <string>
+
+namespace r3d {
+
+namespace F = torch::nn::functional;
+
+namespace {
+
+torch::nn::Sequential convBnRelu2(int in, int out) {
+  auto conv = [](int i, int o) { return torch::nn::Conv2d(torch::nn::Conv2dOptions(i, o, 3).padding(1).bias(false)); };
+  return torch::nn::Sequential(conv(in, out), torch::nn::BatchNorm2d(out), torch::nn::ReLU(true), conv(out, out),
+                               torch::nn::BatchNorm2d(out), torch::nn::ReLU(true));
+}
+
+torch::Tensor upsampleTo(const torch::Tensor& x, int64_t h, int64_t w) {
+  return F::interpolate(x, F::InterpolateFuncOptions()
+                               .size(std::vector<int64_t>{h, w})
+                               .mode(torch::kBilinear)
+                               .align_corners(false));
+}
+
+}  // namespace
+
+UNet::UNet(int inChannels, int baseWidth, int depth) {
+  std::vector<int> width(depth);
+  for (int i = 0; i < depth; ++i) width[i] = baseWidth << i;
+  for (int i = 0; i < depth; ++i) {
+    down_.push_back(register_module("down" + std::to_string(i), convBnRelu2(i == 0 ? inChannels : width[i - 1], width[i])));
+  }
+  for (int i = depth - 2; i >= 0; --i) {
+    up_.push_back(register_module("up" + std::to_string(i), convBnRelu2(width[i + 1] + width[i], width[i])));
+  }
+  head_ = register_module("head", torch::nn::Conv2d(torch::nn::Conv2dOptions(width[0], 1, 1)));
+}
+
+std::vector<torch::Tensor> UNet::outputs(const torch::Tensor& x) {
+  std::vector<torch::Tensor> skips;
+  torch::Tensor h = x;
+  for (size_t i = 0; i < down_.size(); ++i) {
+    if (i > 0) h = F::max_pool2d(h, F::MaxPool2dFuncOptions(2));
+    h = down_[i]->forward(h);
+    skips.push_back(h);
+  }
+  for (size_t k = 0; k < up_.size(); ++k) {
+    const torch::Tensor& skip = skips[skips.size() - 2 - k];
+    h = upsampleTo(h, skip.size(2), skip.size(3));
+    h = up_[k]->forward(torch::cat({h, skip}, 1));
+  }
+  return {head_->forward(h)};
+}
+
+HNN::HNN(int inChannels, int baseWidth, int depth) {
+  static const int kMult[] = {1, 2, 4, 8, 8};
+  static const int kConvs[] = {2, 2, 3, 3, 3};
+  int in = inChannels;
+  for (int s = 0; s < depth; ++s) {
+    const int out = baseWidth * kMult[s < 5 ? s : 4];
+    torch::nn::Sequential stage;
+    for (int c = 0; c < kConvs[s < 5 ? s : 4]; ++c) {
+      stage->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(c == 0 ? in : out, out, 3).padding(1)));
+      stage->push_back(torch::nn::ReLU(true));
+    }
+    stages_.push_back(register_module("stage" + std::to_string(s), stage));
+    sides_.push_back(register_module("side" + std::to_string(s), torch::nn::Conv2d(torch::nn::Conv2dOptions(out, 1, 1))));
+    in = out;
+  }
+  fuse_ = register_module("fuse", torch::nn::Conv2d(torch::nn::Conv2dOptions(depth, 1, 1)));
+  torch::NoGradGuard noGrad;
+  fuse_->weight.fill_(1.0 / depth);
+  fuse_->bias.zero_();
+}
+
+std::vector<torch::Tensor> HNN::outputs(const torch::Tensor& x) {
+  const int64_t h = x.size(2), w = x.size(3);
+  std::vector<torch::Tensor> outs;
+  torch::Tensor f = x;
+  for (size_t s = 0; s < stages_.size(); ++s) {
+    if (s > 0) f = F::max_pool2d(f, F::MaxPool2dFuncOptions(2));
+    f = stages_[s]->forward(f);
+    torch::Tensor side = sides_[s]->forward(f);
+    outs.push_back(s == 0 ? side : upsampleTo(side, h, w));
+  }
+  outs.push_back(fuse_->forward(torch::cat(outs, 1)));
+  return outs;
+}
+
+}  // namespace r3d
+
+namespace r3d {
+
+torch::Tensor segLoss(const torch::Tensor& logits, const torch::Tensor& y, const torch::Tensor& w, bool balanced) {
+  const int64_t n = y.size(0);
+  torch::Tensor z = logits.reshape({n, -1});
+  torch::Tensor yf = y.reshape({n, -1});
+  torch::Tensor wf = w.reshape({n, -1});
+  // -log(sigmoid(z)) and -log(1 - sigmoid(z)), both numerically stable.
+  torch::Tensor lossPos = F::softplus(-z);
+  torch::Tensor lossNeg = F::softplus(z);
+  torch::Tensor wPos = wf * yf;
+  torch::Tensor wNeg = wf - wPos;
+  torch::Tensor den = wf.sum(1);
+  torch::Tensor num;
+  if (balanced) {
+    torch::Tensor beta = (wNeg.sum(1) / den.clamp_min(1e-12)).detach().unsqueeze(1);
+    num = (beta * wPos * lossPos + (1 - beta) * wNeg * lossNeg).sum(1);
+  } else {
+    num = (wPos * lossPos + wNeg * lossNeg).sum(1);
+  }
+  torch::Tensor perImage = torch::where(den > 0, num / den.clamp_min(1e-12), torch::zeros_like(num));
+  return perImage.mean();
+}
+
+}  // namespace r3d

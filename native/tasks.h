@@ -1,0 +1,166 @@
+// N-API helpers shared by the glue units: coded JS errors, argument checks, and the two worker kinds
+// (Task for plain promises, EpochTask for training with progress). Header-only; no torch headers.
+#pragma once
+#include <napi.h>
+
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "engine.h"
+#include "errors.h"
+
+namespace r3d {
+
+inline Napi::Error codedError(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  return e;
+}
+
+[[noreturn]] inline void fail(Napi::Env env, const std::string& code, const std::string& message) {
+  throw codedError(env, code, message);
+}
+
+template <class T> constexpr napi_typedarray_type kTypedArrayType = napi_float32_array;
+template <> constexpr napi_typedarray_type kTypedArrayType<uint8_t> = napi_uint8_array;
+
+template <class Arr>
+Arr typedArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  using Elem = std::remove_pointer_t<decltype(std::declval<Arr>().Data())>;
+  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != kTypedArrayType<Elem>)
+    fail(info.Env(), "E_NATIVE_ARG", std::string("expected a typed array of the right type for ") + name);
+  return info[i].As<Arr>();
+}
+
+inline int intArg(const Napi::CallbackInfo& info, size_t i, const char* name, int min) {
+  if (!info[i].IsNumber()) fail(info.Env(), "E_NATIVE_ARG", std::string("expected a number for ") + name);
+  const double v = info[i].As<Napi::Number>().DoubleValue();
+  if (!(v >= min) || v > 1e9 || v != static_cast<int>(v))
+    fail(info.Env(), "E_NATIVE_ARG", std::string("expected an integer >= ") + std::to_string(min) + " for " + name);
+  return static_cast<int>(v);
+}
+
+template <class T>
+std::vector<T> copyOf(const Napi::TypedArrayOf<T>& a) {
+  return std::vector<T>(a.Data(), a.Data() + a.ElementLength());
+}
+
+/** Runs `exec` on the libuv pool; resolves with `ok(env)`; `finally` runs on the main thread first. */
+class Task : public Napi::AsyncWorker {
+ public:
+  Task(Napi::Env env, std::function<void()> exec, std::function<Napi::Value(Napi::Env)> ok,
+       std::function<void()> finally = nullptr)
+      : Napi::AsyncWorker(env, "recist3d"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        exec_(std::move(exec)),
+        ok_(std::move(ok)),
+        finally_(std::move(finally)) {}
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      exec_();
+    } catch (...) {
+      err_ = classifyException(std::current_exception());
+      SetError(err_.message);
+    }
+  }
+  void OnOK() override {
+    if (finally_) finally_();
+    try {
+      deferred_.Resolve(ok_ ? ok_(Env()) : Env().Undefined());
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+  void OnError(const Napi::Error&) override {
+    if (finally_) finally_();
+    deferred_.Reject(codedError(Env(), err_.code, err_.message).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::function<void()> exec_;
+  std::function<Napi::Value(Napi::Env)> ok_;
+  std::function<void()> finally_;
+  ErrorInfo err_;
+};
+
+struct EpochProgress {
+  int done, total;
+  float loss;
+};
+
+/** trainEpoch: progress events are queued and all delivered (in order) before the promise settles. */
+class EpochTask : public Napi::AsyncProgressQueueWorker<EpochProgress> {
+ public:
+  EpochTask(Napi::Env env, std::shared_ptr<Engine> engine, std::shared_ptr<Batch> data, EpochOptions opts,
+            Napi::Function onProgress, std::function<void()> finally)
+      : Napi::AsyncProgressQueueWorker<EpochProgress>(env, "recist3d.trainEpoch"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        engine_(std::move(engine)),
+        data_(std::move(data)),
+        opts_(opts),
+        finally_(std::move(finally)) {
+    if (!onProgress.IsEmpty()) onProgress_ = Napi::Persistent(onProgress);
+  }
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute(const ExecutionProgress& progress) override {
+    try {
+      loss_ = engine_->trainEpoch(*data_, opts_, &steps_, [&](int done, int total, float loss) {
+        EpochProgress p{done, total, loss};
+        progress.Send(&p, 1);
+      });
+    } catch (...) {
+      err_ = classifyException(std::current_exception());
+      SetError(err_.message);
+    }
+  }
+  void OnProgress(const EpochProgress* p, size_t count) override {
+    if (onProgress_.IsEmpty() || !callbackError_.IsEmpty()) return;
+    Napi::Env env = Env();
+    for (size_t i = 0; i < count; ++i) {
+      try {
+        onProgress_.Call({Napi::Number::New(env, p[i].done), Napi::Number::New(env, p[i].total),
+                          Napi::Number::New(env, p[i].loss)});
+      } catch (const Napi::Error& e) {
+        callbackError_ = Napi::Reference<Napi::Value>::New(e.Value(), 1);  // rejected with it once the epoch ends
+        return;
+      }
+    }
+  }
+  void OnOK() override {
+    finally_();
+    if (!callbackError_.IsEmpty()) return deferred_.Reject(callbackError_.Value());
+    Napi::Object r = Napi::Object::New(Env());
+    r.Set("loss", Napi::Number::New(Env(), loss_));
+    r.Set("steps", Napi::Number::New(Env(), steps_));
+    deferred_.Resolve(r);
+  }
+  void OnError(const Napi::Error&) override {
+    finally_();
+    deferred_.Reject(codedError(Env(), err_.code, err_.message).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<Engine> engine_;
+  std::shared_ptr<Batch> data_;
+  EpochOptions opts_;
+  std::function<void()> finally_;
+  Napi::FunctionReference onProgress_;
+  Napi::Reference<Napi::Value> callbackError_;
+  ErrorInfo err_;
+  float loss_ = 0;
+  int steps_ = 0;
+};
+
+}  // namespace r3d
