@@ -1,4 +1,4 @@
-import type { Mat3, Vec3, Volume } from '../types/volume.js';
+import type { Mat3, Vec3 } from '../types/volume.js';
 
 /** A 4x4 voxel-to-world matrix in row-major order (16 numbers; last row 0 0 0 1). */
 export type Affine = number[];
@@ -67,7 +67,7 @@ export function voxelToWorld(g: Pick<Grid, 'spacingMm' | 'origin' | 'direction'>
 }
 
 /** The grid of a volume (drops data and meta). */
-export function gridOf(v: Volume): Grid {
+export function gridOf(v: Grid): Grid {
   return {
     size: [...v.size] as Vec3,
     spacingMm: [...v.spacingMm] as Vec3,

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { readHeader, NIFTI1 } from 'nifti-reader-js';
 import { Recist3dError } from '../errors.js';
-import type { Vec3, Volume, VoxelData } from '../types/volume.js';
+import type { Mask, Vec3, Volume, VoxelData } from '../types/volume.js';
 import { affineFromGrid, affinesClose, gridFromAffine, type Affine } from '../geometry/affine.js';
 import {
   directionToQuatern,
@@ -299,4 +299,32 @@ export async function writeNifti(path: string, vol: Volume, options: WriteNiftiO
   if (path.endsWith('.gz')) out = await gzipAsync(out, { level: o.compressionLevel });
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, out);
+}
+
+export interface ReadMaskOptions {
+  /** Map every non-zero voxel to 1 (false: keep labels 0..255 as they are). */
+  binarize?: boolean;
+}
+
+const MASK_DEFAULTS = { binarize: true } satisfies Required<ReadMaskOptions>;
+
+/**
+ * Reads a NIfTI label image as a Mask (Uint8Array), whatever type it was stored in (LIDC masks are int16).
+ * Throws E_NIFTI_UNSUPPORTED when a value is not an integer 0..255 and `binarize` is false.
+ */
+export async function readMask(path: string, options: ReadMaskOptions = {}): Promise<Mask> {
+  const o = { ...MASK_DEFAULTS, ...options };
+  const vol = await readNifti(path);
+  if (vol.data instanceof Uint8Array && !o.binarize) return vol as Mask;
+  const data = new Uint8Array(vol.data.length);
+  for (let x = 0; x < data.length; x++) {
+    const v = vol.data[x];
+    if (o.binarize) data[x] = v !== 0 && !Number.isNaN(v) ? 1 : 0;
+    else if (Number.isInteger(v) && v >= 0 && v <= 255) data[x] = v;
+    else
+      throw new Recist3dError('E_NIFTI_UNSUPPORTED', `Mask value ${v} at voxel ${x} is not a label 0..255`, {
+        file: path,
+      });
+  }
+  return { ...vol, data };
 }
