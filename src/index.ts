@@ -1,0 +1,16 @@
+/** Curated public API of recist3d. Each module appends its own block. */
+
+// --- data layer: io, geometry, recist, util ---
+export { readNifti, readMask, writeNifti, type WriteNiftiOptions, type ReadMaskOptions } from './io/nifti.js';
+export type { NiftiMeta } from './io/nifti-header.js';
+export { loadManifest, writeManifest, parseCategory, ManifestError, type ManifestIssue } from './io/manifest.js';
+export { parseRecist, recistToNumbers, recistIntersection, segmentLengthMm } from './recist/parse.js';
+export { validateRecist, ellipsoidVolumeMm3, type RecistMeasurement } from './recist/validate.js';
+export { recistFromMask, type RecistFromMaskOptions, type RecistFromMaskResult } from './recist/from-mask.js';
+export { estimateRecist3d } from './recist/estimate3d.js';
+export { crop, pad, maskBoundingBox } from './geometry/crop.js';
+export { resample } from './geometry/resample.js';
+export { window } from './geometry/window.js';
+export { applyInverse, geometryOf, type CaseGeometry, type GeometryStep } from './geometry/case-geometry.js';
+export { affineFromGrid, gridFromAffine, voxelToWorld, type Affine, type Grid } from './geometry/affine.js';
+export { createRng, type Rng } from './util/random.js';
