@@ -1,0 +1,107 @@
+/**
+ * A lesion's ROI stack: the key-slice ROI geometry (2x the RECIST box, resampled to the working size) applied
+ * to every slice the lesion may reach, cut once and kept in memory for all self-paced rounds.
+ */
+import { readNifti } from '../io/nifti.js';
+import { extractRoi, type Roi, type RoiOptions } from '../geometry/roi.js';
+import { lesionRoi } from '../pseudo/cohort.js';
+import { segmentLengthMm } from '../recist/parse.js';
+import type { LesionRecord } from '../types/recist.js';
+import type { Volume } from '../types/volume.js';
+import { asLesionError } from '../pseudo/cohort.js';
+import type { Recist3dError } from '../errors.js';
+
+export interface StackOptions {
+  /** Working size of the square ROI in pixels (CNN input and GrabCut grid). */
+  roiSize?: number;
+  /** ROI side as a multiple of the RECIST bounding box (the paper: 2). */
+  roiScale?: number;
+  /** Extra slices beyond the estimated lesion end (half the long axis in z) that are cut and inferred. */
+  marginSlices?: number;
+  /** Never cut more than this many slices on each side of the key slice. */
+  maxOffset?: number;
+}
+
+export const STACK_DEFAULTS = { roiSize: 64, roiScale: 2, marginSlices: 2, maxOffset: 24 } satisfies Required<StackOptions>;
+
+export interface LesionStack {
+  record: LesionRecord;
+  /** Image grid facts needed to write masks back (the voxel data is not kept). */
+  image: Pick<Volume, 'size' | 'spacingMm' | 'origin' | 'direction' | 'meta'>;
+  /** ROI on the key slice (geometry, RECIST in ROI coordinates, window). */
+  keyRoi: Roi;
+  /** Smallest and largest slice index in the stack. */
+  kMin: number;
+  kMax: number;
+  /** Windowed 8-bit ROI images, one per slice kMin..kMax, roiSize^2 each. */
+  images: Uint8Array[];
+  longMm: number;
+  shortMm: number;
+}
+
+export function stackImage(s: LesionStack, k: number): Uint8Array | undefined {
+  return k < s.kMin || k > s.kMax ? undefined : s.images[k - s.kMin];
+}
+
+/** Cuts the stack of one lesion from its image volume (validating the RECIST first). */
+export function buildStack(record: LesionRecord, image: Volume, options: StackOptions = {}): LesionStack {
+  const o = { ...STACK_DEFAULTS, ...options };
+  const roiOpts: Omit<RoiOptions, 'window' | 'category'> = { sizePx: o.roiSize, scale: o.roiScale };
+  const keyRoi = lesionRoi(record, image, { roi: roiOpts });
+  const [ni, nj, nk] = image.size;
+  const longMm = segmentLengthMm(record.recist.long[0], record.recist.long[1], image.spacingMm);
+  const shortMm = segmentLengthMm(record.recist.short[0], record.recist.short[1], image.spacingMm);
+  const reach = Math.min(o.maxOffset, Math.ceil(longMm / 2 / image.spacingMm[2]) + o.marginSlices);
+  const kMin = Math.max(0, record.keySlice - reach);
+  const kMax = Math.min(nk - 1, record.keySlice + reach);
+  const plane = ni * nj;
+  const images: Uint8Array[] = [];
+  for (let k = kMin; k <= kMax; k++) {
+    if (k === record.keySlice) {
+      images.push(keyRoi.image);
+      continue;
+    }
+    const slice = image.data.subarray(k * plane, (k + 1) * plane);
+    images.push(
+      extractRoi(slice, [ni, nj], record.recist, { ...roiOpts, window: keyRoi.window, category: record.category }).image,
+    );
+  }
+  const { data: _data, ...grid } = image;
+  return { record, image: grid, keyRoi, kMin, kMax, images, longMm, shortMm };
+}
+
+export type StackResult = { ok: true; stack: LesionStack } | { ok: false; record: LesionRecord; error: Recist3dError };
+
+/**
+ * Builds the stacks of a cohort, reading each image once (records sharing an image are grouped), and reports
+ * per-lesion failures instead of throwing. `onEach` is called once per lesion (progress).
+ */
+export async function buildStacks(
+  records: readonly LesionRecord[],
+  options: StackOptions = {},
+  onEach: (done: number, total: number) => void = () => {},
+): Promise<StackResult[]> {
+  const byImage = new Map<string, LesionRecord[]>();
+  for (const r of records) byImage.set(r.imagePath, [...(byImage.get(r.imagePath) ?? []), r]);
+  const results = new Map<LesionRecord, StackResult>();
+  let done = 0;
+  for (const [path, group] of byImage) {
+    let image: Volume | undefined;
+    let readError: unknown;
+    try {
+      image = await readNifti(path);
+    } catch (e) {
+      readError = e;
+    }
+    for (const record of group) {
+      try {
+        if (!image) throw readError;
+        results.set(record, { ok: true, stack: buildStack(record, image, options) });
+      } catch (e) {
+        results.set(record, { ok: false, record, error: asLesionError(e, record) });
+      }
+      onEach(++done, records.length);
+    }
+  }
+  return records.map((r) => results.get(r)!);
+}
