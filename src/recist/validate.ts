@@ -3,17 +3,17 @@ import type { PointIJ, Recist } from '../types/recist.js';
 import { recistIntersection, segmentLengthMm } from './parse.js';
 
 export interface ValidateRecistOptions {
-  /** Shortest allowed axis, in pixels; shorter axes are degenerate. */
+  /** Shortest allowed axis, in pixels; shorter axes are degenerate (real DeepLesion short axes go down to 0.58). */
   minAxisPx?: number;
-  /** Largest allowed deviation from a right angle between the axes, in degrees. */
+  /** Largest allowed deviation from a right angle between the axes, in degrees (real DeepLesion marks reach 36). */
   maxAngleDeviationDeg?: number;
   /** How far (pixels) an end point may lie beyond the outermost pixel centre (half a pixel = the image edge). */
   marginPx?: number;
 }
 
 const DEFAULTS = {
-  minAxisPx: 1,
-  maxAngleDeviationDeg: 30,
+  minAxisPx: 0.5,
+  maxAngleDeviationDeg: 45,
   marginPx: 0.5,
 } satisfies Required<ValidateRecistOptions>;
 
