@@ -14,3 +14,16 @@ export { window } from './geometry/window.js';
 export { applyInverse, geometryOf, type CaseGeometry, type GeometryStep } from './geometry/case-geometry.js';
 export { affineFromGrid, gridFromAffine, voxelToWorld, type Affine, type Grid } from './geometry/affine.js';
 export { createRng, type Rng } from './util/random.js';
+
+// --- synth: phantom cohort generator ---
+export {
+  generateCohort,
+  planCohort,
+  generateStudy,
+  COHORT_DEFAULTS,
+  type CohortOptions,
+  type CohortCase,
+  type PlannedStudy,
+} from './synth/cohort.js';
+export { writeCohort, EXTRA_COLUMNS, type WriteCohortOptions, type WrittenCohort } from './synth/write.js';
+export { generatePhantom, type Phantom, type PhantomSpec } from './synth/phantom.js';

@@ -1,0 +1,178 @@
+/**
+ * Plans and generates a phantom cohort: patients with one or two lesions, some with a follow-up study
+ * in which every lesion has grown or shrunk by a known volume ratio, split train/val/test by patient.
+ */
+import { Recist3dError } from '../errors.js';
+import { recistFromMask, type RecistFromMaskResult } from '../recist/from-mask.js';
+import type { Split } from '../types/recist.js';
+import { createRng } from '../util/random.js';
+import { CATEGORY_STATS } from './deeplesion-stats.js';
+import { generatePhantom, type Phantom, type PhantomSpec } from './phantom.js';
+import {
+  allocateCategories,
+  sampleInPlaneSpacing,
+  sampleSize,
+  sampleSliceSpacing,
+  shuffle,
+  type PhantomCategory,
+} from './sample.js';
+
+export interface CohortOptions {
+  /** Number of lesion studies (volumes) to generate, follow-up studies included. */
+  lesions?: number;
+  /** Seed of everything; the same options always give identical volumes. */
+  seed?: number;
+  /** Fraction of patients who get a second (follow-up) study. */
+  followUpFraction?: number;
+  /** Fraction of lesions touched by a neighbouring structure of similar density. */
+  touchingFraction?: number;
+  /** Fractions of patients in train, val and test. */
+  splitFractions?: [number, number, number];
+  /** Baseline long axes are drawn from DeepLesion's distribution restricted to [minLongMm, maxLongMm]. */
+  minLongMm?: number;
+  maxLongMm?: number;
+  /** Follow-up volume ratios are drawn log-uniformly from [min, max] (shrinking to growing). */
+  volumeRatioRange?: [number, number];
+}
+
+export const COHORT_DEFAULTS = {
+  lesions: 200,
+  seed: 1,
+  followUpFraction: 0.25,
+  touchingFraction: 0.2,
+  splitFractions: [0.7, 0.1, 0.2],
+  minLongMm: 6,
+  maxLongMm: 60,
+  volumeRatioRange: [0.35, 2.8],
+} satisfies Required<CohortOptions>;
+
+/** One planned study of one lesion: identifiers, labels, and the phantom recipe. */
+export interface PlannedStudy {
+  lesionId: string;
+  patientId: string;
+  /** YYYYMMDD. */
+  studyDate: string;
+  /** 0 = baseline, 1 = follow-up. */
+  timepoint: 0 | 1;
+  split: Split;
+  category: PhantomCategory;
+  touching: boolean;
+  /** True lesion volume of this study over the baseline's, by construction (1 at baseline). */
+  volumeRatio: number;
+  /** HU window for display (DeepLesion's most common window of the category). */
+  windowHu: [number, number];
+  spec: PhantomSpec;
+}
+
+/** A generated study: the plan, the volumes and the reader-style RECIST measured on the GT mask. */
+export interface CohortCase extends PlannedStudy, Phantom {
+  recist: RecistFromMaskResult;
+}
+
+const pad = (n: number, w: number) => String(n).padStart(w, '0');
+
+function dateAfter(days: number): string {
+  const d = new Date(Date.UTC(2019, 0, 1) + Math.round(days) * 86400000);
+  return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1, 2)}${pad(d.getUTCDate(), 2)}`;
+}
+
+/** Lays out patients, lesions, studies, categories, sizes, spacings and splits. Cheap; no voxels. */
+export function planCohort(options: CohortOptions = {}): PlannedStudy[] {
+  const o = { ...COHORT_DEFAULTS, ...options };
+  if (!(Number.isInteger(o.lesions) && o.lesions >= 1))
+    throw new Recist3dError('E_CONFIG', `Expected a positive integer for lesions but received ${o.lesions}`, {
+      field: 'lesions',
+    });
+  const rng = createRng(`cohort:${o.seed}`);
+  // 1. patients: 1-2 lesions, maybe a follow-up; keep enough single studies for 8 distinct lesions
+  const needUnique = Math.min(8, o.lesions);
+  const patients: { nLesions: number; followUp: boolean }[] = [];
+  let studies = 0;
+  let unique = 0;
+  while (studies < o.lesions) {
+    const left = o.lesions - studies;
+    let nLesions = rng.next() < 0.3 ? 2 : 1;
+    let followUp = rng.next() < o.followUpFraction;
+    if (nLesions * (followUp ? 2 : 1) > left || left - nLesions * 2 < needUnique - unique - nLesions)
+      followUp = false;
+    nLesions = Math.min(nLesions, left);
+    patients.push({ nLesions, followUp });
+    studies += nLesions * (followUp ? 2 : 1);
+    unique += nLesions;
+  }
+  // 2. per-lesion labels: categories with DeepLesion's frequencies, an exact touching fraction
+  const categories = allocateCategories(rng, unique);
+  const touching = shuffle(
+    rng,
+    Array.from({ length: unique }, (_, t) => t < Math.round(o.touchingFraction * unique)),
+  );
+  // 3. splits by patient
+  const order = shuffle(
+    rng,
+    patients.map((_, t) => t),
+  );
+  const split = new Array<Split>(patients.length);
+  const nTrain = Math.round(o.splitFractions[0] * patients.length);
+  const nVal = Math.round(o.splitFractions[1] * patients.length);
+  order.forEach((p, t) => (split[p] = t < nTrain ? 'train' : t < nTrain + nVal ? 'val' : 'test'));
+  // 4. studies
+  const out: PlannedStudy[] = [];
+  let lesionIndex = 0;
+  patients.forEach((p, pi) => {
+    const patientId = `P${pad(pi + 1, 4)}`;
+    const spacingMm: [number, number, number] = [0, 0, sampleSliceSpacing(rng)];
+    spacingMm[0] = spacingMm[1] = sampleInPlaneSpacing(rng);
+    const day0 = rng.uniform(0, 1400);
+    const day1 = day0 + rng.uniform(60, 240);
+    const [lo, hi] = o.volumeRatioRange;
+    const ratio = Math.exp(rng.uniform(Math.log(lo), Math.log(hi)));
+    for (let l = 0; l < p.nLesions; l++, lesionIndex++) {
+      const category = categories[lesionIndex];
+      const size = sampleSize(rng, category, o.minLongMm, o.maxLongMm);
+      const base = `${patientId}_L${l + 1}`;
+      const maxScale = p.followUp ? Math.max(1, Math.cbrt(ratio)) : 1;
+      for (let t = 0; t < (p.followUp ? 2 : 1); t++) {
+        const lesionId = `${base}_t${t}`;
+        out.push({
+          lesionId,
+          patientId,
+          studyDate: dateAfter(t === 0 ? day0 : day1),
+          timepoint: t as 0 | 1,
+          split: split[pi],
+          category,
+          touching: touching[lesionIndex],
+          volumeRatio: t === 0 ? 1 : ratio,
+          windowHu: [...CATEGORY_STATS[category].windowHu] as [number, number],
+          spec: {
+            lesionId,
+            category,
+            anatomySeed: `${o.seed}:${base}`,
+            scanSeed: `${o.seed}:${lesionId}`,
+            longMm: size.longMm,
+            shortOverLong: size.shortOverLong,
+            spacingMm: [...spacingMm],
+            touching: touching[lesionIndex],
+            scale: t === 0 ? 1 : Math.cbrt(ratio),
+            maxScale,
+          },
+        });
+      }
+    }
+  });
+  return out;
+}
+
+/** Renders one planned study and measures its RECIST on the GT mask. */
+export function generateStudy(plan: PlannedStudy): CohortCase {
+  const phantom = generatePhantom(plan.spec);
+  const recist = recistFromMask(phantom.mask, { context: { lesionId: plan.lesionId } });
+  return { ...plan, ...phantom, recist };
+}
+
+/**
+ * Generates the cohort study by study (a generator, so only one volume is in memory at a time).
+ * Deterministic in `options`.
+ */
+export function* generateCohort(options: CohortOptions = {}): Generator<CohortCase> {
+  for (const plan of planCohort(options)) yield generateStudy(plan);
+}

@@ -1,0 +1,169 @@
+/**
+ * One phantom study of one lesion: a small CT crop (int16 HU) and its ground-truth mask (uint8).
+ * Anatomy (host scene, lesion shape, tissue texture) comes from `anatomySeed`, so a follow-up study with
+ * the same anatomy seed shows the same lesion in the same place, only scaled; scanner noise comes from
+ * `scanSeed`.
+ */
+import { Recist3dError } from '../errors.js';
+import { IDENTITY_DIRECTION, type Mask, type Mat3, type Vec3, type Volume } from '../types/volume.js';
+import { createRng } from '../util/random.js';
+import type { HostContext, HostScene } from './host-kit.js';
+import { abdomenHost, kidneyHost, liverHost, pelvisHost, softTissueHost } from './hosts-abdomen.js';
+import { boneHost, lungHost, mediastinumHost } from './hosts-chest.js';
+import { addWhiteNoise, blurInPlane, blurredNoiseStd, valueNoise3d } from './noise.js';
+import type { PhantomCategory } from './sample.js';
+import { cacheSdf, ellipsoid, paint, rasterize, type RenderGrid } from './scene.js';
+import { halfExtentMm, lesionSdf, maxRadiusMm, sampleShape, type LesionShape } from './shape.js';
+
+const HOSTS: Record<PhantomCategory, (ctx: HostContext) => HostScene> = {
+  bone: boneHost,
+  abdomen: abdomenHost,
+  mediastinum: mediastinumHost,
+  liver: liverHost,
+  lung: lungHost,
+  kidney: kidneyHost,
+  soft_tissue: softTissueHost,
+  pelvis: pelvisHost,
+};
+
+export interface PhantomSpec {
+  lesionId: string;
+  category: PhantomCategory;
+  /** Seed of everything anatomical (shared by the studies of one lesion). */
+  anatomySeed: string;
+  /** Seed of the scanner noise of this study. */
+  scanSeed: string;
+  /** Target RECIST long axis (mm) at baseline and short/long ratio. */
+  longMm: number;
+  shortOverLong: number;
+  spacingMm: Vec3;
+  /** A structure of similar density touches the lesion. */
+  touching: boolean;
+  /** Linear growth factor of this study (1 = baseline). */
+  scale: number;
+  /** Largest growth factor over this lesion's studies, so all studies share one grid. */
+  maxScale: number;
+}
+
+export interface Phantom {
+  image: Volume<Int16Array>;
+  mask: Mask;
+  /** Lesion kind (cyst, hypodense, solid, lytic...). */
+  kind: string;
+  /** CT noise standard deviation (HU) of this study. */
+  noiseSigmaHu: number;
+  /** Ground-truth lesion volume (mask voxels times voxel volume, mm^3). */
+  volumeMm3: number;
+}
+
+/** Crop size in voxels: the lesion at its largest plus a margin, 96..192 in-plane. */
+function cropSize(shape: LesionShape, spacingMm: Vec3, maxScale: number): Vec3 {
+  const [r, , rz] = halfExtentMm({ ...shape, scale: maxScale });
+  const n = Math.min(192, Math.max(96, Math.ceil((2 * r + Math.max(30, r)) / spacingMm[0] / 8) * 8));
+  const marginZ = Math.max(3 * spacingMm[2], 8);
+  const nk = Math.max(8, Math.ceil((2 * rz + 2 * marginZ) / spacingMm[2]) + 1);
+  return [n, n, nk];
+}
+
+/** Distance (mm) from the lesion centre to its surface along `dir`, by marching its SDF. */
+function surfaceDistanceMm(shape: LesionShape, dir: Vec3): number {
+  const sdf = lesionSdf(shape);
+  const n = new Float64Array(3);
+  const [cx, cy, cz] = shape.centerMm;
+  let t = 0;
+  while (t < 500 && sdf(cx + t * dir[0], cy + t * dir[1], cz + t * dir[2], 0, n) < 0) t += 0.25;
+  return t;
+}
+
+/** Renders one study of one lesion. Deterministic in (spec). */
+export function generatePhantom(spec: PhantomSpec): Phantom {
+  const rng = createRng(`anatomy:${spec.anatomySeed}`);
+  const shape0 = sampleShape(rng, spec.category, [0, 0, 0], spec.longMm, spec.shortOverLong);
+  const size = cropSize(shape0, spec.spacingMm, spec.maxScale);
+  const [sx, sy, sz] = spec.spacingMm;
+  const kc = Math.floor(size[2] / 2);
+  const center: Vec3 = [
+    (size[0] / 2 + rng.uniform(-0.06, 0.06) * size[0]) * sx,
+    (size[1] / 2 + rng.uniform(-0.06, 0.06) * size[1]) * sy,
+    (kc + rng.uniform(-0.3, 0.3)) * sz,
+  ];
+  const shape: LesionShape = { ...shape0, centerMm: center, scale: spec.scale };
+  const grid: RenderGrid = {
+    size,
+    spacingMm: spec.spacingMm,
+    texture: valueNoise3d(size, spec.spacingMm, 2.5, rng),
+  };
+  const wobble = valueNoise3d(size, spec.spacingMm, 18, rng);
+  const ctx: HostContext = {
+    grid,
+    rng,
+    lesion: shape,
+    lesionRadiusMm: maxRadiusMm({ ...shape, scale: spec.maxScale }),
+    wobble,
+    fovMm: [size[0] * sx, size[1] * sy, size[2] * sz],
+    touching: spec.touching,
+  };
+  const host = HOSTS[spec.category](ctx);
+  const n = size[0] * size[1] * size[2];
+  const hu = new Float32Array(n);
+  for (const s of host.shapes) paint(hu, grid, s);
+  if (spec.touching && !host.touchingDone) {
+    // a neighbour of similar density (another node, bowel wall, vessel, muscle) touching the lesion
+    const t = rng.uniform(0, 2 * Math.PI);
+    const dir: Vec3 = [Math.cos(t), Math.sin(t), 0];
+    const rn = Math.max(3, shape.radiiMm[1] * shape.scale * rng.uniform(0.5, 1.1));
+    const dist = surfaceDistanceMm(shape, dir) + rn - rng.uniform(0.5, 1.5);
+    const c: Vec3 = [center[0] + dist * dir[0], center[1] + dist * dir[1], center[2]];
+    const tissue = { hu: host.look.hu + rng.uniform(-12, 12), textureHu: host.look.textureHu };
+    paint(hu, grid, {
+      tissue,
+      ...ellipsoid(c, [rn, rn * rng.uniform(1, 1.8), rn * rng.uniform(0.8, 1.5)], t),
+    });
+  }
+  const half = halfExtentMm(shape);
+  const bbox: [Vec3, Vec3] = [
+    [center[0] - half[0] - 2, center[1] - half[1] - 2, center[2] - half[2] - 2],
+    [center[0] + half[0] + 2, center[1] + half[1] + 2, center[2] + half[2] + 2],
+  ];
+  const sdf = cacheSdf(grid, lesionSdf(shape), bbox);
+  paint(hu, grid, { sdf, tissue: host.lesionTissue, bboxMm: bbox });
+  const mask = new Uint8Array(n);
+  rasterize(mask, grid, sdf, bbox);
+
+  // scanner: quantum noise, then the reconstruction kernel's in-plane blur (which correlates the noise)
+  const scan = createRng(`scan:${spec.scanSeed}`);
+  const noiseSigmaHu = scan.uniform(10, 25);
+  const kernelVox = scan.uniform(0.45, 0.75) / sx;
+  addWhiteNoise(hu, noiseSigmaHu / blurredNoiseStd(kernelVox), scan);
+  blurInPlane(hu, size, kernelVox);
+  const data = new Int16Array(n);
+  let count = 0;
+  for (let t = 0; t < n; t++) {
+    const v = Math.round(hu[t]);
+    data[t] = v < -1024 ? -1024 : v > 3071 ? 3071 : v;
+    count += mask[t];
+  }
+  if (count === 0)
+    throw new Recist3dError('E_MASK_EMPTY', 'phantom lesion has no voxel on the grid', {
+      lesionId: spec.lesionId,
+    });
+  const meta = {
+    source: 'recist3d synth',
+    lesionId: spec.lesionId,
+    category: spec.category,
+    kind: host.look.kind,
+  };
+  const grid0 = () => ({
+    size: [...size] as Vec3,
+    spacingMm: [...spec.spacingMm] as Vec3,
+    origin: [0, 0, 0] as Vec3,
+    direction: [...IDENTITY_DIRECTION] as Mat3,
+  });
+  return {
+    image: { ...grid0(), data, meta },
+    mask: { ...grid0(), data: mask, meta: { ...meta, role: 'ground-truth mask' } },
+    kind: host.look.kind,
+    noiseSigmaHu,
+    volumeMm3: count * sx * sy * sz,
+  };
+}
