@@ -1,0 +1,59 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Recist3dError } from '../../errors.js';
+import { importDeepLesion } from '../../io/import-deeplesion.js';
+import { createProgress } from '../progress.js';
+
+interface ImportOpts {
+  dlInfo: string;
+  images: string;
+  out: string;
+  maxSlices: string;
+}
+
+/** `recist3d import-deeplesion`: DL_info.csv + Images_png -> NIfTI volumes + lesion manifest. */
+export function registerImportDeeplesion(program: Command): void {
+  program
+    .command('import-deeplesion')
+    .description(
+      'convert DeepLesion (DL_info.csv + Images_png 16-bit PNGs) to NIfTI volumes and a lesion manifest',
+    )
+    .requiredOption('--dl-info <csv>', 'DL_info.csv (extra columns are ignored)')
+    .requiredOption('--images <dir>', 'Images_png folder (PPPPPP_SS_RR/KKK.png)')
+    .requiredOption('--out <dir>', 'output folder: images/*.nii.gz and manifest.csv')
+    .option('--max-slices <n>', 'at most this many slices on each side of the key slice', '1000')
+    .addHelpText(
+      'after',
+      '\nLesions whose slices are missing or unreadable, or whose RECIST is invalid, are listed and skipped;\n' +
+        'the command fails only when no lesion could be imported.\n',
+    )
+    .action(async (opts: ImportOpts) => {
+      const maxSlicesEachSide = Number(opts.maxSlices);
+      if (!(Number.isInteger(maxSlicesEachSide) && maxSlicesEachSide >= 0))
+        throw new Recist3dError(
+          'E_USAGE',
+          `Expected a non-negative integer for --max-slices but received "${opts.maxSlices}"`,
+        );
+      const t0 = Date.now();
+      let progress: ReturnType<typeof createProgress> | undefined;
+      const res = await importDeepLesion({
+        dlInfo: resolve(opts.dlInfo),
+        imagesDir: resolve(opts.images),
+        outDir: resolve(opts.out),
+        maxSlicesEachSide,
+        onProgress: (done, total, id) => {
+          progress ??= createProgress('import-deeplesion', total);
+          progress.update(done, id);
+        },
+      });
+      progress?.stop();
+      for (const f of res.failures)
+        process.stderr.write(`skipped ${f.lesionId} (row ${f.row}): ${f.code} ${f.message}\n`);
+      const secs = ((Date.now() - t0) / 1000).toFixed(1);
+      process.stdout.write(
+        `imported ${res.records.length} lesion(s) into ${res.volumesWritten} volume(s), ` +
+          `${res.failures.length} skipped, in ${secs} s\nmanifest: ${res.manifestPath}\n`,
+      );
+      if (res.records.length === 0) process.exitCode = 1;
+    });
+}
