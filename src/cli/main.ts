@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { isRecist3dError } from '../errors.js';
 import { registerInfo } from './commands/info.js';
+import { registerMasks } from './commands/masks.js';
+import { registerEval } from './commands/eval.js';
 import { registerSynth } from './commands/synth.js';
 
 /** Builds the `recist3d` command tree. Each subcommand lives in src/cli/commands/<name>.ts. */
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     })
     .showHelpAfterError();
   registerInfo(program);
+  registerMasks(program);
+  registerEval(program);
   registerSynth(program);
   return program;
 }

@@ -1,0 +1,172 @@
+/**
+ * `recist3d masks` as a function: one NIfTI mask per lesion on its input grid (only the RECIST slice is
+ * non-zero; header and affine from the image) plus masks.csv with per-lesion status and stats.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeNifti } from '../io/nifti.js';
+import type { LesionRecord } from '../types/recist.js';
+import type { Mask } from '../types/volume.js';
+import { generateCohortMasks, type CohortOptions, type LesionMaskResult } from './cohort.js';
+import { nativeGrabCut, type GrabCutFn } from './grabcut.js';
+import { PSEUDO_MASK_DEFAULTS } from './methods.js';
+
+export interface MaskRow {
+  lesionId: string;
+  category: string;
+  status: 'ok' | 'error';
+  errorCode: string;
+  message: string;
+  method: string;
+  fallback: boolean;
+  nativeStatus: number;
+  /** Share of the ROI that is foreground. */
+  fgFractionRoi: number;
+  /** Foreground pixels on the RECIST slice. */
+  slicePixels: number;
+  timeMs: number;
+  /** Mask file, relative to the output folder ('' on error). */
+  file: string;
+}
+
+export const MASK_CSV_COLUMNS = [
+  'lesion_id',
+  'category',
+  'status',
+  'error_code',
+  'message',
+  'method',
+  'fallback',
+  'native_status',
+  'fg_fraction_roi',
+  'slice_pixels',
+  'time_ms',
+  'file',
+] as const;
+
+/** The file name a lesion's mask is written to (and `eval` looks for). */
+export function maskFileName(lesionId: string): string {
+  return `${lesionId.replace(/[^A-Za-z0-9._-]/g, '_')}.nii.gz`;
+}
+
+export interface WriteMasksSummary {
+  rows: MaskRow[];
+  ok: number;
+  failed: number;
+  fallback: number;
+  seconds: number;
+}
+
+/** Runs the cohort and writes masks + masks.csv into `outDir`. `onLesion` is called after each lesion. */
+export async function writeCohortMasks(
+  records: readonly LesionRecord[],
+  outDir: string,
+  options: CohortOptions = {},
+  onLesion: (row: MaskRow) => void = () => {},
+  engine: GrabCutFn = nativeGrabCut,
+): Promise<WriteMasksSummary> {
+  const method = options.method ?? PSEUDO_MASK_DEFAULTS.method;
+  await mkdir(outDir, { recursive: true });
+  const rows: MaskRow[] = [];
+  const t0 = performance.now();
+  const counts = await generateCohortMasks(
+    records,
+    async (r: LesionMaskResult) => {
+      const row = r.ok
+        ? await writeOne(r, outDir, method)
+        : errorRow(r.record, method, r.error.code, r.error.message);
+      rows.push(row);
+      onLesion(row);
+    },
+    options,
+    engine,
+  );
+  await writeFile(join(outDir, 'masks.csv'), toCsv(rows));
+  return { rows, ...counts, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function writeOne(
+  r: Extract<LesionMaskResult, { ok: true }>,
+  outDir: string,
+  method: string,
+): Promise<MaskRow> {
+  const img = r.image;
+  const [ni, nj] = img.size;
+  const plane = ni * nj;
+  const data = new Uint8Array(img.data.length);
+  data.set(r.sliceMask, r.record.keySlice * plane);
+  const vol: Mask = { ...img, data, meta: { ...img.meta, description: `recist3d ${method}` } };
+  const file = maskFileName(r.record.lesionId);
+  try {
+    await writeNifti(join(outDir, file), vol, { description: `recist3d ${method} mask` });
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? 'E_PIPELINE';
+    return errorRow(r.record, method, code, `Could not write the mask: ${(e as Error).message}`);
+  }
+  let fg = 0;
+  for (let i = 0; i < r.mask.length; i++) fg += r.mask[i];
+  let slicePixels = 0;
+  for (let i = 0; i < r.sliceMask.length; i++) slicePixels += r.sliceMask[i];
+  return {
+    lesionId: r.record.lesionId,
+    category: r.record.category,
+    status: 'ok',
+    errorCode: '',
+    message: '',
+    method,
+    fallback: r.fallback,
+    nativeStatus: r.nativeStatus,
+    fgFractionRoi: fg / r.mask.length,
+    slicePixels,
+    timeMs: r.timeMs,
+    file,
+  };
+}
+
+function errorRow(record: LesionRecord, method: string, code: string, message: string): MaskRow {
+  return {
+    lesionId: record.lesionId,
+    category: record.category,
+    status: 'error',
+    errorCode: code,
+    message,
+    method,
+    fallback: false,
+    nativeStatus: -1,
+    fgFractionRoi: 0,
+    slicePixels: 0,
+    timeMs: 0,
+    file: '',
+  };
+}
+
+/** RFC 4180 cell: quoted when it holds a comma, quote or newline. */
+export function csvCell(v: unknown): string {
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function toCsv(rows: MaskRow[]): string {
+  const lines = [MASK_CSV_COLUMNS.join(',')];
+  for (const r of rows) {
+    lines.push(
+      [
+        r.lesionId,
+        r.category,
+        r.status,
+        r.errorCode,
+        r.message,
+        r.method,
+        r.fallback ? 1 : 0,
+        r.nativeStatus,
+        r.fgFractionRoi.toFixed(5),
+        r.slicePixels,
+        r.timeMs.toFixed(1),
+        r.file,
+      ]
+        .map(csvCell)
+        .join(','),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
