@@ -51,6 +51,9 @@ GrabCutResult runGrabCut(const GrabCutJob& job) {
         cv::Mat mask(job.h, job.w, CV_8UC1);
         std::copy(tri, tri + plane, mask.data);
         cv::Mat bgdModel, fgdModel;
+        // GrabCut's k-means draws from the thread's cv::theRNG(); reseed so that an image's result does not
+        // depend on which thread ran it or on what ran before (same image -> same mask, batched or not).
+        cv::theRNG() = cv::RNG(0xffffffffu);
         cv::grabCut(image, mask, cv::Rect(), bgdModel, fgdModel, job.iterations, cv::GC_INIT_WITH_MASK);
         for (size_t p = 0; p < plane; ++p) dst[p] = mask.data[p] & 1;
       } catch (const cv::Exception&) {

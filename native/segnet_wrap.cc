@@ -51,7 +51,12 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
       fail(env, e.code, e.message);
     }
     lr_ = cfg_.learningRate;
+    // Weights + gradients + two Adam moments; tells V8's GC what an undisposed handle really costs.
+    externalBytes_ = engine_->parameterCount() * static_cast<int64_t>(sizeof(float)) * 4;
+    Napi::MemoryManagement::AdjustExternalMemory(env, externalBytes_);
   }
+
+  void Finalize(Napi::Env env) override { releaseEngine(env); }
 
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "SegNet",
@@ -201,14 +206,21 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
   }
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    engine_.reset();
+    releaseEngine(info.Env());
     return info.Env().Undefined();
+  }
+
+  void releaseEngine(Napi::Env env) {
+    if (!engine_) return;
+    engine_.reset();
+    Napi::MemoryManagement::AdjustExternalMemory(env, -externalBytes_);
   }
 
   NetConfig cfg_;
   std::shared_ptr<Engine> engine_;
   bool busy_ = false;
   double lr_ = 1e-3;
+  int64_t externalBytes_ = 0;
 };
 
 }  // namespace
