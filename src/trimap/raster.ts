@@ -47,6 +47,11 @@ export function rasterizeEllipse(r: Recist, n: number, scale = 1): Uint8Array {
   return out;
 }
 
+/** Squared Euclidean distance in pixels^2 (integers) from every pixel to the nearest non-zero pixel of `seed`. */
+export function squaredDistancePx2(seed: ArrayLike<number>, n: number): Float64Array {
+  return squaredDistanceMm2(seed, [n, n, 1], [1, 1, 1]);
+}
+
 /** Euclidean distance in pixels from every pixel of the n x n grid to the nearest non-zero pixel of `seed`. */
 export function distanceToPx(seed: ArrayLike<number>, n: number): Float64Array {
   const d2 = squaredDistanceMm2(seed, [n, n, 1], [1, 1, 1]);
@@ -54,9 +59,29 @@ export function distanceToPx(seed: ArrayLike<number>, n: number): Float64Array {
   return d2;
 }
 
-/** Pixel indices sorted by ascending `key` (ties by index, so the order is deterministic). */
+/**
+ * Pixel indices sorted by ascending `key` (ties by index, so the order is deterministic). Keys that are all
+ * non-negative integers (squared pixel distances) or +Infinity take a fast path: (key, index) packed into
+ * one float64 and sorted natively.
+ */
 export function rankBy(key: ArrayLike<number>): Int32Array {
-  const idx = Int32Array.from({ length: key.length }, (_, i) => i);
+  const n = key.length;
+  const idxBits = 2 ** Math.max(1, Math.ceil(Math.log2(n + 1)));
+  let packable = n < 2 ** 24;
+  let maxFinite = 0;
+  for (let i = 0; i < n && packable; i++) {
+    const k = key[i];
+    if (k === Infinity) continue;
+    if (!(k >= 0 && Number.isInteger(k))) packable = false;
+    else if (k > maxFinite) maxFinite = k;
+  }
+  if (packable && (maxFinite + 2) * idxBits < 2 ** 53) {
+    const packed = new Float64Array(n);
+    for (let i = 0; i < n; i++) packed[i] = (key[i] === Infinity ? maxFinite + 1 : key[i]) * idxBits + i;
+    packed.sort();
+    return Int32Array.from(packed, (v) => v % idxBits);
+  }
+  const idx = Int32Array.from({ length: n }, (_, i) => i);
   return idx.sort((a, b) => key[a] - key[b] || a - b);
 }
 
@@ -64,7 +89,7 @@ export function rankBy(key: ArrayLike<number>): Int32Array {
  * Grows `seed` by distance until it holds `count` pixels (the seed itself is always kept, even if larger).
  */
 export function dilateToCount(seed: ArrayLike<number>, n: number, count: number): Uint8Array {
-  const order = rankBy(distanceToPx(seed, n));
+  const order = rankBy(squaredDistancePx2(seed, n));
   const out = new Uint8Array(n * n);
   for (let i = 0; i < order.length; i++) if (seed[i] !== 0) out[i] = 1;
   for (let r = 0; r < Math.min(count, order.length); r++) out[order[r]] = 1;

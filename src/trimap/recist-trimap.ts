@@ -15,7 +15,14 @@
  */
 import type { Recist } from '../types/recist.js';
 import { TRIMAP } from './labels.js';
-import { dilateToCount, distanceToPx, rankBy, rasterizeAxes, rasterizeEllipse } from './raster.js';
+import {
+  dilateToCount,
+  distanceToPx,
+  rankBy,
+  rasterizeAxes,
+  rasterizeEllipse,
+  squaredDistancePx2,
+} from './raster.js';
 
 export interface RecistTrimapOptions {
   /** 'ranked' (distance-ranked, FINDINGS) or 'paper' (section 3.1 as written). */
@@ -61,7 +68,7 @@ function rankedTrimap(
   o: Required<RecistTrimapOptions>,
 ): Uint8Array {
   const total = n * n;
-  const order = rankBy(distanceToPx(axes, n));
+  const order = rankBy(squaredDistancePx2(axes, n));
   const ellipse = rasterizeEllipse(recist, n, o.ellipseScale);
   const nFg = Math.round(o.fgFraction * total);
   // cumulative shares, rounded once each, so that the BG share does not drift with rounding

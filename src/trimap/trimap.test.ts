@@ -103,3 +103,12 @@ test('box trimaps: box = BG outside, PFG inside; box-i adds a central FG of 20 %
   assert.equal(bi[32 + n * 32], TRIMAP.FG);
   assert.deepEqual([...trimapForeground([0, 1, 2, 3])], [0, 1, 0, 1]);
 });
+
+test('rankBy: the packed fast path and the comparator path agree, ties by index', async () => {
+  const { rankBy } = await import('./raster.js');
+  const ints = [5, 0, 5, Infinity, 2, 0, 9];
+  // ascending keys, ties by index, Infinity last
+  assert.deepEqual([...rankBy(ints)], [1, 5, 4, 0, 2, 6, 3]);
+  const frac = [5.5, 0, 5.5, Infinity, 2, 0, 9];
+  assert.deepEqual([...rankBy(frac)], [1, 5, 4, 0, 2, 6, 3]);
+});
