@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRecist3dError } from '../errors.js';
 import type { LesionRecord } from '../types/recist.js';
@@ -40,6 +41,8 @@ const DEFAULTS = {
 
 export interface ImportDeepLesionResult {
   manifestPath: string;
+  /** import-failures.csv (lesion_id,row,code,message), written when any lesion failed. */
+  failuresPath?: string;
   records: LesionRecord[];
   failures: ImportFailure[];
   /** NIfTI volumes written (several lesions may share one). */
@@ -107,7 +110,14 @@ export async function importDeepLesion(options: ImportDeepLesionOptions): Promis
   }
   const manifestPath = join(o.outDir, 'manifest.csv');
   await writeManifest(manifestPath, records);
-  return { manifestPath, records, failures, volumesWritten: written.size };
+  let failuresPath: string | undefined;
+  if (failures.length) {
+    failuresPath = join(o.outDir, 'import-failures.csv');
+    const q = (v: string) => `"${v.replace(/"/g, '""').replace(/\s*\n\s*/g, ' ')}"`;
+    const lines = failures.map((f) => [q(f.lesionId), f.row, f.code, q(f.message)].join(','));
+    await writeFile(failuresPath, ['lesion_id,row,code,message', ...lines].join('\n') + '\n');
+  }
+  return { manifestPath, failuresPath, records, failures, volumesWritten: written.size };
 }
 
 function pad3(n: number): string {

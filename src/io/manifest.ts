@@ -23,7 +23,8 @@ export interface ManifestIssue {
 export class ManifestError extends Recist3dError {
   readonly issues: ManifestIssue[];
   constructor(file: string, issues: ManifestIssue[]) {
-    const lines = issues.map((i) => `  row ${i.row}, field ${i.field}: ${i.reason}`);
+    const lines = issues.slice(0, 50).map((i) => `  row ${i.row}, field ${i.field}: ${i.reason}`);
+    if (issues.length > 50) lines.push(`  ... and ${issues.length - 50} more (see error.issues)`);
     super(
       'E_MANIFEST_INVALID',
       `${issues.length} problem(s) in the lesion manifest:\n${lines.join('\n')}\n`,
@@ -188,9 +189,11 @@ function csvCell(v: string): string {
   return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
+/** Relative to the manifest's folder when the file lies inside it, else absolute (relative input = to the cwd). */
 function relPath(base: string, p: string): string {
-  const r = isAbsolute(p) ? relative(base, p) : p;
-  return r.split(sep).join('/');
+  const abs = resolve(p);
+  const r = relative(base, abs);
+  return r.startsWith('..') || isAbsolute(r) ? abs : r.split(sep).join('/');
 }
 
 /** Short decimal text for a coordinate (4 decimals at most). */

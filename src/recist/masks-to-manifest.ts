@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { isRecist3dError, Recist3dError } from '../errors.js';
 import type { LesionCategory, LesionRecord } from '../types/recist.js';
 import { affinesClose, affineFromGrid } from '../geometry/affine.js';
@@ -62,6 +62,8 @@ const NIFTI_EXT = /\.nii(\.gz)?$/;
  */
 export async function masksToManifest(options: MasksToManifestOptions): Promise<MasksToManifestResult> {
   const o = { ...DEFAULTS, ...options };
+  o.imagesDir = resolve(o.imagesDir);
+  o.masksDir = resolve(o.masksDir);
   const list = async (d: string) => {
     try {
       return (await readdir(d)).filter((f) => NIFTI_EXT.test(f)).sort();

@@ -47,8 +47,16 @@ export function registerImportDeeplesion(program: Command): void {
         },
       });
       progress?.stop();
-      for (const f of res.failures)
+      for (const f of res.failures.slice(0, 20))
         process.stderr.write(`skipped ${f.lesionId} (row ${f.row}): ${f.code} ${f.message}\n`);
+      if (res.failures.length > 20) {
+        const byCode = new Map<string, number>();
+        for (const f of res.failures) byCode.set(f.code, (byCode.get(f.code) ?? 0) + 1);
+        const codes = [...byCode].map(([c, n]) => `${c} ${n}`).join(', ');
+        process.stderr.write(
+          `... ${res.failures.length - 20} more skipped (all: ${codes}); see ${res.failuresPath}\n`,
+        );
+      }
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       process.stdout.write(
         `imported ${res.records.length} lesion(s) into ${res.volumesWritten} volume(s), ` +
