@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { isRecist3dError } from '../errors.js';
 import { registerInfo } from './commands/info.js';
+import { registerImportDeeplesion } from './commands/import-deeplesion.js';
+import { registerRecistFromMasks } from './commands/recist-from-masks.js';
 import { registerMasks } from './commands/masks.js';
 import { registerEval } from './commands/eval.js';
 import { registerSynth } from './commands/synth.js';
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
     })
     .showHelpAfterError();
   registerInfo(program);
+  registerImportDeeplesion(program);
+  registerRecistFromMasks(program);
   registerMasks(program);
   registerEval(program);
   registerSynth(program);
