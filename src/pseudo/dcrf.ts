@@ -71,16 +71,13 @@ export function denseCrfProbability(
   const q = new Float32Array(total);
   for (let i = 0; i < total; i++) q[i] = 1 / (1 + Math.exp(uFg[i] - uBg[i]));
   const grid = new BilateralGrid(image, n, o.thetaAlpha, o.thetaBeta);
-  const qBg = new Float32Array(total);
   for (let it = 0; it < o.iterations; it++) {
-    for (let i = 0; i < total; i++) qBg[i] = 1 - q[i];
+    // Both filters are normalised and linear, so filter(1 - q) = 1 - filter(q): one pass per kernel.
     const appFg = grid.filter(q);
-    const appBg = grid.filter(qBg);
     const smFg = gaussianFilter(q, n, o.thetaGamma);
-    const smBg = gaussianFilter(qBg, n, o.thetaGamma);
     for (let i = 0; i < total; i++) {
       // Potts: a label pays for the mass of the other label around it
-      const eFg = uFg[i] + o.appearanceWeight * appBg[i] + o.smoothnessWeight * smBg[i];
+      const eFg = uFg[i] + o.appearanceWeight * (1 - appFg[i]) + o.smoothnessWeight * (1 - smFg[i]);
       const eBg = uBg[i] + o.appearanceWeight * appFg[i] + o.smoothnessWeight * smFg[i];
       q[i] = 1 / (1 + Math.exp(eFg - eBg));
     }
@@ -133,8 +130,12 @@ export function gaussianFilter(x: ArrayLike<number>, n: number, sigma: number): 
 /** A 2D+intensity bilateral grid over a fixed grey image; `filter` gives normalised bilateral averages. */
 export class BilateralGrid {
   private readonly dims: [number, number, number];
-  private readonly coords: Float32Array; // 3 per pixel: grid x, y, z
+  /** 8 grid cells and trilinear weights per pixel, precomputed once. */
+  private readonly cells: Int32Array;
+  private readonly cellWeights: Float32Array;
   private readonly weights: Float32Array; // blurred splat of ones, sliced per pixel
+  private readonly grid: Float32Array;
+  private readonly tmp: Float32Array;
 
   constructor(
     image: ArrayLike<number>,
@@ -143,21 +144,32 @@ export class BilateralGrid {
     sigmaRange: number,
   ) {
     const pad = 2;
-    this.dims = [
-      Math.ceil((n - 1) / sigmaSpacePx) + 1 + 2 * pad,
-      Math.ceil((n - 1) / sigmaSpacePx) + 1 + 2 * pad,
-      Math.ceil(255 / sigmaRange) + 1 + 2 * pad,
-    ];
-    this.coords = new Float32Array(3 * n * n);
+    const gx = Math.ceil((n - 1) / sigmaSpacePx) + 1 + 2 * pad;
+    const gz = Math.ceil(255 / sigmaRange) + 1 + 2 * pad;
+    this.dims = [gx, gx, gz];
+    this.grid = new Float32Array(gx * gx * gz);
+    this.tmp = new Float32Array(gx * gx * gz);
+    const total = n * n;
+    this.cells = new Int32Array(8 * total);
+    this.cellWeights = new Float32Array(8 * total);
     for (let v = 0; v < n; v++) {
       for (let u = 0; u < n; u++) {
         const p = u + n * v;
-        this.coords[3 * p] = u / sigmaSpacePx + pad;
-        this.coords[3 * p + 1] = v / sigmaSpacePx + pad;
-        this.coords[3 * p + 2] = image[p] / sigmaRange + pad;
+        const x = u / sigmaSpacePx + pad;
+        const y = v / sigmaSpacePx + pad;
+        const z = image[p] / sigmaRange + pad;
+        const [x0, y0, z0] = [Math.floor(x), Math.floor(y), Math.floor(z)];
+        const [fx, fy, fz] = [x - x0, y - y0, z - z0];
+        for (let c = 0; c < 8; c++) {
+          const dx = c & 1;
+          const dy = (c >> 1) & 1;
+          const dz = (c >> 2) & 1;
+          this.cells[8 * p + c] = x0 + dx + gx * (y0 + dy + gx * (z0 + dz));
+          this.cellWeights[8 * p + c] = (dx ? fx : 1 - fx) * (dy ? fy : 1 - fy) * (dz ? fz : 1 - fz);
+        }
       }
     }
-    this.weights = this.sliceBlurred(new Float32Array(n * n).fill(1));
+    this.weights = this.sliceBlurred(new Float32Array(total).fill(1));
   }
 
   /** Normalised bilateral filtering of `x` (n * n values). */
@@ -168,38 +180,21 @@ export class BilateralGrid {
   }
 
   private sliceBlurred(x: ArrayLike<number>): Float32Array {
-    const [gx, gy, gz] = this.dims;
-    const grid = new Float32Array(gx * gy * gz);
+    const { grid, cells, cellWeights } = this;
+    grid.fill(0);
     const total = this.n * this.n;
-    for (let p = 0; p < total; p++) this.trilinear(p, (idx, w) => (grid[idx] += w * x[p]));
-    blur3d(grid, this.dims);
+    for (let p = 0; p < total; p++) {
+      const xp = x[p];
+      for (let c = 8 * p; c < 8 * p + 8; c++) grid[cells[c]] += cellWeights[c] * xp;
+    }
+    blur3d(grid, this.tmp, this.dims);
     const out = new Float32Array(total);
     for (let p = 0; p < total; p++) {
       let s = 0;
-      this.trilinear(p, (idx, w) => (s += w * grid[idx]));
+      for (let c = 8 * p; c < 8 * p + 8; c++) s += cellWeights[c] * grid[cells[c]];
       out[p] = s;
     }
     return out;
-  }
-
-  private trilinear(p: number, fn: (idx: number, w: number) => void): void {
-    const [gx, gy] = this.dims;
-    const x = this.coords[3 * p];
-    const y = this.coords[3 * p + 1];
-    const z = this.coords[3 * p + 2];
-    const x0 = Math.floor(x);
-    const y0 = Math.floor(y);
-    const z0 = Math.floor(z);
-    const fx = x - x0;
-    const fy = y - y0;
-    const fz = z - z0;
-    for (let c = 0; c < 8; c++) {
-      const dx = c & 1;
-      const dy = (c >> 1) & 1;
-      const dz = (c >> 2) & 1;
-      const w = (dx ? fx : 1 - fx) * (dy ? fy : 1 - fy) * (dz ? fz : 1 - fz);
-      fn(x0 + dx + gx * (y0 + dy + gy * (z0 + dz)), w);
-    }
   }
 }
 
@@ -210,20 +205,23 @@ const BLUR5 = (() => {
 })();
 
 /** In-place separable 5-tap Gaussian (sigma = 1 cell) over a 3D grid, zero outside. */
-function blur3d(g: Float32Array, dims: [number, number, number]): void {
+function blur3d(g: Float32Array, tmp: Float32Array, dims: [number, number, number]): void {
   const [gx, gy, gz] = dims;
   const strides = [1, gx, gx * gy];
-  const tmp = new Float32Array(g.length);
   for (let axis = 0; axis < 3; axis++) {
     const st = strides[axis];
     const len = dims[axis];
-    for (let idx = 0; idx < g.length; idx++) {
-      const c = axis === 0 ? idx % gx : axis === 1 ? Math.floor(idx / gx) % gy : Math.floor(idx / (gx * gy));
-      let s = 0;
-      for (let t = -2; t <= 2; t++) if (c + t >= 0 && c + t < len) s += BLUR5[t + 2] * g[idx + t * st];
-      tmp[idx] = s;
+    let idx = 0;
+    for (let z = 0; z < gz; z++) {
+      for (let y = 0; y < gy; y++) {
+        for (let x = 0; x < gx; x++, idx++) {
+          const c = axis === 0 ? x : axis === 1 ? y : z;
+          let s = 0;
+          for (let t = -2; t <= 2; t++) if (c + t >= 0 && c + t < len) s += BLUR5[t + 2] * g[idx + t * st];
+          tmp[idx] = s;
+        }
+      }
     }
     g.set(tmp);
   }
-  void gz;
 }
