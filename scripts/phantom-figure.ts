@@ -18,7 +18,7 @@ import { generatePhantom } from '../src/synth/phantom.js';
 import { PHANTOM_CATEGORIES, type PhantomCategory } from '../src/synth/sample.js';
 import { CATEGORY_STATS } from '../src/synth/deeplesion-stats.js';
 
-const TILE = 88;
+const TILE = Number(process.argv.includes('--tile') ? process.argv[process.argv.indexOf('--tile') + 1] : 88);
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
   const at = args.indexOf(`--${name}`);
@@ -86,7 +86,7 @@ function phantomTiles(category: PhantomCategory, count: number): Rgb[] {
     const ml = ph.mask.data.subarray(k * ni * nj, (k + 1) * ni * nj);
     const cx = (r.recist.long[0][0] + r.recist.long[1][0]) / 2;
     const cy = (r.recist.long[0][1] + r.recist.long[1][1]) / 2;
-    const side = fovMm(r.longMm);
+    const side = Math.min(fovMm(r.longMm), ni * ph.image.spacingMm[0]);
     const hu = resample(sl, ni, nj, ph.image.spacingMm[0], cx, cy, side);
     const m = resample(ml, ni, nj, ph.image.spacingMm[0], cx, cy, side, true);
     const img = renderSlice(hu, TILE, TILE, full, [...CATEGORY_STATS[category].windowHu] as [number, number]);

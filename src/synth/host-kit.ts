@@ -37,6 +37,7 @@ export const tissue = (hu: number, textureHu = 6): Tissue => ({ hu, textureHu })
 export function fill(t: Tissue): Shape {
   return {
     tissue: t,
+    fill: true,
     sdf: (_x, _y, _z, _i, n) => {
       n[0] = 0;
       n[1] = 0;

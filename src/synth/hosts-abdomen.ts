@@ -67,9 +67,9 @@ export function liverHost(ctx: HostContext): HostScene {
   const { rng } = ctx;
   const liverHu = rng.uniform(55, 115);
   const look = sampleLook(rng, 'liver', ctx.lesion.radiiMm[1], liverHu);
-  const shapes: Shape[] = [fill(tissue(liverHu, 5))];
-  const vesselHu = rng.next() < 0.7 ? liverHu + rng.uniform(30, 70) : liverHu - rng.uniform(25, 45);
-  shapes.push(...vessels(ctx, 4 + rng.int(8), 6, tissue(vesselHu, 4)));
+  const shapes: Shape[] = [fill(tissue(liverHu, 3))];
+  const vesselHu = rng.next() < 0.7 ? liverHu + rng.uniform(30, 70) : liverHu - rng.uniform(10, 25);
+  shapes.push(...vessels(ctx, 8 + rng.int(10), 5, tissue(vesselHu, 4)));
   if (rng.next() < 0.65) {
     // the liver's edge: fat, then abdominal wall muscle (or the diaphragm and lung)
     const lungSide = rng.next() < 0.3;

@@ -40,7 +40,7 @@ export function lungHost(ctx: HostContext): HostScene {
   const look = sampleLook(rng, 'lung', ctx.lesion.radiiMm[1], 0);
   const shapes: Shape[] = [fill(LUNG())];
   const vesselHu = rng.uniform(20, 60);
-  shapes.push(...vessels(ctx, 8 + rng.int(10), 3.2, tissue(vesselHu, 5)));
+  shapes.push(...vessels(ctx, 20 + rng.int(20), 3, tissue(vesselHu, 5)));
   for (let b = rng.int(3); b > 0; b--) {
     const r = rng.uniform(1.5, 4);
     shapes.push(
@@ -104,13 +104,23 @@ export function boneHost(ctx: HostContext): HostScene {
   const marrow = tissue(rng.uniform(180, 320), 45);
   const c = ctx.lesion.centerMm;
   if (rng.next() < 0.5) {
-    // vertebral body: a short cylinder along z, lesion inside it
+    // vertebral body: a cylinder along z around the lesion, paraspinal muscle behind, fat and lung aside
     const rb = Math.max(14, r * 0.9) + rng.uniform(0, 6);
-    const off = fromLesion(ctx, inPlaneDir(rng), rng.uniform(0, rb * 0.4));
+    const toBody = inPlaneDir(rng);
+    const off = fromLesion(ctx, toBody, rng.uniform(0, rb * 0.4));
     const dir = randomDir(rng, 8);
     const axis: Vec3 = dir[2] < 0 ? [-dir[0], -dir[1], -dir[2]] : dir;
-    shapes.push({ tissue: FAT(), ...ellipsoid(off, [rb + 12, rb + 10, 400], rng.uniform(0, 3)) });
-    shapes.push({ tissue: MUSCLE(), ...ellipsoid(off, [rb + 8, rb + 6, 400], rng.uniform(0, 3)) });
+    const side: Vec3 = [-toBody[1], toBody[0], 0];
+    for (const s of [1, -1]) {
+      const aside: Vec3 = [s * side[0], s * side[1], 0];
+      shapes.push(
+        ...layers(ctx, aside, rb + rng.uniform(4, 12), [
+          [FAT(), rng.uniform(2, 6)],
+          [LUNG(), 1e6],
+        ]),
+      );
+    }
+    shapes.push(...layers(ctx, toBody, rb + rng.uniform(10, 30), [[FAT(), 1e6]]));
     shapes.push({ tissue: cortex, ...capsule(add(off, axis, -300), add(off, axis, 300), rb, rb) });
     shapes.push({
       tissue: marrow,

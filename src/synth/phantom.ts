@@ -132,8 +132,8 @@ export function generatePhantom(spec: PhantomSpec): Phantom {
 
   // scanner: quantum noise, then the reconstruction kernel's in-plane blur (which correlates the noise)
   const scan = createRng(`scan:${spec.scanSeed}`);
-  const noiseSigmaHu = scan.uniform(10, 25);
-  const kernelVox = scan.uniform(0.45, 0.75) / sx;
+  const noiseSigmaHu = scan.uniform(6, 16);
+  const kernelVox = scan.uniform(0.6, 0.85); // reconstruction kernels scale with the pixel grid
   addWhiteNoise(hu, noiseSigmaHu / blurredNoiseStd(kernelVox), scan);
   blurInPlane(hu, size, kernelVox);
   const data = new Int16Array(n);

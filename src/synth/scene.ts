@@ -26,6 +26,8 @@ export interface Tissue {
 export interface Shape {
   sdf: Sdf;
   tissue: Tissue;
+  /** True for a shape that covers the whole grid (painted without evaluating `sdf`, `profile` ignored). */
+  fill?: boolean;
   /** World bounding box [min, max] (mm) outside which the shape is certainly empty; omit for all. */
   bboxMm?: [Vec3, Vec3];
 }
@@ -56,6 +58,10 @@ export function paint(hu: Float32Array, grid: RenderGrid, shape: Shape): void {
   const [k0, k1] = range(grid, shape.bboxMm, 2);
   const n = new Float64Array(3);
   const { tissue, sdf } = shape;
+  if (shape.fill) {
+    for (let idx = 0; idx < hu.length; idx++) hu[idx] = tissue.hu + tissue.textureHu * grid.texture[idx];
+    return;
+  }
   for (let k = k0; k < k1; k++) {
     for (let j = j0; j < j1; j++) {
       for (let i = i0; i < i1; i++) {
@@ -98,29 +104,42 @@ export function rasterize(mask: Uint8Array, grid: RenderGrid, sdf: Sdf, bboxMm?:
 export function cacheSdf(grid: RenderGrid, sdf: Sdf, bboxMm: [Vec3, Vec3]): Sdf {
   const [ni, nj] = grid.size;
   const [sx, sy, sz] = grid.spacingMm;
-  const total = grid.size[0] * grid.size[1] * grid.size[2];
-  const dist = new Float32Array(total).fill(1e6);
-  const normals = new Float32Array(3 * total);
   const [i0, i1] = range(grid, bboxMm, 0);
   const [j0, j1] = range(grid, bboxMm, 1);
   const [k0, k1] = range(grid, bboxMm, 2);
+  const bi = i1 - i0;
+  const bj = j1 - j0;
+  const count = bi * bj * (k1 - k0);
+  const dist = new Float32Array(count);
+  const normals = new Float32Array(3 * count);
   const n = new Float64Array(3);
+  let b = 0;
   for (let k = k0; k < k1; k++) {
     for (let j = j0; j < j1; j++) {
-      for (let i = i0; i < i1; i++) {
-        const idx = i + ni * (j + nj * k);
-        dist[idx] = sdf(i * sx, j * sy, k * sz, idx, n);
-        normals[3 * idx] = n[0];
-        normals[3 * idx + 1] = n[1];
-        normals[3 * idx + 2] = n[2];
+      for (let i = i0; i < i1; i++, b++) {
+        dist[b] = sdf(i * sx, j * sy, k * sz, i + ni * (j + nj * k), n);
+        normals[3 * b] = n[0];
+        normals[3 * b + 1] = n[1];
+        normals[3 * b + 2] = n[2];
       }
     }
   }
+  const plane = ni * nj;
   return (_x, _y, _z, idx, out) => {
-    out[0] = normals[3 * idx];
-    out[1] = normals[3 * idx + 1];
-    out[2] = normals[3 * idx + 2] || 1;
-    return dist[idx];
+    const k = Math.floor(idx / plane);
+    const j = Math.floor((idx - k * plane) / ni);
+    const i = idx - k * plane - j * ni;
+    if (i < i0 || i >= i1 || j < j0 || j >= j1 || k < k0 || k >= k1) {
+      out[0] = 0;
+      out[1] = 0;
+      out[2] = 1;
+      return 1e6;
+    }
+    const c = i - i0 + bi * (j - j0 + bj * (k - k0));
+    out[0] = normals[3 * c];
+    out[1] = normals[3 * c + 1];
+    out[2] = normals[3 * c + 2];
+    return dist[c];
   };
 }
 

@@ -150,8 +150,10 @@ export function lesionSdf(shape: LesionShape): Sdf {
       ? e2
       : Math.pow(Math.pow(Math.abs(u), m) + Math.pow(Math.abs(v), m) + Math.pow(Math.abs(w), m), 1 / m) +
         1e-9;
-    // far outside every lobe: skip the lobes, return a lower bound of the (positive) distance
-    const f = r > fMax ? fMax : radialFactor(shape, u / e2, v / e2, w / e2);
+    // far outside every lobe (lower bound of the distance > 8 mm, beyond any voxel's partial volume):
+    // skip the lobes and return that lower bound
+    const lower = r > fMax ? len * (1 - fMax / r) : 0;
+    const f = lower > 8 ? fMax : radialFactor(shape, u / e2, v / e2, w / e2);
     // normal: gradient of the ellipsoid form, rotated back to world
     const gx = u / a;
     const gy0 = v / b;

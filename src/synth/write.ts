@@ -53,11 +53,17 @@ export async function writeCohort(outDir: string, options: WriteCohortOptions = 
     const study = generateStudy(plan);
     const imagePath = join(dir, 'images', `${plan.lesionId}.nii.gz`);
     const maskPath = join(dir, 'masks', `${plan.lesionId}.nii.gz`);
-    // compress and write while the next study renders
+    // compress (fast level: noisy int16 barely compresses further) and write while the next study renders
     await pending;
     pending = Promise.all([
-      writeNifti(imagePath, study.image, { description: `recist3d phantom ${plan.lesionId}` }),
-      writeNifti(maskPath, study.mask, { description: `recist3d phantom GT ${plan.lesionId}` }),
+      writeNifti(imagePath, study.image, {
+        description: `recist3d phantom ${plan.lesionId}`,
+        compressionLevel: 1,
+      }),
+      writeNifti(maskPath, study.mask, {
+        description: `recist3d phantom GT ${plan.lesionId}`,
+        compressionLevel: 1,
+      }),
     ]);
     records.push({
       lesionId: plan.lesionId,
