@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { loadManifest } from '../src/io/manifest.js';
 import { readNifti } from '../src/io/nifti.js';
 import { formatStat, renderTable } from '../src/metrics/aggregate.js';
-import { lesionRoi, type CohortOptions } from '../src/pseudo/cohort.js';
+import { lesionRoi, type CohortMaskOptions } from '../src/pseudo/cohort.js';
 import { compareMethods, type ComparisonLesion } from '../src/pseudo/compare.js';
 import { MASK_METHODS, isMaskMethod, type MaskMethod } from '../src/pseudo/methods.js';
 import { recistFromMask } from '../src/recist/from-mask.js';
@@ -50,7 +50,7 @@ for (const m of methods)
   if (!isMaskMethod(m)) throw new Error(`Unknown method ${m}; expected ${MASK_METHODS.join(', ')}`);
 const limit = Number(a.limit);
 const window = a.window ? (a.window.split(',').map(Number) as [number, number]) : undefined;
-const options: CohortOptions = {
+const options: CohortMaskOptions = {
   iterations: Number(a.iterations),
   roi: { sizePx: Number(a.size) },
   trimap: {

@@ -1,9 +1,28 @@
 /** Curated public API of recist3d. Each module appends its own block. */
 
 // --- data layer: io, geometry, recist, util ---
-export { readNifti, readMask, writeNifti, type WriteNiftiOptions, type ReadMaskOptions } from './io/nifti.js';
+export {
+  readNifti,
+  readNiftiHeader,
+  readMask,
+  writeNifti,
+  type WriteNiftiOptions,
+  type ReadMaskOptions,
+} from './io/nifti.js';
 export type { NiftiMeta } from './io/nifti-header.js';
-export { loadManifest, writeManifest, parseCategory, ManifestError, type ManifestIssue } from './io/manifest.js';
+export {
+  loadManifest,
+  writeManifest,
+  parseCategory,
+  ManifestError,
+  type ManifestIssue,
+  type LoadManifestOptions,
+} from './io/manifest.js';
+export { parseDlInfo, parseDlInfoText, type DlInfoRow } from './io/deeplesion.js';
+export { loadDeepLesionVolume, deepLesionKeySlice, type DeepLesionMeta } from './io/deeplesion-volume.js';
+export { readPng16, type Png16Slice } from './io/png16.js';
+export { importDeepLesion, type ImportDeepLesionResult } from './io/import-deeplesion.js';
+export { masksToManifest, type MasksToManifestResult } from './recist/masks-to-manifest.js';
 export { parseRecist, recistToNumbers, recistIntersection, segmentLengthMm } from './recist/parse.js';
 export { validateRecist, ellipsoidVolumeMm3, type RecistMeasurement } from './recist/validate.js';
 export { recistFromMask, type RecistFromMaskOptions, type RecistFromMaskResult } from './recist/from-mask.js';
@@ -27,3 +46,54 @@ export {
 } from './synth/cohort.js';
 export { writeCohort, EXTRA_COLUMNS, type WriteCohortOptions, type WrittenCohort } from './synth/write.js';
 export { generatePhantom, type Phantom, type PhantomSpec } from './synth/phantom.js';
+
+// --- training masks from RECIST (paper 3.1, Table 1) and evaluation metrics ---
+export {
+  extractRoi,
+  roiGeometry,
+  roiMaskToSlice,
+  sliceMaskToRoi,
+  sliceToRoi,
+  roiToSlice,
+  DEFAULT_WINDOWS,
+  type Roi,
+  type RoiGeometry,
+  type RoiOptions,
+} from './geometry/roi.js';
+export { TRIMAP, trimapCounts, trimapForeground } from './trimap/labels.js';
+export { trimapFromRecist, RECIST_TRIMAP_DEFAULTS, type RecistTrimapOptions } from './trimap/recist-trimap.js';
+export { boxTrimap, BOX_TRIMAP_DEFAULTS, type BoxTrimapOptions } from './trimap/box-trimap.js';
+export {
+  MASK_METHODS,
+  PSEUDO_MASK_DEFAULTS,
+  planLesionMask,
+  finishGrabCutMask,
+  type MaskMethod,
+  type PseudoMaskOptions,
+} from './pseudo/methods.js';
+export { denseCrfMask, denseCrfProbability, DENSE_CRF_DEFAULTS, type DenseCrfOptions } from './pseudo/dcrf.js';
+export { grabCutSquares, nativeGrabCut, type GrabCutFn } from './pseudo/grabcut.js';
+export {
+  generateCohortMasks,
+  masksForRois,
+  lesionRoi,
+  type CohortMaskOptions,
+  type LesionMaskResult,
+} from './pseudo/cohort.js';
+export { writeCohortMasks, maskFileName, type MaskRow } from './pseudo/write-masks.js';
+export { compareMethods, type ComparisonLesion, type MethodComparison } from './pseudo/compare.js';
+export {
+  computeConfusion,
+  computeOverlap,
+  computeSegmentationMetrics,
+  averagedHausdorffMm,
+  squaredDistanceMm2,
+  surfaceVoxels,
+  MetricsAccumulator,
+  summarize,
+  formatMetricsTable,
+  type Confusion,
+  type SegmentationMetrics,
+  type MetricsReport,
+} from './metrics/index.js';
+export { evaluateCohort, type EvalRow, type EvaluationResult, type EvaluateOptions } from './metrics/evaluate.js';

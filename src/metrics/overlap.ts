@@ -1,7 +1,7 @@
 /**
  * Overlap metrics from a confusion count: Dice, precision, recall and volumetric similarity.
  *
- * Edge cases (documented in docs/metrics.md and tested in overlap.test.ts):
+ * Edge cases (documented in docs/table1.md and tested in metrics.test.ts):
  * - prediction and truth both empty: every overlap metric is 1 (a perfect answer to "there is nothing here").
  * - exactly one of them empty: every overlap metric is 0 (a missed or a hallucinated lesion is a failure on
  *   every score, so a method cannot buy precision by returning nothing).

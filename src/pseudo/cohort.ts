@@ -28,7 +28,7 @@ export interface RoiMaskResult {
   timeMs: number;
 }
 
-export interface CohortOptions extends PseudoMaskOptions {
+export interface CohortMaskOptions extends PseudoMaskOptions {
   /** ROI options (the window comes from the record, else the category default). */
   roi?: Omit<RoiOptions, 'window' | 'category'>;
   /** ROIs per native GrabCut call. */
@@ -42,12 +42,12 @@ const DEFAULTS = {
   roi: {},
   batchSize: 32,
   validation: {},
-} satisfies Required<CohortOptions>;
+} satisfies Required<CohortMaskOptions>;
 
 /** Runs the method on every ROI, GrabCut in batches of `batchSize`. Results in input order. */
 export async function masksForRois(
   rois: readonly Roi[],
-  options: CohortOptions = {},
+  options: CohortMaskOptions = {},
   engine: GrabCutFn = nativeGrabCut,
 ): Promise<RoiMaskResult[]> {
   const o = { ...DEFAULTS, ...options };
@@ -90,7 +90,7 @@ export async function masksForRois(
 }
 
 /** Validates the lesion against its image and cuts its ROI. Throws Recist3dError with the lesion's context. */
-export function lesionRoi(record: LesionRecord, image: Volume, options: CohortOptions = {}): Roi {
+export function lesionRoi(record: LesionRecord, image: Volume, options: CohortMaskOptions = {}): Roi {
   const o = { ...DEFAULTS, ...options };
   const ctx = { lesionId: record.lesionId, row: record.row, file: record.imagePath };
   const [ni, nj, nk] = image.size;
@@ -136,7 +136,7 @@ export type LesionMaskResult = LesionMaskOk | LesionMaskFailed;
 export async function generateCohortMasks(
   records: readonly LesionRecord[],
   onResult: (r: LesionMaskResult) => void | Promise<void>,
-  options: CohortOptions = {},
+  options: CohortMaskOptions = {},
   engine: GrabCutFn = nativeGrabCut,
 ): Promise<{ ok: number; failed: number; fallback: number }> {
   const o = { ...DEFAULTS, ...options };

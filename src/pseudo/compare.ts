@@ -6,7 +6,7 @@ import { roiMaskToSlice, type Roi } from '../geometry/roi.js';
 import { MetricsAccumulator, type MetricsReport } from '../metrics/aggregate.js';
 import { computeSegmentationMetrics } from '../metrics/segmentation.js';
 import type { Vec3 } from '../types/volume.js';
-import { masksForRois, type CohortOptions } from './cohort.js';
+import { masksForRois, type CohortMaskOptions } from './cohort.js';
 import { nativeGrabCut, type GrabCutFn } from './grabcut.js';
 import type { MaskMethod } from './methods.js';
 
@@ -34,7 +34,7 @@ export interface MethodComparison {
 export async function compareMethods(
   lesions: readonly ComparisonLesion[],
   methods: readonly MaskMethod[],
-  options: CohortOptions = {},
+  options: CohortMaskOptions = {},
   engine: GrabCutFn = nativeGrabCut,
 ): Promise<MethodComparison[]> {
   const out: MethodComparison[] = [];

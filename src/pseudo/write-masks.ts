@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { writeNifti } from '../io/nifti.js';
 import type { LesionRecord } from '../types/recist.js';
 import type { Mask } from '../types/volume.js';
-import { generateCohortMasks, type CohortOptions, type LesionMaskResult } from './cohort.js';
+import { generateCohortMasks, type CohortMaskOptions, type LesionMaskResult } from './cohort.js';
 import { nativeGrabCut, type GrabCutFn } from './grabcut.js';
 import { PSEUDO_MASK_DEFAULTS } from './methods.js';
 
@@ -61,7 +61,7 @@ export interface WriteMasksSummary {
 export async function writeCohortMasks(
   records: readonly LesionRecord[],
   outDir: string,
-  options: CohortOptions = {},
+  options: CohortMaskOptions = {},
   onLesion: (row: MaskRow) => void = () => {},
   engine: GrabCutFn = nativeGrabCut,
 ): Promise<WriteMasksSummary> {
