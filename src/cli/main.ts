@@ -7,6 +7,7 @@ import { registerRecistFromMasks } from './commands/recist-from-masks.js';
 import { registerMasks } from './commands/masks.js';
 import { registerEval } from './commands/eval.js';
 import { registerSynth } from './commands/synth.js';
+import { registerRun } from './commands/run.js';
 
 /** Builds the `recist3d` command tree. Each subcommand lives in src/cli/commands/<name>.ts. */
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerMasks(program);
   registerEval(program);
   registerSynth(program);
+  registerRun(program);
   return program;
 }
 

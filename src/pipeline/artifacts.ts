@@ -60,8 +60,18 @@ export async function stageDone(markerPath: string, key: string): Promise<boolea
   }
 }
 
-export async function markStageDone(markerPath: string, stage: string, key: string, info: Record<string, unknown> = {}): Promise<void> {
-  await writeJsonAtomic(markerPath, { stage, finishedAt: new Date().toISOString(), key, info } satisfies StageMarker);
+export async function markStageDone(
+  markerPath: string,
+  stage: string,
+  key: string,
+  info: Record<string, unknown> = {},
+): Promise<void> {
+  await writeJsonAtomic(markerPath, {
+    stage,
+    finishedAt: new Date().toISOString(),
+    key,
+    info,
+  } satisfies StageMarker);
 }
 
 export async function removeIfExists(path: string): Promise<void> {

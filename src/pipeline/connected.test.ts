@@ -31,8 +31,14 @@ test('keepComponentsTouching follows 26-connectivity across slices', () => {
   m[0 + 8] = 1; // (0,0,2)
   const seed = new Uint8Array(12);
   seed[0] = 1;
-  assert.equal(keepComponentsTouching(m, seed, [2, 2, 3]).reduce((a, b) => a + b, 0), 3);
+  assert.equal(
+    keepComponentsTouching(m, seed, [2, 2, 3]).reduce((a, b) => a + b, 0),
+    3,
+  );
   const farSeed = new Uint8Array(12);
   farSeed[1] = 1; // (1,0,0) is empty in the mask: nothing is kept
-  assert.equal(keepComponentsTouching(m, farSeed, [2, 2, 3]).reduce((a, b) => a + b, 0), 0);
+  assert.equal(
+    keepComponentsTouching(m, farSeed, [2, 2, 3]).reduce((a, b) => a + b, 0),
+    0,
+  );
 });

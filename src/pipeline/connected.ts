@@ -47,7 +47,11 @@ export function keepComponentsTouching(mask: Uint8Array, seed: Uint8Array, size:
 }
 
 /** Labels 8-connected components of a 2D mask; returns labels (0 = background) and the component count. */
-export function labelComponents2d(mask: Uint8Array, ni: number, nj: number): { labels: Int32Array; count: number } {
+export function labelComponents2d(
+  mask: Uint8Array,
+  ni: number,
+  nj: number,
+): { labels: Int32Array; count: number } {
   const labels = new Int32Array(ni * nj);
   const stack = new Int32Array(ni * nj);
   let count = 0;

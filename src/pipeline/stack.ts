@@ -22,7 +22,12 @@ export interface StackOptions {
   maxOffset?: number;
 }
 
-export const STACK_DEFAULTS = { roiSize: 64, roiScale: 2, marginSlices: 2, maxOffset: 24 } satisfies Required<StackOptions>;
+export const STACK_DEFAULTS = {
+  roiSize: 64,
+  roiScale: 2,
+  marginSlices: 2,
+  maxOffset: 24,
+} satisfies Required<StackOptions>;
 
 export interface LesionStack {
   record: LesionRecord;
@@ -63,14 +68,19 @@ export function buildStack(record: LesionRecord, image: Volume, options: StackOp
     }
     const slice = image.data.subarray(k * plane, (k + 1) * plane);
     images.push(
-      extractRoi(slice, [ni, nj], record.recist, { ...roiOpts, window: keyRoi.window, category: record.category }).image,
+      extractRoi(slice, [ni, nj], record.recist, {
+        ...roiOpts,
+        window: keyRoi.window,
+        category: record.category,
+      }).image,
     );
   }
   const { data: _data, ...grid } = image;
   return { record, image: grid, keyRoi, kMin, kMax, images, longMm, shortMm };
 }
 
-export type StackResult = { ok: true; stack: LesionStack } | { ok: false; record: LesionRecord; error: Recist3dError };
+export type StackResult =
+  { ok: true; stack: LesionStack } | { ok: false; record: LesionRecord; error: Recist3dError };
 
 /**
  * Builds the stacks of a cohort, reading each image once (records sharing an image are grouped), and reports

@@ -63,7 +63,9 @@ export function drawContour(
         [x, y - 1],
         [x, y + 1],
       ];
-      const edge = nbrs.some(([xx, yy]) => !at(box.i0 + Math.floor(xx / zoom), box.j0 + Math.floor(yy / zoom)));
+      const edge = nbrs.some(
+        ([xx, yy]) => !at(box.i0 + Math.floor(xx / zoom), box.j0 + Math.floor(yy / zoom)),
+      );
       if (edge) setPixel(img, x, y, color);
     }
   }
@@ -104,7 +106,8 @@ export function hstack(images: Rgb[], gap = 4): Rgb {
   const data = new Uint8Array(w * h * 3);
   let x0 = 0;
   for (const im of images) {
-    for (let y = 0; y < im.h; y++) data.set(im.data.subarray(y * im.w * 3, (y + 1) * im.w * 3), (y * w + x0) * 3);
+    for (let y = 0; y < im.h; y++)
+      data.set(im.data.subarray(y * im.w * 3, (y + 1) * im.w * 3), (y * w + x0) * 3);
     x0 += im.w + gap;
   }
   return { w, h, data };

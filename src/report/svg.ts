@@ -20,7 +20,17 @@ export interface ChartOptions {
   identity?: boolean;
 }
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f'];
+const COLORS = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#ff7f0e',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#17becf',
+  '#7f7f7f',
+];
 
 const DEFAULTS = {
   title: '',
@@ -43,7 +53,8 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
   const ticks: number[] = [];
-  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step)
+    ticks.push(Number(t.toPrecision(12)));
   return ticks;
 }
 
@@ -82,7 +93,8 @@ export function lineChart(series: Series[], options: ChartOptions = {}): string 
     `<svg xmlns="http://www.w3.org/2000/svg" width="${o.width}" height="${o.height}" viewBox="0 0 ${o.width} ${o.height}" font-family="sans-serif" font-size="11">`,
   );
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
-  if (o.title) out.push(`<text x="${o.width / 2}" y="18" text-anchor="middle" font-size="13">${esc(o.title)}</text>`);
+  if (o.title)
+    out.push(`<text x="${o.width / 2}" y="18" text-anchor="middle" font-size="13">${esc(o.title)}</text>`);
   for (const t of niceTicks(x0, x1)) {
     out.push(`<line x1="${sx(t)}" x2="${sx(t)}" y1="${m.t}" y2="${m.t + ph}" stroke="#eee"/>`);
     out.push(`<text x="${sx(t)}" y="${m.t + ph + 14}" text-anchor="middle">${t}</text>`);
@@ -93,25 +105,35 @@ export function lineChart(series: Series[], options: ChartOptions = {}): string 
   }
   out.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#444"/>`);
   if (o.identity) {
-    out.push(`<line x1="${sx(x0)}" y1="${sy(x0)}" x2="${sx(x1)}" y2="${sy(x1)}" stroke="#999" stroke-dasharray="4 3"/>`);
+    out.push(
+      `<line x1="${sx(x0)}" y1="${sy(x0)}" x2="${sx(x1)}" y2="${sy(x1)}" stroke="#999" stroke-dasharray="4 3"/>`,
+    );
   }
   series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length];
     const pts = s.points.filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]));
     if (s.scatter) {
-      for (const p of pts) out.push(`<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="3" fill="${c}" fill-opacity="0.7"/>`);
+      for (const p of pts)
+        out.push(
+          `<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="3" fill="${c}" fill-opacity="0.7"/>`,
+        );
     } else if (pts.length) {
       const d = pts.map((p, k) => `${k ? 'L' : 'M'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join('');
       out.push(`<path d="${d}" fill="none" stroke="${c}" stroke-width="1.8"/>`);
-      if (pts.length < 30) for (const p of pts) out.push(`<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="2.5" fill="${c}"/>`);
+      if (pts.length < 30)
+        for (const p of pts)
+          out.push(`<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="2.5" fill="${c}"/>`);
     }
     const ly = m.t + 12 + i * 14;
     out.push(`<rect x="${m.l + 8}" y="${ly - 8}" width="10" height="10" fill="${c}"/>`);
     out.push(`<text x="${m.l + 22}" y="${ly + 1}">${esc(s.name)}</text>`);
   });
-  if (o.xLabel) out.push(`<text x="${m.l + pw / 2}" y="${o.height - 10}" text-anchor="middle">${esc(o.xLabel)}</text>`);
+  if (o.xLabel)
+    out.push(`<text x="${m.l + pw / 2}" y="${o.height - 10}" text-anchor="middle">${esc(o.xLabel)}</text>`);
   if (o.yLabel) {
-    out.push(`<text transform="translate(14 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`);
+    out.push(
+      `<text transform="translate(14 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`,
+    );
   }
   out.push('</svg>');
   return out.join('\n');

@@ -103,7 +103,10 @@ export function concatSamples(sets: SampleSet[]): SampleSet {
   merged.offsets = [];
   for (const s of sets) {
     if (s.size !== first.size || s.channels !== first.channels) {
-      throw new Recist3dError('E_CONFIG', `Cannot concatenate ${s.channels}x${s.size} with ${first.channels}x${first.size}`);
+      throw new Recist3dError(
+        'E_CONFIG',
+        `Cannot concatenate ${s.channels}x${s.size} with ${first.channels}x${first.size}`,
+      );
     }
     merged.x.set(s.x, offset * first.channels * px);
     merged.y.set(s.y, offset * px);

@@ -26,6 +26,11 @@ export interface FitOptions {
   onEpoch?: (e: EpochRecord) => void | Promise<void>;
   /** Called during an epoch with finished and total steps. */
   onStep?: (done: number, total: number, loss: number) => void;
+  /**
+   * Small cohorts: an epoch repeats the (augmented) training set until it has seen at least this many
+   * samples, so early stopping and the LR schedule see enough optimizer steps per epoch.
+   */
+  minSamplesPerEpoch?: number;
   /** Path to keep the best weights at (default: a file beside nothing; keeps them in memory via save/load). */
   bestPath?: string;
 }
@@ -60,6 +65,7 @@ export const FIT_DEFAULTS = {
   threshold: 0.5,
   onEpoch: () => {},
   onStep: () => {},
+  minSamplesPerEpoch: 512,
   bestPath: '',
 } satisfies Required<FitOptions>;
 
@@ -67,7 +73,12 @@ export const FIT_DEFAULTS = {
  * Trains `net` on `train`, tracking validation Dice for the learning-rate drop and early stopping.
  * When validation data exists the best weights are restored at the end (from `bestPath`).
  */
-export async function fit(net: SegNet, train: SampleSet, val: SampleSet | undefined, options: FitOptions = {}): Promise<FitResult> {
+export async function fit(
+  net: SegNet,
+  train: SampleSet,
+  val: SampleSet | undefined,
+  options: FitOptions = {},
+): Promise<FitResult> {
   const o = { ...FIT_DEFAULTS, ...options };
   net.learningRate = o.learningRate;
   const history: EpochRecord[] = [];
@@ -79,10 +90,21 @@ export async function fit(net: SegNet, train: SampleSet, val: SampleSet | undefi
   const hasVal = val !== undefined && val.n > 0;
   for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
     const t0 = performance.now();
-    const { loss } = await net.trainEpoch(
-      { x: train.x, y: train.y, w: train.w, n: train.n },
-      { batchSize: o.batchSize, seed: o.seed * 7919 + epoch, shuffle: true, augment: o.augment, onProgress: o.onStep },
-    );
+    const reps = Math.max(1, Math.ceil(o.minSamplesPerEpoch / Math.max(1, train.n)));
+    let loss = 0;
+    for (let rep = 0; rep < reps; rep++) {
+      const r = await net.trainEpoch(
+        { x: train.x, y: train.y, w: train.w, n: train.n },
+        {
+          batchSize: o.batchSize,
+          seed: (o.seed * 7919 + epoch) * 101 + rep,
+          shuffle: true,
+          augment: o.augment,
+          onProgress: o.onStep,
+        },
+      );
+      loss += r.loss / reps;
+    }
     const valDice = hasVal ? await validationDice(net, val, o.threshold, o.batchSize) : Number.NaN;
     const score = hasVal ? valDice : -loss;
     const improved = score > best + 1e-4;
@@ -120,7 +142,12 @@ export async function fit(net: SegNet, train: SampleSet, val: SampleSet | undefi
 }
 
 /** Mean per-image Dice between thresholded predictions and targets, over pixels with weight > 0. */
-export async function validationDice(net: SegNet, set: SampleSet, threshold = 0.5, batchSize = 32): Promise<number> {
+export async function validationDice(
+  net: SegNet,
+  set: SampleSet,
+  threshold = 0.5,
+  batchSize = 32,
+): Promise<number> {
   const prob = await net.predict(set.x, set.n, { batchSize });
   const px = set.size * set.size;
   let sum = 0;

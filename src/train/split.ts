@@ -16,7 +16,10 @@ const DEFAULTS = { valFraction: 0.15, seed: 0, minValPatients: 1 } satisfies Req
  * Splits sample indices by patient, so no patient is in both parts. Returns the train and val indices;
  * with a single patient everything is training data and val is empty.
  */
-export function splitByPatient(set: SampleSet, options: PatientSplitOptions = {}): { train: number[]; val: number[] } {
+export function splitByPatient(
+  set: SampleSet,
+  options: PatientSplitOptions = {},
+): { train: number[]; val: number[] } {
   const o = { ...DEFAULTS, ...options };
   const patients = [...new Set(set.patientIds)].sort();
   const rng = createRng(o.seed);
@@ -24,7 +27,8 @@ export function splitByPatient(set: SampleSet, options: PatientSplitOptions = {}
     const j = rng.int(i + 1);
     [patients[i], patients[j]] = [patients[j], patients[i]];
   }
-  const nVal = patients.length < 2 ? 0 : Math.max(o.minValPatients, Math.round(patients.length * o.valFraction));
+  const nVal =
+    patients.length < 2 ? 0 : Math.max(o.minValPatients, Math.round(patients.length * o.valFraction));
   const valPatients = new Set(patients.slice(0, Math.min(nVal, patients.length - 1)));
   const train: number[] = [];
   const val: number[] = [];

@@ -58,13 +58,18 @@ export interface CnnTrimap {
 }
 
 /** Builds the trimap of an n x n ROI from CNN probabilities and the (estimated) RECIST in ROI coordinates. */
-export function trimapFromCnn(prob: Float32Array, n: number, recistHat: Recist, options: CnnTrimapOptions = {}): CnnTrimap {
+export function trimapFromCnn(
+  prob: Float32Array,
+  n: number,
+  recistHat: Recist,
+  options: CnnTrimapOptions = {},
+): CnnTrimap {
   const o = { ...CNN_TRIMAP_DEFAULTS, ...options };
   const axes = rasterizeAxes(recistHat, n);
   const axisCount = axes.reduce((a, b) => a + b, 0);
   const recistTrimap = trimapFromRecist(recistHat, n, o.recistTrimap);
   let threshold = o.startThreshold;
-  let binary = new Uint8Array(n * n);
+  const binary = new Uint8Array(n * n);
   for (; threshold >= o.minThreshold - 1e-9; threshold -= o.thresholdStep) {
     let covered = 0;
     for (let p = 0; p < n * n; p++) {
@@ -73,7 +78,8 @@ export function trimapFromCnn(prob: Float32Array, n: number, recistHat: Recist, 
     }
     if (axisCount > 0 && covered >= o.minAxisCoverage * axisCount) break;
   }
-  const region = threshold >= o.minThreshold - 1e-9 ? keepComponentsTouching(binary, axes, [n, n]) : new Uint8Array(n * n);
+  const region =
+    threshold >= o.minThreshold - 1e-9 ? keepComponentsTouching(binary, axes, [n, n]) : new Uint8Array(n * n);
   let regionCount = 0;
   for (let p = 0; p < n * n; p++) regionCount += region[p];
   if (regionCount === 0) {
@@ -105,7 +111,11 @@ export function trimapFromCnn(prob: Float32Array, n: number, recistHat: Recist, 
  * Training labels when GrabCut on a CNN trimap returns no or very little foreground (paper 3.3): FG = the CNN
  * region (CNN foreground overlapping R_hat), BG = CNN background away from (more than 2 px off) the RECIST axes, the rest ignored.
  */
-export function fallbackLabels(t: CnnTrimap, prob: Float32Array, n: number): { y: Float32Array; w: Float32Array } {
+export function fallbackLabels(
+  t: CnnTrimap,
+  prob: Float32Array,
+  n: number,
+): { y: Float32Array; w: Float32Array } {
   const y = new Float32Array(n * n);
   const w = new Float32Array(n * n);
   const nearAxes = dilate(dilate(t.axes, n), n);

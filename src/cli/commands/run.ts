@@ -1,0 +1,105 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { rm } from 'node:fs/promises';
+import { formatMetricsTable } from '../../metrics/aggregate.js';
+import { runPipeline, type RunOptions } from '../../pipeline/run.js';
+import { choiceOption, numberOption } from '../options.js';
+import { stageProgress } from '../stage-progress.js';
+
+interface RunOpts {
+  manifest: string;
+  out: string;
+  rounds: string;
+  arch: string;
+  labels: string;
+  roiSize: string;
+  baseWidth: string;
+  epochs: string;
+  fineTuneEpochs: string;
+  seed: string;
+  gc?: boolean;
+  report: boolean;
+  force?: boolean;
+}
+
+/** Adds the options shared by `run` and `demo`. */
+export function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option('--rounds <k>', 'self-paced rounds K: WSSS-3/5/7 = 1/2/3; 0 = RECIST-slice model only', '2')
+    .option('--arch <name>', 'network: hnn or unet', 'hnn')
+    .option(
+      '--labels <kind>',
+      'round-0 labels: grabcut-r, recist (trimap, uncertain ignored) or full (ground truth)',
+      'grabcut-r',
+    )
+    .option('--roi-size <px>', 'ROI working size in pixels (CNN input and GrabCut grid)', '64')
+    .option('--base-width <n>', 'width of the first network stage', '16')
+    .option('--epochs <n>', 'maximum epochs of round 0 (early stopping on a patient split)', '40')
+    .option('--fine-tune-epochs <n>', 'maximum epochs of each self-paced round', '12')
+    .option('--seed <n>', 'seed of every random step', '0')
+    .option('--gc', 'CNN-GC: refine every slice with GrabCut from the CNN trimap')
+    .option('--no-report', 'skip report.html')
+    .option('--force', 'discard finished stages in --out and start over');
+}
+
+export function runOptionsFrom(opts: RunOpts): RunOptions {
+  return {
+    rounds: numberOption(opts.rounds, 'rounds', 0, 10, true),
+    labels: choiceOption(opts.labels, 'labels', ['grabcut-r', 'recist', 'full'] as const),
+    net: {
+      arch: choiceOption(opts.arch, 'arch', ['hnn', 'unet'] as const),
+      baseWidth: numberOption(opts.baseWidth, 'base-width', 1, 256, true),
+    },
+    stack: { roiSize: numberOption(opts.roiSize, 'roi-size', 16, 512, true) },
+    fit: { maxEpochs: numberOption(opts.epochs, 'epochs', 1, 1000, true) },
+    fineTune: {
+      maxEpochs: numberOption(opts.fineTuneEpochs, 'fine-tune-epochs', 1, 1000, true),
+      learningRate: 3e-4,
+      minEpochs: 3,
+      stopPatience: 4,
+      lrPatience: 3,
+    },
+    seed: numberOption(opts.seed, 'seed', 0, 2 ** 31, true),
+    segment: { gc: opts.gc === true },
+    report: opts.report,
+  };
+}
+
+/** Prints the summary tables of a finished run. */
+export function printRunSummary(summary: Awaited<ReturnType<typeof runPipeline>>, outDir: string): void {
+  const failed = summary.lesions.filter((l) => l.error);
+  process.stdout.write(
+    `\n${summary.lesions.length - failed.length}/${summary.lesions.length} lesions segmented in ${summary.totalSeconds.toFixed(1)} s` +
+      `${failed.length ? ` (${failed.length} failed: see lesions.csv)` : ''}\n`,
+  );
+  if (summary.metrics3d) {
+    process.stdout.write(`\n3D (against ground truth):\n${formatMetricsTable(summary.metrics3d)}\n`);
+  }
+  if (summary.metricsKey)
+    process.stdout.write(`\nRECIST slice:\n${formatMetricsTable(summary.metricsKey)}\n`);
+  process.stdout.write(
+    `\nMasks: ${outDir}/masks/  Table: ${outDir}/lesions.csv  Report: ${outDir}/report.html\n`,
+  );
+}
+
+/** `recist3d run`: the main job. */
+export function registerRun(program: Command): void {
+  addRunOptions(
+    program
+      .command('run')
+      .description('train WSSS on a manifest and write 3D masks, volumes, lesions.csv and report.html')
+      .requiredOption('--manifest <csv>', 'lesion manifest (docs/manifest.md)')
+      .requiredOption('--out <dir>', 'output folder (resumes finished stages when rerun)'),
+  ).action(async (opts: RunOpts) => {
+    const out = resolve(opts.out);
+    const options = runOptionsFrom(opts);
+    if (opts.force) await rm(out, { recursive: true, force: true });
+    const progress = stageProgress();
+    try {
+      const summary = await runPipeline(resolve(opts.manifest), out, options, progress);
+      printRunSummary(summary, out);
+    } finally {
+      progress.stop();
+    }
+  });
+}

@@ -1,0 +1,203 @@
+/** The self-contained report.html of a run: summary, metrics tables, plots and a best/median/worst gallery. */
+import { readMask } from '../io/nifti.js';
+import { sliceMaskToRoi } from '../geometry/roi.js';
+import { METRIC_NAMES, formatStat, type MetricsReport } from '../metrics/aggregate.js';
+import { renderReport, type Figure, type Table } from '../report/html.js';
+import { drawContour, drawSegment, hstack, pngDataUri, renderSlice, type Rgb } from '../report/render.js';
+import { lineChart } from '../report/svg.js';
+import type { Recist } from '../types/recist.js';
+import { writeFileAtomic } from './artifacts.js';
+import { estimatedRoiRecist } from './harvest.js';
+import type { LesionOutcome, RunSummary } from './run.js';
+import { cropToFull } from './segment3d.js';
+import type { LesionStack } from './stack.js';
+
+const METRIC_LABELS: Record<string, string> = {
+  dice: 'Dice',
+  precision: 'Precision',
+  recall: 'Recall',
+  volumetricSimilarity: 'VS',
+  avdMm: 'AVD (mm)',
+};
+
+export function metricsTable(title: string, report: MetricsReport): Table {
+  const row = (name: string, s: MetricsReport['overall']) => [
+    name,
+    s.n,
+    ...METRIC_NAMES.map((m) => formatStat(s.stats[m])),
+  ];
+  return {
+    title,
+    columns: ['category', 'n', ...METRIC_NAMES.map((m) => METRIC_LABELS[m])],
+    rows: [...Object.entries(report.byCategory).map(([c, s]) => row(c, s)), row('all', report.overall)],
+    note: 'mean ± std over lesions',
+  };
+}
+
+async function galleryFigure(label: string, l: LesionOutcome, s: LesionStack): Promise<Figure> {
+  const g = s.keyRoi.geometry;
+  const n = g.sizePx;
+  const zoom = Math.max(1, Math.round(160 / n));
+  const full = l.result ? cropToFull(l.result.mask, s.image.size) : undefined;
+  const truth = l.record.maskPath ? (await readMask(l.record.maskPath)).data : undefined;
+  const plane = s.image.size[0] * s.image.size[1];
+  const panels: Rgb[] = [];
+  for (const off of [-2, -1, 0, 1, 2]) {
+    const k = s.record.keySlice + off;
+    if (k < s.kMin || k > s.kMax) continue;
+    const img = s.images[k - s.kMin];
+    const panel = renderSlice(img, n, n, { i0: 0, j0: 0, w: n, h: n }, [0, 255], zoom);
+    const box = { i0: 0, j0: 0 };
+    if (truth)
+      drawContour(
+        panel,
+        sliceMaskToRoi(truth.subarray(k * plane, (k + 1) * plane), g),
+        n,
+        n,
+        box,
+        zoom,
+        [40, 220, 40],
+      );
+    if (full)
+      drawContour(
+        panel,
+        sliceMaskToRoi(full.subarray(k * plane, (k + 1) * plane), g),
+        n,
+        n,
+        box,
+        zoom,
+        [235, 40, 40],
+      );
+    const r: Recist | undefined = off === 0 ? s.keyRoi.recist : estimatedRoiRecist(s, k);
+    if (r) for (const [a, b] of [r.long, r.short]) drawSegment(panel, a, b, box, zoom, [250, 220, 0]);
+    panels.push(panel);
+  }
+  const d = l.scores?.metrics3d.dice;
+  return {
+    title: `${label}: ${l.record.lesionId} (${l.record.category})`,
+    png: pngDataUri(hstack(panels)),
+    caption: `slices ${s.record.keySlice - 2}..${s.record.keySlice + 2}${d !== undefined ? `, 3D Dice ${d.toFixed(3)}` : ''}, volume ${l.result?.volumeMm3.toFixed(0)} mm³`,
+  };
+}
+
+export async function writeRunReport(
+  path: string,
+  summary: RunSummary,
+  stacks: LesionStack[],
+): Promise<void> {
+  const ok = summary.lesions.filter((l) => l.result);
+  const failed = summary.lesions.filter((l) => l.error);
+  const tables: Table[] = [];
+  if (summary.metrics3d)
+    tables.push(metricsTable('3D segmentation (ground truth present)', summary.metrics3d));
+  if (summary.metricsKey) tables.push(metricsTable('RECIST slice (2D)', summary.metricsKey));
+  tables.push({
+    title: 'Self-paced rounds',
+    columns: [
+      'round',
+      'training labels',
+      'harvested slices',
+      'CNN found lesion',
+      'GrabCut fallbacks',
+      'epochs',
+      'best val Dice (pseudo-labels)',
+    ],
+    rows: summary.wsss.rounds.map((r) => [
+      r.round,
+      r.labels,
+      r.harvest?.slices ?? '–',
+      r.harvest?.cnnFound ?? '–',
+      r.harvest?.grabCutFallbacks ?? '–',
+      r.resumed ? 'resumed' : r.epochs,
+      r.bestValDice,
+    ]),
+  });
+  tables.push({
+    title: 'Stage timings',
+    columns: ['stage', 'seconds'],
+    rows: [
+      ...Object.entries(summary.stageSeconds).map(([k, v]) => [k, v.toFixed(1)]),
+      ['total', summary.totalSeconds.toFixed(1)],
+    ],
+  });
+  if (failed.length) {
+    tables.push({
+      title: 'Lesions that failed',
+      columns: ['lesion', 'code', 'message'],
+      rows: failed.map((l) => [l.record.lesionId, l.error!.code, l.error!.message]),
+    });
+  }
+  const figures: Figure[] = [];
+  if (summary.diceByOffset.length) {
+    figures.push({
+      title: 'Dice by slice offset from the RECIST slice (Figure 4)',
+      svg: lineChart([{ name: 'recist3d', points: summary.diceByOffset.map(([o, d]) => [o, d]) }], {
+        xLabel: 'slice offset',
+        yLabel: 'mean Dice',
+        yRange: [0, 1],
+      }),
+    });
+  }
+  const vol = ok.filter((l) => l.result && Number.isFinite(l.ellipsoidMm3));
+  if (vol.length) {
+    figures.push({
+      title: 'Mask volume against the RECIST ellipsoid volume',
+      svg: lineChart(
+        [
+          {
+            name: 'lesions',
+            scatter: true,
+            points: vol.map((l) => [l.ellipsoidMm3 / 1000, l.result!.volumeMm3 / 1000]),
+          },
+        ],
+        {
+          xLabel: 'RECIST ellipsoid volume (mL)',
+          yLabel: 'recist3d volume (mL)',
+          identity: true,
+        },
+      ),
+    });
+  }
+  const byId = new Map(stacks.map((s) => [s.record.lesionId, s]));
+  const ranked = [...ok].sort(
+    (a, b) =>
+      (a.scores?.metrics3d.dice ?? a.result!.volumeMm3) - (b.scores?.metrics3d.dice ?? b.result!.volumeMm3),
+  );
+  const picks: [string, LesionOutcome | undefined][] = summary.metrics3d
+    ? [
+        ['best', ranked.at(-1)],
+        ['median', ranked[Math.floor(ranked.length / 2)]],
+        ['worst', ranked[0]],
+      ]
+    : [
+        ['largest', ranked.at(-1)],
+        ['median', ranked[Math.floor(ranked.length / 2)]],
+        ['smallest', ranked[0]],
+      ];
+  const gallery: Figure[] = [];
+  for (const [label, l] of picks) {
+    const s = l && byId.get(l.record.lesionId);
+    if (l && s) gallery.push(await galleryFigure(label, l, s));
+  }
+  const m = summary.metrics3d?.overall.stats;
+  const html = renderReport({
+    title: 'recist3d run report',
+    subtitle: `Weakly supervised self-paced segmentation, ${summary.wsss.rounds.length - 1} self-paced round(s). Generated ${new Date().toISOString()}.`,
+    facts: [
+      ['lesions', summary.lesions.length],
+      ['segmented', ok.length],
+      ['failed', failed.length],
+      ['empty masks', ok.filter((l) => l.result!.flags.empty).length],
+      ['3D Dice (mean ± std)', m ? formatStat(m.dice, 3) : 'no ground truth'],
+      [
+        'RECIST-slice Dice',
+        summary.metricsKey ? formatStat(summary.metricsKey.overall.stats.dice, 3) : 'no ground truth',
+      ],
+      ['total time (s)', summary.totalSeconds.toFixed(1)],
+    ],
+    tables,
+    figures,
+    gallery,
+  });
+  await writeFileAtomic(path, html);
+}

@@ -1,0 +1,252 @@
+/**
+ * `recist3d run`: trains WSSS on a manifest, writes one 3D mask per lesion on its input grid, a per-lesion CSV
+ * (volumes, RECIST ellipsoid, auto-RECIST, slices, QC flags, scores when ground truth exists), metrics.json and
+ * the HTML report. A lesion that fails is reported in the CSV and never stops the cohort.
+ */
+import { join } from 'node:path';
+import { readMask, writeNifti } from '../io/nifti.js';
+import { loadManifest } from '../io/manifest.js';
+import { ellipsoidVolumeMm3 } from '../recist/validate.js';
+import { maskFileName, csvCell } from '../pseudo/write-masks.js';
+import { sliceMaskToRoi } from '../geometry/roi.js';
+import type { SegmentationMetrics } from '../metrics/segmentation.js';
+import { MetricsAccumulator, type MetricsReport } from '../metrics/aggregate.js';
+import { provenance, writeFileAtomic, writeJsonAtomic } from './artifacts.js';
+import { scoreLesion } from './evaluate3d.js';
+import { cropToFull, segmentLesion3d, type Lesion3dResult, type Segment3dOptions } from './segment3d.js';
+import type { LesionStack } from './stack.js';
+import { trainWsss, type WsssHooks, type WsssOptions, type WsssResult } from './wsss.js';
+import { writeRunReport } from './run-report.js';
+
+export interface RunOptions extends WsssOptions {
+  segment?: Segment3dOptions;
+  /** Write the HTML report. */
+  report?: boolean;
+}
+
+export interface LesionOutcome {
+  record: LesionStack['record'];
+  result?: Lesion3dResult;
+  ellipsoidMm3: number;
+  longMm: number;
+  shortMm: number;
+  scores?: {
+    metrics3d: SegmentationMetrics;
+    metricsKey: SegmentationMetrics;
+    diceByOffset: Map<number, number>;
+  };
+  error?: { code: string; message: string };
+  fallbacks: number;
+}
+
+export interface RunSummary {
+  lesions: LesionOutcome[];
+  wsss: Omit<WsssResult, 'net' | 'stacks'>;
+  metrics3d?: MetricsReport;
+  metricsKey?: MetricsReport;
+  diceByOffset: [number, number, number][];
+  stageSeconds: Record<string, number>;
+  totalSeconds: number;
+}
+
+const CSV_COLUMNS = [
+  'lesion_id',
+  'patient_id',
+  'study_date',
+  'category',
+  'split',
+  'status',
+  'error',
+  'mask',
+  'volume_mm3',
+  'recist_ellipsoid_mm3',
+  'recist_long_mm',
+  'recist_short_mm',
+  'auto_long_mm',
+  'auto_short_mm',
+  'slice_first',
+  'slice_last',
+  'n_slices',
+  'qc_empty',
+  'qc_touches_roi_border',
+  'qc_key_threshold_lowered',
+  'qc_label_fallbacks',
+  'dice_3d',
+  'precision_3d',
+  'recall_3d',
+  'vs_3d',
+  'avd_mm_3d',
+  'dice_key',
+] as const;
+
+/** Runs the main job; `hooks` drive the progress display. */
+export async function runPipeline(
+  manifestPath: string,
+  outDir: string,
+  options: RunOptions = {},
+  hooks: WsssHooks = {},
+): Promise<RunSummary> {
+  const t0 = performance.now();
+  const records = await loadManifest(manifestPath);
+  const truthCache = new Map<string, Uint8Array>();
+  const truthKey = (s: LesionStack) => {
+    if (!s.record.maskPath) return undefined;
+    return truthCache.get(s.record.lesionId);
+  };
+  if (options.labels === 'full') {
+    for (const r of records) {
+      if (!r.maskPath) continue;
+      const m = await readMask(r.maskPath);
+      const plane = m.size[0] * m.size[1];
+      truthCache.set(r.lesionId, m.data.slice(r.keySlice * plane, (r.keySlice + 1) * plane));
+    }
+  }
+  const wsss = await trainWsss(records, outDir, options, hooks, (s) => {
+    const slice = truthKey(s);
+    return slice ? sliceMaskToRoi(slice, s.keyRoi.geometry) : undefined;
+  });
+  const { net, stacks, ...wsssInfo } = wsss;
+  const lesions: LesionOutcome[] = [];
+  const acc3d = new MetricsAccumulator();
+  const accKey = new MetricsAccumulator();
+  const offsets = new Map<number, number[]>();
+  const stageSeconds = { ...wsss.stageSeconds };
+  try {
+    hooks.stage?.('segment-3d', stacks.length);
+    const tSeg = performance.now();
+    let done = 0;
+    for (const s of stacks) {
+      const base: LesionOutcome = {
+        record: s.record,
+        ellipsoidMm3: ellipsoidVolumeMm3(s.longMm, s.shortMm),
+        longMm: s.longMm,
+        shortMm: s.shortMm,
+        fallbacks: (wsss.labelSources.get(s.record.lesionId) ?? []).filter((x) => x.includes('fallback'))
+          .length,
+      };
+      try {
+        const result = await segmentLesion3d(net, s, options.segment);
+        const full = cropToFull(result.mask, s.image.size);
+        await writeNifti(join(outDir, 'masks', maskFileName(s.record.lesionId)), { ...s.image, data: full });
+        const outcome: LesionOutcome = { ...base, result };
+        if (s.record.maskPath) {
+          const truth = await readMask(s.record.maskPath);
+          const scores = scoreLesion(
+            result.mask,
+            truth.data,
+            s.image.size,
+            s.image.spacingMm,
+            s.record.keySlice,
+          );
+          outcome.scores = scores;
+          acc3d.add(s.record.category, pick(scores.metrics3d));
+          accKey.add(s.record.category, pick(scores.metricsKey));
+          for (const [off, d] of scores.diceByOffset) offsets.set(off, [...(offsets.get(off) ?? []), d]);
+        }
+        lesions.push(outcome);
+      } catch (e) {
+        const err = e as { code?: string; message?: string };
+        lesions.push({
+          ...base,
+          error: { code: err.code ?? 'E_PIPELINE', message: err.message ?? String(e) },
+        });
+      }
+      hooks.tick?.(++done, s.record.lesionId);
+    }
+    stageSeconds['segment-3d'] = (performance.now() - tSeg) / 1000;
+    hooks.stageEnd?.('segment-3d', stageSeconds['segment-3d']);
+  } finally {
+    net.dispose();
+  }
+  for (const f of wsss.failures) {
+    lesions.push({
+      record: f.record,
+      ellipsoidMm3: Number.NaN,
+      longMm: Number.NaN,
+      shortMm: Number.NaN,
+      error: { code: f.error.code, message: f.error.message },
+      fallbacks: 0,
+    });
+  }
+  const diceByOffset = [...offsets.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(
+      ([off, ds]) => [off, ds.reduce((a, b) => a + b, 0) / ds.length, ds.length] as [number, number, number],
+    );
+  const summary: RunSummary = {
+    lesions,
+    wsss: wsssInfo,
+    metrics3d: acc3d.count ? acc3d.report() : undefined,
+    metricsKey: accKey.count ? accKey.report() : undefined,
+    diceByOffset,
+    stageSeconds,
+    totalSeconds: (performance.now() - t0) / 1000,
+  };
+  await writeFileAtomic(join(outDir, 'lesions.csv'), lesionsCsv(lesions));
+  await writeJsonAtomic(join(outDir, 'metrics.json'), {
+    provenance: provenance({ options }),
+    lesions: lesions.length,
+    failed: lesions.filter((l) => l.error).length,
+    rounds: wsss.rounds,
+    stageSeconds,
+    totalSeconds: summary.totalSeconds,
+    metrics3d: summary.metrics3d,
+    metricsKey: summary.metricsKey,
+    diceByOffset,
+  });
+  if (options.report !== false) await writeRunReport(join(outDir, 'report.html'), summary, stacks);
+  return summary;
+}
+
+function pick(m: SegmentationMetrics) {
+  return {
+    dice: m.dice,
+    precision: m.precision,
+    recall: m.recall,
+    volumetricSimilarity: m.volumetricSimilarity,
+    avdMm: m.avdMm,
+  };
+}
+
+function num(v: number | undefined, digits = 2): string {
+  return v === undefined || !Number.isFinite(v) ? '' : v.toFixed(digits);
+}
+
+function lesionsCsv(lesions: LesionOutcome[]): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const l of lesions) {
+    const r = l.result;
+    const m = l.scores?.metrics3d;
+    const row = [
+      l.record.lesionId,
+      l.record.patientId ?? '',
+      l.record.studyDate ?? '',
+      l.record.category,
+      l.record.split ?? '',
+      l.error ? 'failed' : 'ok',
+      l.error ? `${l.error.code}: ${l.error.message}` : '',
+      r ? `masks/${maskFileName(l.record.lesionId)}` : '',
+      num(r?.volumeMm3, 1),
+      num(l.ellipsoidMm3, 1),
+      num(l.longMm),
+      num(l.shortMm),
+      num(r?.autoLongMm),
+      num(r?.autoShortMm),
+      r && !r.flags.empty ? r.sliceRange[0] : '',
+      r && !r.flags.empty ? r.sliceRange[1] : '',
+      r && !r.flags.empty ? r.sliceRange[1] - r.sliceRange[0] + 1 : '',
+      r ? +r.flags.empty : '',
+      r ? +r.flags.touchesRoiBorder : '',
+      r ? +r.flags.keyThresholdLowered : '',
+      l.fallbacks,
+      num(m?.dice, 4),
+      num(m?.precision, 4),
+      num(m?.recall, 4),
+      num(m?.volumetricSimilarity, 4),
+      num(m?.avdMm, 3),
+      num(l.scores?.metricsKey.dice, 4),
+    ];
+    lines.push(row.map(csvCell).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
