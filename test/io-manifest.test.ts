@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadManifest, writeManifest, ManifestError, parseCategory } from '../src/io/manifest.js';
 import { isRecist3dError } from '../src/errors.js';
+import { writeNifti } from '../src/io/nifti.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'recist3d-manifest-'));
 test.after(() => rm(dir, { recursive: true, force: true }));
@@ -108,4 +109,49 @@ test('parseCategory accepts names, codes and rejects unknown words', () => {
   assert.equal(parseCategory('8'), 'pelvis');
   assert.equal(parseCategory('9'), undefined);
   assert.equal(parseCategory('brain'), undefined);
+});
+
+test('checkImages: key slice beyond the volume, RECIST outside the slice and a mask off-grid are reported', async () => {
+  const vol = (k: number, dz = 2) => ({
+    size: [32, 24, k] as [number, number, number],
+    spacingMm: [0.7, 0.7, dz] as [number, number, number],
+    origin: [0, 0, 0] as [number, number, number],
+    direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ],
+    data: new Uint8Array(32 * 24 * k),
+    meta: {},
+  });
+  await writeNifti(join(dir, 'img', 'v.nii.gz'), vol(4));
+  await writeNifti(join(dir, 'img', 'm_ok.nii.gz'), vol(4));
+  await writeNifti(join(dir, 'img', 'm_bad.nii.gz'), vol(4, 3));
+  const p = join(dir, 'geo.csv');
+  await writeFile(
+    p,
+    [
+      'lesion_id,image,key_slice,recist,mask',
+      'A,img/v.nii.gz,3,"2,2,10,2,6,0,6,4",img/m_ok.nii.gz',
+      'B,img/v.nii.gz,4,"2,2,10,2,6,0,6,4",',
+      'C,img/v.nii.gz,1,"2,2,40,2,6,0,6,4",',
+      'D,img/v.nii.gz,1,"2,2,10,2,6,0,6,4",img/m_bad.nii.gz',
+    ].join('\n'),
+  );
+  assert.equal((await loadManifest(p)).length, 4, 'without checkImages only the CSV is checked');
+  await assert.rejects(loadManifest(p, { checkImages: true }), (e) => {
+    assert.ok(e instanceof ManifestError);
+    assert.deepEqual(
+      e.issues.map((i) => `${i.row}:${i.field}`),
+      ['3:key_slice', '4:recist', '5:mask'],
+    );
+    assert.match(e.issues[1].reason, /outside the 32x24 slice/);
+    return true;
+  });
 });

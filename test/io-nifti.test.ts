@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readNifti, writeNifti } from '../src/io/nifti.js';
+import { readNifti, readNiftiHeader, writeNifti } from '../src/io/nifti.js';
 import type { NiftiMeta } from '../src/io/nifti-header.js';
 import { isRecist3dError } from '../src/errors.js';
 import type { Mat3, Vec3, Volume, VoxelData } from '../src/types/volume.js';
@@ -179,4 +179,24 @@ test('NaN, zero or negative spacing -> E_SPACING_INVALID naming pixdim[k]', asyn
       return true;
     });
   }
+});
+
+test('readNiftiHeader gives the grid without the voxels, for .nii and .nii.gz', async () => {
+  for (const ext of ['.nii', '.nii.gz']) {
+    const p = join(dir, `hdr${ext}`);
+    const vol = makeVolume(new Int16Array(n), size);
+    await writeNifti(p, vol);
+    const h = await readNiftiHeader(p);
+    const full = await readNifti(p);
+    assert.equal('data' in h, false);
+    assert.deepEqual(h.size, full.size);
+    assert.deepEqual(h.spacingMm, full.spacingMm);
+    assert.deepEqual(h.origin, full.origin);
+    assert.deepEqual(h.meta.nifti, full.meta.nifti);
+  }
+  await assert.rejects(readNiftiHeader(join(dir, 'nope.nii.gz')), (e) =>
+    isRecist3dError(e, 'E_FILE_NOT_FOUND'),
+  );
+  const bg = sharedData('ct-backgrounds', 'chest_1p5mm_a.nii.gz');
+  if (bg) assert.deepEqual((await readNiftiHeader(bg)).size, [120, 126, 164]);
 });

@@ -10,6 +10,10 @@ import {
   type Split,
 } from '../types/recist.js';
 import { parseRecist, recistToNumbers } from '../recist/parse.js';
+import { validateRecist } from '../recist/validate.js';
+import { affineFromGrid, affinesClose } from '../geometry/affine.js';
+import type { Volume } from '../types/volume.js';
+import { readNiftiHeader } from './nifti.js';
 
 /** One problem found in one manifest row. */
 export interface ManifestIssue {
@@ -64,9 +68,14 @@ export function parseCategory(cell: string): LesionCategory | undefined {
 export interface LoadManifestOptions {
   /** Check that image and mask files exist. */
   checkFiles?: boolean;
+  /**
+   * Also open every image's NIfTI header (not its voxels) and check that key_slice lies inside the volume, the
+   * RECIST inside the slice (validateRecist), and the mask on the image grid.
+   */
+  checkImages?: boolean;
 }
 
-const DEFAULTS = { checkFiles: true } satisfies Required<LoadManifestOptions>;
+const DEFAULTS = { checkFiles: true, checkImages: false } satisfies Required<LoadManifestOptions>;
 
 /**
  * Reads and validates a lesion manifest CSV (docs/manifest.md). Paths are resolved against the manifest's
@@ -177,6 +186,8 @@ export async function loadManifest(path: string, options: LoadManifestOptions = 
     if (window) rec.window = window;
     out.push(rec);
   }
+  if (o.checkImages) issues.push(...(await checkAgainstImages(out)));
+  issues.sort((a, b) => a.row - b.row);
   if (issues.length) throw new ManifestError(path, issues);
   if (out.length === 0)
     throw new ManifestError(path, [
@@ -222,4 +233,44 @@ export async function writeManifest(path: string, records: readonly LesionRecord
   }
   await mkdir(base, { recursive: true });
   await writeFile(path, lines.join('\n') + '\n');
+}
+
+/** Header-level checks of each record against its image (and mask) grid. */
+async function checkAgainstImages(records: LesionRecord[]): Promise<ManifestIssue[]> {
+  const issues: ManifestIssue[] = [];
+  const headers = new Map<string, Promise<Omit<Volume, 'data'>>>();
+  const header = (p: string) => {
+    if (!headers.has(p)) headers.set(p, readNiftiHeader(p));
+    return headers.get(p)!;
+  };
+  for (const r of records) {
+    const bad = (field: string, reason: string) => issues.push({ row: r.row, field, reason });
+    let img;
+    try {
+      img = await header(r.imagePath);
+    } catch (e) {
+      bad('image', (e as Error).message);
+      continue;
+    }
+    if (r.keySlice >= img.size[2])
+      bad('key_slice', `slice ${r.keySlice} is beyond the ${img.size[2]} slices of the image`);
+    try {
+      validateRecist(r.recist, img.size, img.spacingMm);
+    } catch (e) {
+      bad('recist', (e as Error).message.replace(/ \(field recist\)$/, ''));
+    }
+    if (r.maskPath) {
+      try {
+        const m = await header(r.maskPath);
+        if (
+          m.size.some((s, a) => s !== img.size[a]) ||
+          !affinesClose(affineFromGrid(m), affineFromGrid(img), 1e-3)
+        )
+          bad('mask', `mask grid ${m.size.join('x')} differs from the image grid ${img.size.join('x')}`);
+      } catch (e) {
+        bad('mask', (e as Error).message);
+      }
+    }
+  }
+  return issues;
 }

@@ -1,0 +1,268 @@
+import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { promisify } from 'node:util';
+import { createGunzip, gunzip } from 'node:zlib';
+import { readHeader, NIFTI1 } from 'nifti-reader-js';
+import { Recist3dError } from '../errors.js';
+import type { Vec3, VoxelData } from '../types/volume.js';
+import { gridFromAffine, type Affine } from '../geometry/affine.js';
+import { NIFTI_TYPES, qformToAffine, readSrow, type NiftiMeta } from './nifti-header.js';
+
+const gunzipAsync = promisify(gunzip);
+
+/** Bytes per voxel and signedness of the NIfTI datatypes readNifti accepts. */
+export const READERS: Record<
+  number,
+  { bytes: number; get: (v: DataView, o: number, le: boolean) => number }
+> = {
+  2: { bytes: 1, get: (v, o) => v.getUint8(o) },
+  4: { bytes: 2, get: (v, o, le) => v.getInt16(o, le) },
+  8: { bytes: 4, get: (v, o, le) => v.getInt32(o, le) },
+  16: { bytes: 4, get: (v, o, le) => v.getFloat32(o, le) },
+  64: { bytes: 8, get: (v, o, le) => v.getFloat64(o, le) },
+  256: { bytes: 1, get: (v, o) => v.getInt8(o) },
+  512: { bytes: 2, get: (v, o, le) => v.getUint16(o, le) },
+  768: { bytes: 4, get: (v, o, le) => v.getUint32(o, le) },
+  1024: { bytes: 8, get: (v, o, le) => Number(v.getBigInt64(o, le)) },
+  1280: { bytes: 8, get: (v, o, le) => Number(v.getBigUint64(o, le)) },
+};
+
+export async function loadBytes(path: string): Promise<Buffer> {
+  let raw: Buffer;
+  try {
+    raw = await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new Recist3dError('E_FILE_NOT_FOUND', 'NIfTI file not found', { file: path });
+    throw e;
+  }
+  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      return await gunzipAsync(raw);
+    } catch (e) {
+      const msg = (e as Error).message;
+      const truncated =
+        /unexpected end|Z_BUF_ERROR/i.test(msg) || (e as { code?: string }).code === 'Z_BUF_ERROR';
+      throw new Recist3dError(
+        truncated ? 'E_NIFTI_TRUNCATED' : 'E_NIFTI_CORRUPT',
+        `Cannot decompress gzip NIfTI: ${msg}`,
+        { file: path },
+        { cause: e },
+      );
+    }
+  }
+  return raw;
+}
+
+/** Reads only the first `minBytes` (decompressed) bytes of a NIfTI file: enough for the header. */
+export async function loadHeaderBytes(path: string, minBytes = 352): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const file = createReadStream(path);
+  const magic = await new Promise<Buffer>((res, rej) => {
+    file.once('readable', () => res((file.read(2) as Buffer | null) ?? Buffer.alloc(0)));
+    file.once('error', rej);
+  }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT')
+      throw new Recist3dError('E_FILE_NOT_FOUND', 'NIfTI file not found', { file: path });
+    throw e;
+  });
+  file.unshift(magic);
+  const gz = magic.length === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  const stream = gz ? file.pipe(createGunzip()) : file;
+  try {
+    for await (const c of stream as AsyncIterable<Buffer>) {
+      chunks.push(c);
+      total += c.length;
+      if (total >= minBytes) break;
+    }
+  } catch (e) {
+    const truncated = /unexpected end/i.test((e as Error).message);
+    throw new Recist3dError(
+      truncated ? 'E_NIFTI_TRUNCATED' : 'E_NIFTI_CORRUPT',
+      `Cannot decompress gzip NIfTI: ${(e as Error).message}`,
+      { file: path },
+      { cause: e },
+    );
+  } finally {
+    file.destroy();
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The parsed, validated header: grid, source header fields, and where/how the voxels are stored. */
+export interface ParsedNifti {
+  size: Vec3;
+  grid: ReturnType<typeof gridFromAffine>;
+  nifti: NiftiMeta;
+  le: boolean;
+  offset: number;
+  sclSlope: number;
+  sclInter: number;
+}
+
+/** Parses and validates a NIfTI-1 header (errors name the file and the field). */
+export function parseNiftiHeader(bytes: Buffer, path: string): ParsedNifti {
+  if (bytes.length < 348)
+    throw new Recist3dError(
+      'E_NIFTI_TRUNCATED',
+      `File has ${bytes.length} bytes, less than a NIfTI-1 header`,
+      {
+        file: path,
+      },
+    );
+  const le = bytes.readInt32LE(0) === 348;
+  if (!le && bytes.readInt32BE(0) !== 348) {
+    const two = bytes.readInt32LE(0) === 540 || bytes.readInt32BE(0) === 540;
+    throw new Recist3dError(
+      two ? 'E_NIFTI_UNSUPPORTED' : 'E_NIFTI_CORRUPT',
+      two ? 'NIfTI-2 files are not supported' : 'Not a NIfTI-1 file (sizeof_hdr is not 348)',
+      { file: path, field: 'sizeof_hdr' },
+    );
+  }
+  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+  const h = readHeader(ab);
+  if (!(h instanceof NIFTI1))
+    throw new Recist3dError('E_NIFTI_UNSUPPORTED', 'Not a NIfTI-1 file', { file: path });
+  const nd = h.dims[0];
+  if (nd < 1 || nd > 7)
+    throw new Recist3dError('E_NIFTI_CORRUPT', `dim[0] must be 1..7, got ${nd}`, {
+      file: path,
+      field: 'dim[0]',
+    });
+  const size: Vec3 = [1, 1, 1];
+  for (let k = 1; k <= nd; k++) {
+    const d = h.dims[k];
+    if (!(Number.isInteger(d) && d >= 1))
+      throw new Recist3dError('E_NIFTI_CORRUPT', `dim[${k}] must be >= 1, got ${d}`, {
+        file: path,
+        field: `dim[${k}]`,
+      });
+    if (k <= 3) size[k - 1] = d;
+    else if (d > 1)
+      throw new Recist3dError('E_NIFTI_UNSUPPORTED', `Only 3D volumes are supported, dim[${k}] = ${d}`, {
+        file: path,
+        field: `dim[${k}]`,
+      });
+  }
+  const pix: Vec3 = [h.pixDims[1], h.pixDims[2], h.pixDims[3]];
+  for (let k = 0; k < 3; k++) {
+    if (k >= nd && pix[k] === 0) pix[k] = 1; // unused axis of a 2D image
+    if (!(Number.isFinite(pix[k]) && pix[k] > 0))
+      throw new Recist3dError(
+        'E_SPACING_INVALID',
+        `Expected a positive finite voxel size in pixdim[${k + 1}] but found ${pix[k]}`,
+        { file: path, field: `pixdim[${k + 1}]` },
+      );
+  }
+  const reader = READERS[h.datatypeCode];
+  if (!reader)
+    throw new Recist3dError('E_NIFTI_UNSUPPORTED', `Unsupported NIfTI datatype ${h.datatypeCode}`, {
+      file: path,
+      field: 'datatype',
+    });
+  const srow = readSrow(bytes, le);
+  const qfac = h.pixDims[0] < 0 ? -1 : 1;
+  const quatern: Vec3 = [h.quatern_b, h.quatern_c, h.quatern_d];
+  const qoffset: Vec3 = [h.qoffset_x, h.qoffset_y, h.qoffset_z];
+  let affine: Affine;
+  let affineSource: NiftiMeta['affineSource'];
+  if (h.sform_code > 0) {
+    affine = [...srow, 0, 0, 0, 1];
+    affineSource = 'sform';
+  } else if (h.qform_code > 0) {
+    affine = qformToAffine(quatern, qoffset, pix, qfac);
+    affineSource = 'qform';
+  } else {
+    affine = [pix[0], 0, 0, 0, 0, pix[1], 0, 0, 0, 0, pix[2], 0, 0, 0, 0, 1];
+    affineSource = 'pixdim';
+  }
+  const grid = gridFromAffine(affine);
+  if (grid.badAxis !== undefined || affine.some((x) => !Number.isFinite(x)))
+    throw new Recist3dError(
+      'E_SPACING_INVALID',
+      `The ${affineSource} affine has a zero or non-finite column`,
+      {
+        file: path,
+        field: affineSource === 'sform' ? 'srow' : 'quatern',
+      },
+    );
+
+  const nifti: NiftiMeta = {
+    sourceFile: path,
+    datatype: h.datatypeCode,
+    qformCode: h.qform_code,
+    sformCode: h.sform_code,
+    quatern,
+    qoffset,
+    qfac,
+    pixdim: [...h.pixDims],
+    srow,
+    xyztUnits: h.xyzt_units,
+    description: h.description,
+    affine,
+    affineSource,
+  };
+  return {
+    size,
+    grid,
+    nifti,
+    le,
+    offset: Math.max(Math.floor(h.vox_offset), 348),
+    sclSlope: h.scl_slope,
+    sclInter: h.scl_inter,
+  };
+}
+
+/** Throws E_NIFTI_TRUNCATED when `bytes` cannot hold all voxels. */
+export function checkVoxelBytes(bytes: Buffer, p: ParsedNifti, path: string): number {
+  const size = p.size;
+  const offset = p.offset;
+  const reader = READERS[p.nifti.datatype];
+  const n = size[0] * size[1] * size[2];
+  const need = offset + n * reader.bytes;
+  if (bytes.length < need)
+    throw new Recist3dError(
+      'E_NIFTI_TRUNCATED',
+      `Expected ${n * reader.bytes} bytes of voxel data from offset ${offset} but the file has ${Math.max(0, bytes.length - offset)}`,
+      { file: path },
+    );
+
+  return n;
+}
+
+export function decodeVoxels(
+  bytes: Buffer,
+  offset: number,
+  n: number,
+  dt: number,
+  le: boolean,
+  slope: number,
+  inter: number,
+): VoxelData {
+  const scaled =
+    Number.isFinite(slope) && slope !== 0 && !(slope === 1 && (inter === 0 || !Number.isFinite(inter)));
+  const nativeLE = le && !scaled;
+  if (nativeLE && dt === NIFTI_TYPES.uint8) return new Uint8Array(bytes.subarray(offset, offset + n));
+  if (nativeLE && dt === NIFTI_TYPES.int16)
+    return new Int16Array(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + 2 * n));
+  if (nativeLE && dt === NIFTI_TYPES.float32)
+    return new Float32Array(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + 4 * n));
+  const reader = READERS[dt];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const f = new Float64Array(n);
+  const a = scaled ? slope : 1;
+  const b = scaled && Number.isFinite(inter) ? inter : 0;
+  let allInt16 = true;
+  let allUint8 = dt === NIFTI_TYPES.uint8;
+  for (let i = 0; i < n; i++) {
+    const x = reader.get(view, offset + i * reader.bytes, le) * a + b;
+    f[i] = x;
+    if (allInt16 && !(Number.isInteger(x) && x >= -32768 && x <= 32767)) allInt16 = false;
+    if (allUint8 && !(Number.isInteger(x) && x >= 0 && x <= 255)) allUint8 = false;
+  }
+  if (allUint8) return Uint8Array.from(f);
+  if (allInt16 && dt !== NIFTI_TYPES.float32 && dt !== NIFTI_TYPES.float64) return Int16Array.from(f);
+  return Float32Array.from(f);
+}
