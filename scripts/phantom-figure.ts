@@ -14,7 +14,7 @@ import { parse } from 'csv-parse/sync';
 import { drawContour, drawSegment, encodePng, hstack, renderSlice, type Rgb } from '../src/report/render.js';
 import { recistFromMask } from '../src/recist/from-mask.js';
 import { planCohort } from '../src/synth/cohort.js';
-import { generatePhantom } from '../src/synth/phantom.js';
+import { generatePhantom, type Phantom } from '../src/synth/phantom.js';
 import { PHANTOM_CATEGORIES, type PhantomCategory } from '../src/synth/sample.js';
 import { CATEGORY_STATS } from '../src/synth/deeplesion-stats.js';
 
@@ -67,31 +67,50 @@ function resample(
 const fovMm = (longMm: number) => Math.min(110, Math.max(40, 2.5 * longMm));
 const full = { i0: 0, j0: 0, w: TILE, h: TILE };
 
-/** Phantom tiles of one category: RECIST slice, GT contour in green. */
+/** A tile of a phantom's RECIST slice (or slice `k`), GT contour in green; `sideMm` defaults to fovMm. */
+function phantomTile(ph: Phantom, windowHu: readonly [number, number], sideMm?: number): Rgb {
+  const r = recistFromMask(ph.mask);
+  const [ni, nj] = ph.image.size;
+  const k = r.keySlice;
+  const sl = ph.image.data.subarray(k * ni * nj, (k + 1) * ni * nj);
+  const ml = ph.mask.data.subarray(k * ni * nj, (k + 1) * ni * nj);
+  const cx = (r.recist.long[0][0] + r.recist.long[1][0]) / 2;
+  const cy = (r.recist.long[0][1] + r.recist.long[1][1]) / 2;
+  const side = Math.min(sideMm ?? fovMm(r.longMm), ni * ph.image.spacingMm[0]);
+  const hu = resample(sl, ni, nj, ph.image.spacingMm[0], cx, cy, side);
+  const m = resample(ml, ni, nj, ph.image.spacingMm[0], cx, cy, side, true);
+  const img = renderSlice(hu, TILE, TILE, full, [windowHu[0], windowHu[1]]);
+  drawContour(img, m, TILE, TILE, full, 1, [0, 220, 0]);
+  return img;
+}
+
+/** Phantom tiles of one category. */
 function phantomTiles(category: PhantomCategory, count: number): Rgb[] {
   const plan = planCohort({
     lesions: count * 4,
     seed: seed + PHANTOM_CATEGORIES.indexOf(category) * 1000,
     followUpFraction: 0,
   });
+  return plan
+    .slice(0, count)
+    .map((p) => phantomTile(generatePhantom({ ...p.spec, category }), CATEGORY_STATS[category].windowHu));
+}
+
+/** Lesions touched by a structure of similar density (first `count` of a cohort). */
+function touchingTiles(count: number): Rgb[] {
+  const plan = planCohort({ lesions: count * 6, seed, followUpFraction: 0, touchingFraction: 1 });
+  return plan.slice(0, count).map((p) => phantomTile(generatePhantom(p.spec), p.windowHu));
+}
+
+/** Follow-up pairs: baseline and follow-up tiles side by side, same field of view. */
+function followUpTiles(pairs: number): Rgb[] {
+  const plan = planCohort({ lesions: pairs * 4, seed, followUpFraction: 1, minLongMm: 12 });
   const tiles: Rgb[] = [];
-  for (const p of plan) {
-    if (tiles.length >= count) break;
-    const spec = { ...p.spec, category };
-    const ph = generatePhantom(spec);
-    const r = recistFromMask(ph.mask);
-    const [ni, nj] = ph.image.size;
-    const k = r.keySlice;
-    const sl = ph.image.data.subarray(k * ni * nj, (k + 1) * ni * nj);
-    const ml = ph.mask.data.subarray(k * ni * nj, (k + 1) * ni * nj);
-    const cx = (r.recist.long[0][0] + r.recist.long[1][0]) / 2;
-    const cy = (r.recist.long[0][1] + r.recist.long[1][1]) / 2;
-    const side = Math.min(fovMm(r.longMm), ni * ph.image.spacingMm[0]);
-    const hu = resample(sl, ni, nj, ph.image.spacingMm[0], cx, cy, side);
-    const m = resample(ml, ni, nj, ph.image.spacingMm[0], cx, cy, side, true);
-    const img = renderSlice(hu, TILE, TILE, full, [...CATEGORY_STATS[category].windowHu] as [number, number]);
-    drawContour(img, m, TILE, TILE, full, 1, [0, 220, 0]);
-    tiles.push(img);
+  for (const f of plan.filter((p) => p.timepoint === 1).slice(0, pairs)) {
+    const b = plan.find((p) => p.lesionId === f.lesionId.replace(/_t1$/, '_t0'))!;
+    const side = fovMm(b.spec.longMm * Math.max(1, Math.cbrt(f.volumeRatio)));
+    tiles.push(phantomTile(generatePhantom(b.spec), b.windowHu, side));
+    tiles.push(phantomTile(generatePhantom(f.spec), f.windowHu, side));
   }
   return tiles;
 }
@@ -150,6 +169,8 @@ const liverVsReal = vstack([hstack(real), hstack(phantomTiles('liver', perRow))]
 writeFileSync(join(outDir, 'phantom-liver-vs-real.png'), encodePng(liverVsReal));
 const rows = PHANTOM_CATEGORIES.map((c) => hstack(phantomTiles(c, perRow)));
 writeFileSync(join(outDir, 'phantom-categories.png'), encodePng(vstack(rows)));
+writeFileSync(join(outDir, 'phantom-touching.png'), encodePng(hstack(touchingTiles(perRow))));
+writeFileSync(join(outDir, 'phantom-follow-up.png'), encodePng(hstack(followUpTiles(Math.floor(perRow / 2)))));
 process.stderr.write(
   `wrote ${outDir}/phantom-liver-vs-real.png and phantom-categories.png (${real.length} real tiles)\n`,
 );
