@@ -8,6 +8,7 @@ import { registerMasks } from './commands/masks.js';
 import { registerEval } from './commands/eval.js';
 import { registerSynth } from './commands/synth.js';
 import { registerRun } from './commands/run.js';
+import { registerDemo } from './commands/demo.js';
 
 /** Builds the `recist3d` command tree. Each subcommand lives in src/cli/commands/<name>.ts. */
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerSynth(program);
   registerRun(program);
+  registerDemo(program);
   return program;
 }
 

@@ -23,7 +23,10 @@ interface RunOpts {
 }
 
 /** Adds the options shared by `run` and `demo`. */
-export function addRunOptions(cmd: Command): Command {
+export function addRunOptions(
+  cmd: Command,
+  defaults: { epochs: string; fineTuneEpochs: string } = { epochs: '40', fineTuneEpochs: '12' },
+): Command {
   return cmd
     .option('--rounds <k>', 'self-paced rounds K: WSSS-3/5/7 = 1/2/3; 0 = RECIST-slice model only', '2')
     .option('--arch <name>', 'network: hnn or unet', 'hnn')
@@ -34,8 +37,8 @@ export function addRunOptions(cmd: Command): Command {
     )
     .option('--roi-size <px>', 'ROI working size in pixels (CNN input and GrabCut grid)', '64')
     .option('--base-width <n>', 'width of the first network stage', '16')
-    .option('--epochs <n>', 'maximum epochs of round 0 (early stopping on a patient split)', '40')
-    .option('--fine-tune-epochs <n>', 'maximum epochs of each self-paced round', '12')
+    .option('--epochs <n>', 'maximum epochs of round 0 (early stopping on a patient split)', defaults.epochs)
+    .option('--fine-tune-epochs <n>', 'maximum epochs of each self-paced round', defaults.fineTuneEpochs)
     .option('--seed <n>', 'seed of every random step', '0')
     .option('--gc', 'CNN-GC: refine every slice with GrabCut from the CNN trimap')
     .option('--no-report', 'skip report.html')
