@@ -169,3 +169,19 @@ test('a mask mapped back from a crop of a real volume is written with the identi
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a stale meta.caseGeometry and a fill that does not fit the type are refused', () => {
+  const m = blobMask([30, 24, 10], 7);
+  const c = crop(m, { beginIJK: [2, 2, 2], sizeIJK: [10, 10, 5] });
+  const wrong: Mask = { ...c.volume, size: [5, 10, 10] };
+  assert.throws(
+    () => crop(wrong, { beginIJK: [0, 0, 0], sizeIJK: [2, 2, 2] }),
+    (e) => isRecist3dError(e, 'E_GEOMETRY'),
+  );
+  const fresh = crop(wrong, { beginIJK: [0, 0, 0], sizeIJK: [2, 2, 2], chain: false });
+  assert.equal(fresh.geometry.steps.length, 1);
+  assert.throws(
+    () => pad(m, { fill: -1024, before: [1, 1, 1] }),
+    (e) => isRecist3dError(e, 'E_GEOMETRY'),
+  );
+});

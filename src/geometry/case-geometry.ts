@@ -33,7 +33,16 @@ const SOURCE_META_KEYS = ['nifti', 'sourceFile'];
 /** The geometry a volume already carries in meta.caseGeometry, or the identity on its own grid. */
 export function geometryOf(vol: Volume): CaseGeometry {
   const g = vol.meta?.caseGeometry as CaseGeometry | undefined;
-  if (g && Array.isArray(g.steps)) return g;
+  if (g && Array.isArray(g.steps)) {
+    if (g.output.size.some((n, a) => n !== vol.size[a]))
+      throw new Recist3dError(
+        'E_GEOMETRY',
+        `meta.caseGeometry ends on a ${g.output.size.join('x')} grid but the volume is ${vol.size.join('x')}; ` +
+          'pass chain: false to start a new geometry',
+        { field: 'meta.caseGeometry' },
+      );
+    return g;
+  }
   const meta: Record<string, unknown> = {};
   for (const k of SOURCE_META_KEYS) if (vol.meta && k in vol.meta) meta[k] = vol.meta[k];
   return { input: { ...gridOf(vol), meta }, output: gridOf(vol), steps: [] };

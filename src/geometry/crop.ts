@@ -92,8 +92,16 @@ export function pad<T extends VoxelData>(
         field: `before[${a}]`,
       });
   }
-  if (!Number.isFinite(o.fill))
-    throw new Recist3dError('E_GEOMETRY', 'Pad fill must be finite', { field: 'fill' });
+  const [lo, hi] =
+    vol.data instanceof Uint8Array
+      ? [0, 255]
+      : vol.data instanceof Int16Array
+        ? [-32768, 32767]
+        : [-Infinity, Infinity];
+  if (!(Number.isFinite(o.fill) && o.fill >= lo && o.fill <= hi))
+    throw new Recist3dError('E_GEOMETRY', `Pad fill ${o.fill} does not fit the volume's data type`, {
+      field: 'fill',
+    });
   const size: Vec3 = [
     vol.size[0] + before[0] + after[0],
     vol.size[1] + before[1] + after[1],
