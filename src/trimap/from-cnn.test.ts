@@ -20,7 +20,8 @@ const recist: Recist = {
 
 function diskProb(radius: number, inside: number, outside: number): Float32Array {
   const p = new Float32Array(n * n);
-  for (let v = 0; v < n; v++) for (let u = 0; u < n; u++) p[u + n * v] = Math.hypot(u - 16, v - 16) <= radius ? inside : outside;
+  for (let v = 0; v < n; v++)
+    for (let u = 0; u < n; u++) p[u + n * v] = Math.hypot(u - 16, v - 16) <= radius ? inside : outside;
   return p;
 }
 
