@@ -8,6 +8,7 @@ import { loadDeepLesionVolume, deepLesionKeySlice } from '../src/io/deeplesion-v
 import { readPng16 } from '../src/io/png16.js';
 import { validateRecist } from '../src/recist/validate.js';
 import { isRecist3dError } from '../src/errors.js';
+import { encode } from 'fast-png';
 import { sharedData, skipReason } from './helpers/shared-data.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'recist3d-dl-'));
@@ -138,10 +139,17 @@ test('loads the real key slices: 38 DL_info rows as volumes, all 47 PNGs as HU',
   assert.equal(pngs, 47);
 });
 
-test('a truncated or non-16-bit PNG gives E_PNG_CORRUPT naming the file; missing key slice names the path', async (t) => {
-  const images = sharedData('deeplesion', 'Images_png');
-  if (!images) return t.skip(skipReason('deeplesion', 'Images_png'));
-  const src = join(images, '000016_02_01', '253.png');
+test('a truncated or non-16-bit PNG gives E_PNG_CORRUPT naming the file; missing key slice names the path', async () => {
+  // a generated 64x48 16-bit slice: a -1000 HU background with a +40 HU square
+  const w = 64;
+  const h = 48;
+  const raw = new Uint16Array(w * h).fill(32768 - 1000);
+  for (let y = 10; y < 20; y++) for (let x = 20; x < 30; x++) raw[x + w * y] = 32768 + 40;
+  const src = join(dir, 'good.png');
+  await writeFile(src, encode({ width: w, height: h, data: raw, depth: 16, channels: 1 }));
+  const good = await readPng16(src);
+  assert.equal(good.hu[0], -1000);
+  assert.equal(good.hu[25 + w * 15], 40);
   const bytes = await readFile(src);
   const p = join(dir, 'trunc.png');
   await writeFile(p, bytes.subarray(0, Math.floor(bytes.length / 2)));
@@ -151,18 +159,26 @@ test('a truncated or non-16-bit PNG gives E_PNG_CORRUPT naming the file; missing
   );
   const q = join(dir, 'garbage.png');
   const g = Buffer.from(bytes);
-  for (let i = 100; i < 400; i++) g[i] ^= 0xff;
+  for (let i = 60; i < g.length - 20; i++) g[i] ^= 0xff; // inside IHDR/IDAT, IEND kept
   await writeFile(q, g);
   await assert.rejects(
     readPng16(q),
     (e) => isRecist3dError(e, 'E_PNG_CORRUPT') && /garbage\.png/.test(e.message),
   );
 
+  const eight = join(dir, 'eight.png');
+  await writeFile(eight, encode({ width: 4, height: 4, data: new Uint8Array(16), depth: 8, channels: 1 }));
+  await assert.rejects(
+    readPng16(eight),
+    (e) => isRecist3dError(e, 'E_PNG_CORRUPT') && /16-bit/.test(e.message),
+  );
+
   // a series with the key slice truncated: the loader surfaces E_PNG_CORRUPT with the slice path
   const info = parseDlInfoText(
     `${HEADER}\n${GOOD.replace(/000001_01_01_109/, '000016_02_01_253')
       .replace('109,', '253,')
-      .replace('"103, 115"', '"250, 256"')}`,
+      .replace('"103, 115"', '"250, 256"')
+      .replace('"512, 512"', '"64, 48"')}`,
     'm.csv',
   );
   const series = join(dir, 'imgs', '000016_02_01');
