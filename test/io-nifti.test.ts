@@ -200,3 +200,47 @@ test('readNiftiHeader gives the grid without the voxels, for .nii and .nii.gz', 
   const bg = sharedData('ct-backgrounds', 'chest_1p5mm_a.nii.gz');
   if (bg) assert.deepEqual((await readNiftiHeader(bg)).size, [120, 126, 164]);
 });
+
+/** Byte-swaps a little-endian single-file NIfTI-1 (header fields and 2-byte voxels) into big-endian. */
+function toBigEndian(le: Buffer, voxelBytes: number): Buffer {
+  const be = Buffer.from(le);
+  const swap = (o: number, w: number) => {
+    for (let q = 0; q < w; q++) be[o + q] = le[o + w - 1 - q];
+  };
+  const four = [0, 32, 56, 60, 64, 108, 112, 116, 124, 128, 132, 136, 140, 144];
+  for (let o = 76; o < 108; o += 4) four.push(o);
+  for (let o = 256; o < 344; o += 4) four.push(o);
+  four.forEach((o) => swap(o, 4));
+  const two = [36, 68, 70, 72, 74, 120, 252, 254];
+  for (let o = 40; o < 56; o += 2) two.push(o);
+  two.forEach((o) => swap(o, 2));
+  for (let o = 352; o < le.length; o += voxelBytes) swap(o, voxelBytes);
+  return be;
+}
+
+test('big-endian files read the same as little-endian ones; .hdr/.img pairs and bad magic are refused', async () => {
+  const data = Int16Array.from({ length: n }, (_, i) => i * 101 - 3000);
+  const p = join(dir, 'le.nii');
+  await writeNifti(p, makeVolume(data, size));
+  const le = await readFile(p);
+  const q = join(dir, 'be.nii');
+  await writeFile(q, toBigEndian(le, 2));
+  const a = await readNifti(p);
+  const b = await readNifti(q);
+  assert.deepEqual(Array.from(b.data), Array.from(data));
+  assert.deepEqual(b.spacingMm, a.spacingMm);
+  assert.deepEqual(b.origin, a.origin);
+  assert.deepEqual(b.direction, a.direction);
+
+  const pair = Buffer.from(le);
+  pair.write('ni1\0', 344, 'latin1');
+  await writeFile(join(dir, 'pair.nii'), pair);
+  await assert.rejects(readNifti(join(dir, 'pair.nii')), (e) => isRecist3dError(e, 'E_NIFTI_UNSUPPORTED'));
+  const nomagic = Buffer.from(le);
+  nomagic.write('xyz\0', 344, 'latin1');
+  await writeFile(join(dir, 'nomagic.nii'), nomagic);
+  await assert.rejects(
+    readNifti(join(dir, 'nomagic.nii')),
+    (e) => isRecist3dError(e, 'E_NIFTI_CORRUPT') && e.context.field === 'magic',
+  );
+});

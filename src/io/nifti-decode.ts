@@ -121,8 +121,35 @@ export function parseNiftiHeader(bytes: Buffer, path: string): ParsedNifti {
       { file: path, field: 'sizeof_hdr' },
     );
   }
-  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
-  const h = readHeader(ab);
+  const magic = bytes.toString('latin1', 344, 347);
+  if (magic === 'ni1')
+    throw new Recist3dError('E_NIFTI_UNSUPPORTED', 'Separate .hdr/.img pairs are not supported', {
+      file: path,
+      field: 'magic',
+    });
+  if (magic !== 'n+1')
+    throw new Recist3dError('E_NIFTI_CORRUPT', `No NIfTI-1 magic "n+1" (found "${magic}")`, {
+      file: path,
+      field: 'magic',
+    });
+  // Hand the header parser the header and extensions only, not a copy of the whole image.
+  const voxOffset = le ? bytes.readFloatLE(108) : bytes.readFloatBE(108);
+  const headerEnd = Math.min(
+    bytes.length,
+    Math.max(352, Number.isFinite(voxOffset) ? Math.floor(voxOffset) : 352),
+  );
+  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + headerEnd) as ArrayBuffer;
+  let h;
+  try {
+    h = readHeader(ab);
+  } catch (e) {
+    throw new Recist3dError(
+      'E_NIFTI_CORRUPT',
+      `Unreadable NIfTI header: ${(e as Error).message}`,
+      { file: path },
+      { cause: e },
+    );
+  }
   if (!(h instanceof NIFTI1))
     throw new Recist3dError('E_NIFTI_UNSUPPORTED', 'Not a NIfTI-1 file', { file: path });
   const nd = h.dims[0];
