@@ -199,6 +199,14 @@ test('readNiftiHeader gives the grid without the voxels, for .nii and .nii.gz', 
   );
   const bg = sharedData('ct-backgrounds', 'chest_1p5mm_a.nii.gz');
   if (bg) assert.deepEqual((await readNiftiHeader(bg)).size, [120, 126, 164]);
+  // a file with header extensions (vox_offset 13168): header-only and full reads agree
+  const org = sharedData('ct-backgrounds', 'abdomen_3mm_small_organs.nii.gz');
+  if (org) {
+    const [h, v] = await Promise.all([readNiftiHeader(org), readNifti(org)]);
+    assert.deepEqual(h.size, v.size);
+    assert.deepEqual(h.meta.nifti, v.meta.nifti);
+    assert.ok(v.data instanceof Uint8Array);
+  }
 });
 
 /** Byte-swaps a little-endian single-file NIfTI-1 (header fields and 2-byte voxels) into big-endian. */

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { createGunzip, gunzip } from 'node:zlib';
+import { constants, gunzip, gunzipSync } from 'node:zlib';
 import { readHeader, NIFTI1 } from 'nifti-reader-js';
 import { Recist3dError } from '../errors.js';
 import type { Vec3, VoxelData } from '../types/volume.js';
@@ -55,40 +54,34 @@ export async function loadBytes(path: string): Promise<Buffer> {
   return raw;
 }
 
-/** Reads only the first `minBytes` (decompressed) bytes of a NIfTI file: enough for the header. */
+/**
+ * Reads only the first `minBytes` (decompressed) bytes of a NIfTI file: enough for the header. Reads a 16 KiB
+ * prefix of the file and inflates it partially; falls back to the whole file when that is not enough.
+ */
 export async function loadHeaderBytes(path: string, minBytes = 352): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const file = createReadStream(path);
-  const magic = await new Promise<Buffer>((res, rej) => {
-    file.once('readable', () => res((file.read(2) as Buffer | null) ?? Buffer.alloc(0)));
-    file.once('error', rej);
-  }).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT')
-      throw new Recist3dError('E_FILE_NOT_FOUND', 'NIfTI file not found', { file: path });
-    throw e;
-  });
-  file.unshift(magic);
-  const gz = magic.length === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
-  const stream = gz ? file.pipe(createGunzip()) : file;
+  let prefix: Buffer;
   try {
-    for await (const c of stream as AsyncIterable<Buffer>) {
-      chunks.push(c);
-      total += c.length;
-      if (total >= minBytes) break;
+    const fh = await open(path, 'r');
+    try {
+      const buf = Buffer.alloc(16384);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      prefix = buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
     }
   } catch (e) {
-    const truncated = /unexpected end/i.test((e as Error).message);
-    throw new Recist3dError(
-      truncated ? 'E_NIFTI_TRUNCATED' : 'E_NIFTI_CORRUPT',
-      `Cannot decompress gzip NIfTI: ${(e as Error).message}`,
-      { file: path },
-      { cause: e },
-    );
-  } finally {
-    file.destroy();
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Recist3dError('E_FILE_NOT_FOUND', 'NIfTI file not found', { file: path });
+    throw e;
   }
-  return Buffer.concat(chunks);
+  if (!(prefix.length >= 2 && prefix[0] === 0x1f && prefix[1] === 0x8b)) return prefix;
+  try {
+    const out = gunzipSync(prefix, { finishFlush: constants.Z_SYNC_FLUSH });
+    if (out.length >= minBytes) return out;
+  } catch {
+    // corrupt or too short to tell: let the full read report it precisely
+  }
+  return loadBytes(path);
 }
 
 /** The parsed, validated header: grid, source header fields, and where/how the voxels are stored. */
@@ -132,13 +125,11 @@ export function parseNiftiHeader(bytes: Buffer, path: string): ParsedNifti {
       file: path,
       field: 'magic',
     });
-  // Hand the header parser the header and extensions only, not a copy of the whole image.
-  const voxOffset = le ? bytes.readFloatLE(108) : bytes.readFloatBE(108);
-  const headerEnd = Math.min(
-    bytes.length,
-    Math.max(352, Number.isFinite(voxOffset) ? Math.floor(voxOffset) : 352),
-  );
-  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + headerEnd) as ArrayBuffer;
+  // Hand the header parser the 348-byte header with an empty extension flag: extensions are not used, and
+  // neither a copy of the whole image nor (for header-only reads) bytes past the header are needed.
+  const head = new Uint8Array(352);
+  head.set(bytes.subarray(0, 348));
+  const ab = head.buffer;
   let h;
   try {
     h = readHeader(ab);
