@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { readNifti, readNiftiHeader, writeNifti } from '../src/io/nifti.js';
 import type { NiftiMeta } from '../src/io/nifti-header.js';
 import { isRecist3dError } from '../src/errors.js';
+import { createRng } from '../src/util/random.js';
 import type { Mat3, Vec3, Volume, VoxelData } from '../src/types/volume.js';
 import { sharedData, skipReason } from './helpers/shared-data.js';
 
@@ -251,4 +252,36 @@ test('big-endian files read the same as little-endian ones; .hdr/.img pairs and 
     readNifti(join(dir, 'nomagic.nii')),
     (e) => isRecist3dError(e, 'E_NIFTI_CORRUPT') && e.context.field === 'magic',
   );
+});
+
+test('qform alone reproduces random proper and improper rotations (sform_code zeroed)', async () => {
+  const rng = createRng(11);
+  for (let trial = 0; trial < 12; trial++) {
+    // random rotation from a random unit quaternion; every other trial mirrored (improper)
+    const q = [rng.normal(), rng.normal(), rng.normal(), rng.normal()];
+    const norm = Math.hypot(...q);
+    const [a, b, c, d] = q.map((x) => x / norm);
+    const R: Mat3 = [
+      a * a + b * b - c * c - d * d,
+      2 * (b * c - a * d),
+      2 * (b * d + a * c),
+      2 * (b * c + a * d),
+      a * a + c * c - b * b - d * d,
+      2 * (c * d - a * b),
+      2 * (b * d - a * c),
+      2 * (c * d + a * b),
+      a * a + d * d - c * c - b * b,
+    ];
+    if (trial % 2) for (const r of [0, 1, 2]) R[r * 3 + 2] = -R[r * 3 + 2];
+    const p = join(dir, `q${trial}.nii`);
+    await writeNifti(p, makeVolume(new Uint8Array(n), size, R));
+    const raw = await readFile(p);
+    raw.writeInt16LE(0, 254); // sform_code = 0: the reader must use the qform
+    await writeFile(p, raw);
+    const back = await readNifti(p);
+    assert.equal((back.meta.nifti as NiftiMeta).affineSource, 'qform');
+    for (let k = 0; k < 9; k++)
+      assert.ok(Math.abs(back.direction[k] - R[k]) < 1e-5, `trial ${trial} dir[${k}]`);
+    for (let k = 0; k < 3; k++) assert.ok(Math.abs(back.spacingMm[k] - [0.7, 0.8, 2.5][k]) < 1e-5);
+  }
 });
