@@ -9,9 +9,9 @@
  */
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { decode } from 'fast-png';
+import { decode, encode } from 'fast-png';
 import { parse } from 'csv-parse/sync';
-import { drawContour, drawSegment, encodePng, hstack, renderSlice, type Rgb } from '../src/report/render.js';
+import { drawContour, drawSegment, hstack, renderSlice, type Rgb } from '../src/report/render.js';
 import { recistFromMask } from '../src/recist/from-mask.js';
 import { planCohort } from '../src/synth/cohort.js';
 import { generatePhantom, type Phantom } from '../src/synth/phantom.js';
@@ -163,6 +163,27 @@ function vstack(images: Rgb[], gap = 4): Rgb {
   return { w, h, data };
 }
 
+/**
+ * Indexed-colour PNG (a third of the RGB size): 254 grey levels plus the two contour colours, so the
+ * committed figures stay well under 300 KB.
+ */
+function encodePng(img: Rgb): Uint8Array {
+  const GREYS = 254;
+  const palette: [number, number, number][] = [];
+  for (let g = 0; g < GREYS; g++) {
+    const v = Math.round((g * 255) / (GREYS - 1));
+    palette.push([v, v, v]);
+  }
+  palette.push([0, 220, 0], [230, 40, 40]);
+  const idx = new Uint8Array(img.w * img.h);
+  for (let t = 0; t < idx.length; t++) {
+    const [r, g, b] = [img.data[3 * t], img.data[3 * t + 1], img.data[3 * t + 2]];
+    if (r === g && g === b) idx[t] = Math.round((r * (GREYS - 1)) / 255);
+    else idx[t] = g > r ? GREYS : GREYS + 1;
+  }
+  return encode({ width: img.w, height: img.h, data: idx, channels: 1, depth: 8, palette });
+}
+
 mkdirSync(outDir, { recursive: true });
 const real = realTiles(perRow);
 const liverVsReal = vstack([hstack(real), hstack(phantomTiles('liver', perRow))]);
@@ -170,7 +191,8 @@ writeFileSync(join(outDir, 'phantom-liver-vs-real.png'), encodePng(liverVsReal))
 const rows = PHANTOM_CATEGORIES.map((c) => hstack(phantomTiles(c, perRow)));
 writeFileSync(join(outDir, 'phantom-categories.png'), encodePng(vstack(rows)));
 writeFileSync(join(outDir, 'phantom-touching.png'), encodePng(hstack(touchingTiles(perRow))));
-writeFileSync(join(outDir, 'phantom-follow-up.png'), encodePng(hstack(followUpTiles(Math.floor(perRow / 2)))));
-process.stderr.write(
-  `wrote ${outDir}/phantom-liver-vs-real.png and phantom-categories.png (${real.length} real tiles)\n`,
+writeFileSync(
+  join(outDir, 'phantom-follow-up.png'),
+  encodePng(hstack(followUpTiles(Math.floor(perRow / 2)))),
 );
+process.stderr.write(`wrote ${outDir}/phantom-*.png (${real.length} real tiles)\n`);

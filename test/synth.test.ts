@@ -96,7 +96,7 @@ test('phantoms: RECIST on the largest GT slice, end points inside the mask, read
     assert.ok(Math.abs(c.recist.longMm - longestChordMm(c.mask, k)) < 1e-6, `${s.lesionId}: long axis`);
     assert.ok(c.recist.shortMm <= c.recist.longMm && c.recist.shortMm > 0);
     // the lesion is roughly the size that was asked for
-    assert.ok(c.recist.longMm > 0.5 * s.spec.longMm && c.recist.longMm < 2 * s.spec.longMm, s.lesionId);
+    assert.ok(c.recist.longMm > 0.6 * s.spec.longMm && c.recist.longMm < 1.5 * s.spec.longMm, s.lesionId);
     // CT-like: the lesion is not painted flat (noise and texture), HU stay in the int16 CT range
     let n = 0;
     let sum = 0;

@@ -113,7 +113,8 @@ export function vessels(ctx: HostContext, count: number, rMax: number, t: Tissue
   const out: Shape[] = [];
   const { rng } = ctx;
   for (let v = 0; v < count; v++) {
-    const r0 = rng.uniform(0.5, rMax);
+    const u = rng.next();
+    const r0 = 0.5 + (rMax - 0.5) * u * u; // mostly small vessels, a few large ones
     out.push(
       ...tube(rng, randomPoint(ctx), randomDir(rng), 4 + rng.int(4), rng.uniform(8, 18), r0, r0 * 0.6, t),
     );

@@ -40,7 +40,9 @@ export function lungHost(ctx: HostContext): HostScene {
   const look = sampleLook(rng, 'lung', ctx.lesion.radiiMm[1], 0);
   const shapes: Shape[] = [fill(LUNG())];
   const vesselHu = rng.uniform(20, 60);
-  shapes.push(...vessels(ctx, 20 + rng.int(20), 3, tissue(vesselHu, 5)));
+  // about one vessel segment chain per 15 cm^3 of lung, mostly thin
+  const lungCm3 = (ctx.fovMm[0] * ctx.fovMm[1] * ctx.fovMm[2]) / 1000;
+  shapes.push(...vessels(ctx, Math.round(lungCm3 / 15) + 10 + rng.int(10), 4, tissue(vesselHu, 5)));
   for (let b = rng.int(3); b > 0; b--) {
     const r = rng.uniform(1.5, 4);
     shapes.push(

@@ -67,9 +67,20 @@ export function sampleShape(
       lobes.push({ dir: unitVector(rng, 0.5), amp: rng.uniform(0.15, 0.45), width: rng.uniform(0.01, 0.03) });
     }
   }
-  return {
+  // calibrate: lobes lengthen the longest in-plane diameter; rescale so it matches the requested long axis
+  const probe: LesionShape = {
     centerMm,
     radiiMm: [a, b, c],
+    angleRad: 0,
+    tiltRad: 0,
+    exponent: 2,
+    lobes,
+    scale: 1,
+  };
+  const k = longMm / inPlaneDiameterMm(probe);
+  return {
+    centerMm,
+    radiiMm: [a * k, b * k, c * k],
     angleRad: rng.uniform(0, Math.PI),
     tiltRad: rng.uniform(-0.35, 0.35),
     exponent: rng.next() < 0.7 ? 2 : rng.uniform(1.7, 2.8),
@@ -93,6 +104,23 @@ export function maxRadialFactor(shape: LesionShape): number {
     best = Math.max(best, radialFactor(shape, rho * Math.cos(phi), rho * Math.sin(phi), z));
   }
   return best * 1.03;
+}
+
+/** Longest diameter through the centre in the lesion's own axial plane (before rotation and tilt). */
+function inPlaneDiameterMm(shape: LesionShape): number {
+  const [a, b] = shape.radiiMm;
+  const point = (t: number): [number, number] => {
+    const f = radialFactor(shape, Math.cos(t), Math.sin(t), 0);
+    return [f * a * Math.cos(t), f * b * Math.sin(t)];
+  };
+  let best = 0;
+  for (let q = 0; q < 180; q++) {
+    const t = (q * Math.PI) / 180;
+    const p1 = point(t);
+    const p2 = point(t + Math.PI);
+    best = Math.max(best, Math.hypot(p1[0] - p2[0], p1[1] - p2[1]));
+  }
+  return best;
 }
 
 /** Largest world-space radius the shape can reach (mm), for bounding boxes and crop sizes. */
