@@ -8,7 +8,8 @@ import { lineChart } from '../report/svg.js';
 import type { Recist } from '../types/recist.js';
 import { writeFileAtomic } from './artifacts.js';
 import { estimatedRoiRecist } from './harvest.js';
-import type { LesionOutcome, RunSummary } from './run.js';
+import type { RunSummary } from './run.js';
+import type { LesionOutcome } from './score-cohort.js';
 import { cropToFull } from './segment3d.js';
 import type { LesionStack } from './stack.js';
 

@@ -4,16 +4,13 @@
  * the HTML report. A lesion that fails is reported in the CSV and never stops the cohort.
  */
 import { join } from 'node:path';
-import { readMask, writeNifti } from '../io/nifti.js';
+import { readMask } from '../io/nifti.js';
 import { loadManifest } from '../io/manifest.js';
-import { ellipsoidVolumeMm3 } from '../recist/validate.js';
 import { maskFileName, csvCell } from '../pseudo/write-masks.js';
 import { sliceMaskToRoi } from '../geometry/roi.js';
-import type { SegmentationMetrics } from '../metrics/segmentation.js';
-import { MetricsAccumulator, type MetricsReport } from '../metrics/aggregate.js';
 import { provenance, writeFileAtomic, writeJsonAtomic } from './artifacts.js';
-import { scoreLesion } from './evaluate3d.js';
-import { cropToFull, segmentLesion3d, type Lesion3dResult, type Segment3dOptions } from './segment3d.js';
+import { scoreCohort, type CohortScores, type LesionOutcome } from './score-cohort.js';
+import { segmentLesion3d, type Segment3dOptions } from './segment3d.js';
 import type { LesionStack } from './stack.js';
 import { trainWsss, type WsssHooks, type WsssOptions, type WsssResult } from './wsss.js';
 import { writeRunReport } from './run-report.js';
@@ -24,27 +21,8 @@ export interface RunOptions extends WsssOptions {
   report?: boolean;
 }
 
-export interface LesionOutcome {
-  record: LesionStack['record'];
-  result?: Lesion3dResult;
-  ellipsoidMm3: number;
-  longMm: number;
-  shortMm: number;
-  scores?: {
-    metrics3d: SegmentationMetrics;
-    metricsKey: SegmentationMetrics;
-    diceByOffset: Map<number, number>;
-  };
-  error?: { code: string; message: string };
-  fallbacks: number;
-}
-
-export interface RunSummary {
-  lesions: LesionOutcome[];
+export interface RunSummary extends CohortScores {
   wsss: Omit<WsssResult, 'net' | 'stacks'>;
-  metrics3d?: MetricsReport;
-  metricsKey?: MetricsReport;
-  diceByOffset: [number, number, number][];
   stageSeconds: Record<string, number>;
   totalSeconds: number;
 }
@@ -106,58 +84,22 @@ export async function runPipeline(
     return slice ? sliceMaskToRoi(slice, s.keyRoi.geometry) : undefined;
   });
   const { net, stacks, ...wsssInfo } = wsss;
-  const lesions: LesionOutcome[] = [];
-  const acc3d = new MetricsAccumulator();
-  const accKey = new MetricsAccumulator();
-  const offsets = new Map<number, number[]>();
   const stageSeconds = { ...wsss.stageSeconds };
+  let scores: CohortScores;
   try {
     hooks.stage?.('segment-3d', stacks.length);
     const tSeg = performance.now();
-    let done = 0;
-    for (const s of stacks) {
-      const base: LesionOutcome = {
-        record: s.record,
-        ellipsoidMm3: ellipsoidVolumeMm3(s.longMm, s.shortMm),
-        longMm: s.longMm,
-        shortMm: s.shortMm,
-        fallbacks: (wsss.labelSources.get(s.record.lesionId) ?? []).filter((x) => x.includes('fallback'))
-          .length,
-      };
-      try {
-        const result = await segmentLesion3d(net, s, options.segment);
-        const full = cropToFull(result.mask, s.image.size);
-        await writeNifti(join(outDir, 'masks', maskFileName(s.record.lesionId)), { ...s.image, data: full });
-        const outcome: LesionOutcome = { ...base, result };
-        if (s.record.maskPath) {
-          const truth = await readMask(s.record.maskPath);
-          const scores = scoreLesion(
-            result.mask,
-            truth.data,
-            s.image.size,
-            s.image.spacingMm,
-            s.record.keySlice,
-          );
-          outcome.scores = scores;
-          acc3d.add(s.record.category, pick(scores.metrics3d));
-          accKey.add(s.record.category, pick(scores.metricsKey));
-          for (const [off, d] of scores.diceByOffset) offsets.set(off, [...(offsets.get(off) ?? []), d]);
-        }
-        lesions.push(outcome);
-      } catch (e) {
-        const err = e as { code?: string; message?: string };
-        lesions.push({
-          ...base,
-          error: { code: err.code ?? 'E_PIPELINE', message: err.message ?? String(e) },
-        });
-      }
-      hooks.tick?.(++done, s.record.lesionId);
-    }
+    scores = await scoreCohort(stacks, (s) => segmentLesion3d(net, s, options.segment), {
+      masksDir: join(outDir, 'masks'),
+      fallbacks: (id) => (wsss.labelSources.get(id) ?? []).filter((x) => x.includes('fallback')).length,
+      onLesion: (done, id) => hooks.tick?.(done, id),
+    });
     stageSeconds['segment-3d'] = (performance.now() - tSeg) / 1000;
     hooks.stageEnd?.('segment-3d', stageSeconds['segment-3d']);
   } finally {
     net.dispose();
   }
+  const lesions = scores.lesions;
   for (const f of wsss.failures) {
     lesions.push({
       record: f.record,
@@ -168,17 +110,10 @@ export async function runPipeline(
       fallbacks: 0,
     });
   }
-  const diceByOffset = [...offsets.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(
-      ([off, ds]) => [off, ds.reduce((a, b) => a + b, 0) / ds.length, ds.length] as [number, number, number],
-    );
   const summary: RunSummary = {
+    ...scores,
     lesions,
     wsss: wsssInfo,
-    metrics3d: acc3d.count ? acc3d.report() : undefined,
-    metricsKey: accKey.count ? accKey.report() : undefined,
-    diceByOffset,
     stageSeconds,
     totalSeconds: (performance.now() - t0) / 1000,
   };
@@ -192,20 +127,11 @@ export async function runPipeline(
     totalSeconds: summary.totalSeconds,
     metrics3d: summary.metrics3d,
     metricsKey: summary.metricsKey,
-    diceByOffset,
+    diceByOffset: summary.diceByOffset,
+    prCurve: summary.pr ? { maxF: summary.pr.maxF(), histogram: summary.pr.toJSON() } : undefined,
   });
   if (options.report !== false) await writeRunReport(join(outDir, 'report.html'), summary, stacks);
   return summary;
-}
-
-function pick(m: SegmentationMetrics) {
-  return {
-    dice: m.dice,
-    precision: m.precision,
-    recall: m.recall,
-    volumetricSimilarity: m.volumetricSimilarity,
-    avdMm: m.avdMm,
-  };
 }
 
 function num(v: number | undefined, digits = 2): string {

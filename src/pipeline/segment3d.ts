@@ -58,9 +58,11 @@ export interface Lesion3dResult {
   autoLongMm: number;
   autoShortMm: number;
   flags: { empty: boolean; touchesRoiBorder: boolean; keyThresholdLowered: boolean };
+  /** The projected per-voxel maps on the crop grid (same layout as `mask.data`), before thresholding. */
+  prob: Float32Array;
 }
 
-/** Segments one lesion in 3D. */
+/** Segments one lesion in 3D with the CNN (and CNN-GC when `gc`). */
 export async function segmentLesion3d(
   net: SegNet,
   s: LesionStack,
@@ -68,14 +70,34 @@ export async function segmentLesion3d(
   engine: GrabCutFn = nativeGrabCut,
 ): Promise<Lesion3dResult> {
   const o = { ...SEGMENT3D_DEFAULTS, ...options };
-  const g = s.keyRoi.geometry;
-  const ks: number[] = [];
-  for (let k = s.kMin; k <= s.kMax; k++) ks.push(k);
+  const ks = stackSlices(s);
   let maps = await predictSlices(
     net,
     ks.map((k) => ({ stack: s, k })),
   );
   if (o.gc) maps = await refineWithGrabCut(s, ks, maps, o, engine);
+  return assembleLesion3d(s, maps, o);
+}
+
+/** The slice indices of a stack, kMin..kMax. */
+export function stackSlices(s: LesionStack): number[] {
+  const ks: number[] = [];
+  for (let k = s.kMin; k <= s.kMax; k++) ks.push(k);
+  return ks;
+}
+
+/**
+ * Turns per-slice ROI maps (probabilities or 0/1 masks, one per stack slice kMin..kMax) into the lesion's 3D
+ * mask on the CT grid: bilinear projection, threshold, the component touching the key RECIST, QC facts.
+ */
+export function assembleLesion3d(
+  s: LesionStack,
+  maps: Float32Array[],
+  options: Segment3dOptions = {},
+): Lesion3dResult {
+  const o = { ...SEGMENT3D_DEFAULTS, ...options };
+  const g = s.keyRoi.geometry;
+  const ks = stackSlices(s);
   const box = roiBoxOnSlice(g);
   const [i0, j0, i1, j1] = box;
   const w = i1 - i0 + 1;
@@ -83,12 +105,14 @@ export async function segmentLesion3d(
   const d = ks.length;
   const plane = w * h;
   const binary = new Uint8Array(plane * d);
+  const probCrop = new Float32Array(plane * d);
   const seed = new Uint8Array(plane * d);
   const keyIdx = s.record.keySlice - s.kMin;
   drawAxes(seed.subarray(keyIdx * plane, (keyIdx + 1) * plane), s, box);
   let keyThresholdLowered = false;
   ks.forEach((k, z) => {
     const prob = roiToSliceBox(maps[z], g, box);
+    probCrop.set(prob, z * plane);
     let t = o.threshold;
     if (z === keyIdx) {
       const axes = seed.subarray(z * plane, (z + 1) * plane);
@@ -149,6 +173,7 @@ export async function segmentLesion3d(
     autoLongMm,
     autoShortMm,
     flags: { empty: voxels === 0, touchesRoiBorder: touches, keyThresholdLowered },
+    prob: probCrop,
   };
 }
 
@@ -224,5 +249,25 @@ export function cropToFull(mask: CropMask, size: Vec3): Uint8Array {
     for (let j = 0; j < h; j++)
       for (let i = 0; i < w; i++)
         if (mask.data[i + w * (j + h * z)]) out[i0 + i + ni * (j0 + j + nj * (k0 + z))] = 1;
+  return out;
+}
+
+/** Cuts the crop of `mask` (start and size) out of a full-grid volume buffer. */
+export function fullToCrop(full: ArrayLike<number>, size: Vec3, start: Vec3, cropSize: Vec3): Uint8Array {
+  const [ni, nj, nk] = size;
+  const [w, h, d] = cropSize;
+  const out = new Uint8Array(w * h * d);
+  for (let z = 0; z < d; z++) {
+    const k = start[2] + z;
+    if (k < 0 || k >= nk) continue;
+    for (let j = 0; j < h; j++) {
+      const jj = start[1] + j;
+      if (jj < 0 || jj >= nj) continue;
+      for (let i = 0; i < w; i++) {
+        const ii = start[0] + i;
+        if (ii >= 0 && ii < ni && full[ii + ni * (jj + nj * k)]) out[i + w * (j + h * z)] = 1;
+      }
+    }
+  }
   return out;
 }

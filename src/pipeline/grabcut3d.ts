@@ -1,0 +1,53 @@
+/**
+ * The image-only 3D baselines of paper Table 5, on the same ROI stacks as WSSS:
+ * - 'grabcut-3d': the key slice's 2D RECIST trimap (GrabCut-R) on every slice;
+ * - 'grabcut-3de': the trimap of the estimated 3D RECIST on each slice (slices where it vanishes are empty);
+ * - 'ellipsoid': no image at all: the RECIST ellipse on the key slice, shrunk on other slices by the
+ *   Pythagorean rule (FINDINGS.md's image-free reference).
+ */
+import { grabCutSquares, nativeGrabCut, type GrabCutFn } from '../pseudo/grabcut.js';
+import { rasterizeAxes, rasterizeEllipse } from '../trimap/raster.js';
+import { trimapCounts, trimapForeground } from '../trimap/labels.js';
+import { trimapFromRecist } from '../trimap/recist-trimap.js';
+import { keepComponentsTouching } from './connected.js';
+import { estimatedRoiRecist } from './harvest.js';
+import { assembleLesion3d, stackSlices, type Lesion3dResult, type Segment3dOptions } from './segment3d.js';
+import type { LesionStack } from './stack.js';
+
+export const BASELINES_3D = ['grabcut-3d', 'grabcut-3de', 'ellipsoid'] as const;
+export type Baseline3d = (typeof BASELINES_3D)[number];
+
+export async function baselineLesion3d(
+  s: LesionStack,
+  method: Baseline3d,
+  options: Segment3dOptions & { iterations?: number } = {},
+  engine: GrabCutFn = nativeGrabCut,
+): Promise<Lesion3dResult> {
+  const n = s.keyRoi.geometry.sizePx;
+  const ks = stackSlices(s);
+  const recists = ks.map((k) => (method === 'grabcut-3d' ? s.keyRoi.recist : estimatedRoiRecist(s, k)));
+  const maps = ks.map(() => new Float32Array(n * n));
+  if (method === 'ellipsoid') {
+    recists.forEach((r, z) => {
+      if (r) maps[z] = Float32Array.from(rasterizeEllipse(r, n));
+    });
+  } else {
+    const idx = recists.flatMap((r, z) => (r ? [z] : []));
+    const trimaps = idx.map((z) => trimapFromRecist(recists[z]!, n));
+    const gc = await grabCutSquares(
+      idx.map((z, m) => ({ image: s.images[z], trimap: trimaps[m] })),
+      n,
+      options.iterations ?? 5,
+      engine,
+    );
+    idx.forEach((z, m) => {
+      const kept = gc.masks[m].reduce((a, b) => a + b, 0);
+      const axes = rasterizeAxes(recists[z]!, n);
+      // the GrabCut-R fallback rule of the 2D masks: FG + PFG when GrabCut keeps (almost) nothing
+      const mask =
+        gc.status[m] !== 0 || kept < trimapCounts(trimaps[m]).fg ? trimapForeground(trimaps[m]) : gc.masks[m];
+      maps[z] = Float32Array.from(keepComponentsTouching(mask, axes, [n, n]));
+    });
+  }
+  return assembleLesion3d(s, maps, { ...options, clampBeyondEstimate: -1 });
+}

@@ -1,0 +1,118 @@
+/**
+ * Segments every lesion stack with one method, writes the masks (optional), and scores them against the
+ * ground truth when the manifest has it: per-lesion outcomes, 3D and key-slice metric summaries, Dice by
+ * slice offset and the pooled precision-recall histogram of the method's maps. Failures are per lesion.
+ */
+import { join } from 'node:path';
+import { readMask, writeNifti } from '../io/nifti.js';
+import { MetricsAccumulator, type MetricsReport } from '../metrics/aggregate.js';
+import { PrAccumulator } from '../metrics/pr-curve.js';
+import type { SegmentationMetrics } from '../metrics/segmentation.js';
+import { maskFileName } from '../pseudo/write-masks.js';
+import { ellipsoidVolumeMm3 } from '../recist/validate.js';
+import { scoreLesion } from './evaluate3d.js';
+import { cropToFull, fullToCrop, type Lesion3dResult } from './segment3d.js';
+import type { LesionStack } from './stack.js';
+
+export interface LesionOutcome {
+  record: LesionStack['record'];
+  result?: Lesion3dResult;
+  ellipsoidMm3: number;
+  longMm: number;
+  shortMm: number;
+  scores?: {
+    metrics3d: SegmentationMetrics;
+    metricsKey: SegmentationMetrics;
+    diceByOffset: Map<number, number>;
+  };
+  error?: { code: string; message: string };
+  fallbacks: number;
+}
+
+export interface CohortScores {
+  lesions: LesionOutcome[];
+  metrics3d?: MetricsReport;
+  metricsKey?: MetricsReport;
+  /** [offset, mean Dice, lesions] sorted by offset. */
+  diceByOffset: [number, number, number][];
+  pr?: PrAccumulator;
+}
+
+export interface ScoreCohortOptions {
+  /** Folder to write `<lesion_id>.nii.gz` masks into (none when absent). */
+  masksDir?: string;
+  /** QC: number of fallback labels per lesion. */
+  fallbacks?: (lesionId: string) => number;
+  onLesion?: (done: number, lesionId: string) => void;
+}
+
+const pick = (m: SegmentationMetrics) => ({
+  dice: m.dice,
+  precision: m.precision,
+  recall: m.recall,
+  volumetricSimilarity: m.volumetricSimilarity,
+  avdMm: m.avdMm,
+});
+
+export async function scoreCohort(
+  stacks: readonly LesionStack[],
+  segment: (s: LesionStack) => Promise<Lesion3dResult>,
+  options: ScoreCohortOptions = {},
+): Promise<CohortScores> {
+  const lesions: LesionOutcome[] = [];
+  const acc3d = new MetricsAccumulator();
+  const accKey = new MetricsAccumulator();
+  const offsets = new Map<number, number[]>();
+  const pr = new PrAccumulator();
+  let done = 0;
+  for (const s of stacks) {
+    const base: LesionOutcome = {
+      record: s.record,
+      ellipsoidMm3: ellipsoidVolumeMm3(s.longMm, s.shortMm),
+      longMm: s.longMm,
+      shortMm: s.shortMm,
+      fallbacks: options.fallbacks?.(s.record.lesionId) ?? 0,
+    };
+    try {
+      const result = await segment(s);
+      if (options.masksDir) {
+        const full = cropToFull(result.mask, s.image.size);
+        await writeNifti(join(options.masksDir, maskFileName(s.record.lesionId)), { ...s.image, data: full });
+      }
+      const outcome: LesionOutcome = { ...base, result };
+      if (s.record.maskPath) {
+        const truth = await readMask(s.record.maskPath);
+        const scores = scoreLesion(
+          result.mask,
+          truth.data,
+          s.image.size,
+          s.image.spacingMm,
+          s.record.keySlice,
+        );
+        outcome.scores = scores;
+        acc3d.add(s.record.category, pick(scores.metrics3d));
+        accKey.add(s.record.category, pick(scores.metricsKey));
+        for (const [off, d] of scores.diceByOffset) offsets.set(off, [...(offsets.get(off) ?? []), d]);
+        pr.add(result.prob, fullToCrop(truth.data, s.image.size, result.mask.start, result.mask.size));
+      }
+      // the maps are only needed for the PR curve; drop them so a large cohort stays small in memory
+      lesions.push({ ...outcome, result: { ...result, prob: new Float32Array(0) } });
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      lesions.push({ ...base, error: { code: err.code ?? 'E_PIPELINE', message: err.message ?? String(e) } });
+    }
+    options.onLesion?.(++done, s.record.lesionId);
+  }
+  const diceByOffset = [...offsets.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(
+      ([off, ds]) => [off, ds.reduce((a, b) => a + b, 0) / ds.length, ds.length] as [number, number, number],
+    );
+  return {
+    lesions,
+    metrics3d: acc3d.count ? acc3d.report() : undefined,
+    metricsKey: accKey.count ? accKey.report() : undefined,
+    diceByOffset,
+    pr: acc3d.count ? pr : undefined,
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * `recist3d segment` as a function: a trained 2D model (the folder `recist3d train` wrote) segments the RECIST
+ * slice of every lesion of a manifest, which need not be the one it was trained on. Writes one NIfTI mask per
+ * lesion on its input grid (only the RECIST slice non-zero; file name `maskFileName(lesionId)`) and
+ * `segment.csv`. A lesion that fails is reported in the CSV and never stops the cohort.
+ */
+import { join } from 'node:path';
+import { readMask, writeNifti } from '../io/nifti.js';
+import { computeConfusion, computeOverlap } from '../metrics/overlap.js';
+import { loadCheckpoint } from '../model/checkpoint.js';
+import { csvCell, maskFileName } from '../pseudo/write-masks.js';
+import type { LesionRecord } from '../types/recist.js';
+import { writeFileAtomic, writeJsonAtomic, provenance } from './artifacts.js';
+import { buildKeyStacks } from './cnn-train.js';
+import { boxToSlice, segmentKeySlices, type Segment2dOptions } from './segment2d.js';
+import type { WsssHooks } from './wsss.js';
+
+export interface SegmentRow {
+  lesionId: string;
+  patientId: string;
+  category: string;
+  status: 'ok' | 'failed';
+  error: string;
+  /** Mask file relative to the output folder ('' on failure). */
+  mask: string;
+  pixels: number;
+  areaMm2: number;
+  gcFallback: boolean | undefined;
+  /** Scores on the RECIST slice against the manifest's mask, NaN without one. */
+  dice: number;
+  precision: number;
+  recall: number;
+}
+
+export interface SegmentCohortResult {
+  rows: SegmentRow[];
+  ok: number;
+  failed: number;
+  seconds: number;
+}
+
+const COLUMNS = [
+  'lesion_id',
+  'patient_id',
+  'category',
+  'status',
+  'error',
+  'mask',
+  'pixels',
+  'area_mm2',
+  'gc_fallback',
+  'dice_key',
+  'precision_key',
+  'recall_key',
+];
+
+/**
+ * Segments `records` with the model in `modelDir` (`model.pt` + `model.json`; the ROI size and scale come
+ * from the sidecar, so inputs are cut exactly as in training) and writes masks and segment.csv to `outDir`.
+ */
+export async function segmentCohort2d(
+  modelDir: string,
+  records: readonly LesionRecord[],
+  outDir: string,
+  options: Segment2dOptions = {},
+  hooks: WsssHooks = {},
+): Promise<SegmentCohortResult> {
+  const t0 = performance.now();
+  const { net, sidecar } = await loadCheckpoint(join(modelDir, 'model'));
+  const rows: SegmentRow[] = [];
+  try {
+    const chunk = 64;
+    hooks.stage?.(options.gc ? 'segment (CNN-GC)' : 'segment (CNN)', records.length);
+    let done = 0;
+    for (let start = 0; start < records.length; start += chunk) {
+      const part = records.slice(start, start + chunk);
+      const built = await buildKeyStacks(part, {
+        roiSize: net.config.size,
+        roiScale: sidecar.input.roiScale,
+      });
+      const stacks = built.flatMap((r) => (r.ok ? [r.stack] : []));
+      for (const r of built) if (!r.ok) rows.push(failedRow(r.record, `${r.error.code}: ${r.error.message}`));
+      let results: Awaited<ReturnType<typeof segmentKeySlices>>;
+      try {
+        results = await segmentKeySlices(net, stacks, options);
+      } catch (e) {
+        const err = e as { code?: string; message?: string };
+        for (const s of stacks) rows.push(failedRow(s.record, `${err.code ?? 'E_PIPELINE'}: ${err.message}`));
+        hooks.tick?.((done += part.length));
+        continue;
+      }
+      for (let i = 0; i < stacks.length; i++) {
+        const s = stacks[i];
+        const res = results[i];
+        try {
+          const [ni, nj, nk] = s.image.size;
+          const slice = boxToSlice(res.maskBox, res.box, ni, nj);
+          const full = new Uint8Array(ni * nj * nk);
+          full.set(slice, s.record.keySlice * ni * nj);
+          const file = maskFileName(s.record.lesionId);
+          await writeNifti(join(outDir, 'masks', file), { ...s.image, data: full });
+          const pixels = slice.reduce((x, y) => x + y, 0);
+          const scores = s.record.maskPath
+            ? await scoreSlice(slice, s.record.maskPath, s.record.keySlice)
+            : undefined;
+          rows.push({
+            lesionId: s.record.lesionId,
+            patientId: s.record.patientId ?? '',
+            category: s.record.category,
+            status: 'ok',
+            error: '',
+            mask: `masks/${file}`,
+            pixels,
+            areaMm2: pixels * s.image.spacingMm[0] * s.image.spacingMm[1],
+            gcFallback: options.gc ? res.gcFallback : undefined,
+            dice: scores?.dice ?? Number.NaN,
+            precision: scores?.precision ?? Number.NaN,
+            recall: scores?.recall ?? Number.NaN,
+          });
+        } catch (e) {
+          const err = e as { code?: string; message?: string };
+          rows.push(failedRow(s.record, `${err.code ?? 'E_PIPELINE'}: ${err.message ?? String(e)}`));
+        }
+      }
+      done += part.length;
+      hooks.tick?.(done);
+    }
+  } finally {
+    net.dispose();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  hooks.stageEnd?.(options.gc ? 'segment (CNN-GC)' : 'segment (CNN)', seconds);
+  const order = new Map(records.map((r, i) => [r.lesionId, i]));
+  rows.sort((x, y) => (order.get(x.lesionId) ?? 0) - (order.get(y.lesionId) ?? 0));
+  await writeFileAtomic(join(outDir, 'segment.csv'), toCsv(rows));
+  const ok = rows.filter((r) => r.status === 'ok').length;
+  await writeJsonAtomic(join(outDir, 'segment.json'), {
+    provenance: provenance({ model: modelDir, options }),
+    model: { net: sidecar.net, input: sidecar.input },
+    lesions: rows.length,
+    ok,
+    failed: rows.length - ok,
+    seconds,
+  });
+  return { rows, ok, failed: rows.length - ok, seconds };
+}
+
+/** RECIST-slice scores of a predicted slice mask against the slice of the reference mask. */
+async function scoreSlice(slice: Uint8Array, maskPath: string, k: number) {
+  try {
+    const m = await readMask(maskPath);
+    const plane = m.size[0] * m.size[1];
+    if (plane !== slice.length || k >= m.size[2]) return undefined;
+    return computeOverlap(computeConfusion(slice, m.data.subarray(k * plane, (k + 1) * plane)));
+  } catch {
+    return undefined; // an unreadable reference leaves the scores empty; the mask is still written
+  }
+}
+
+function failedRow(r: LesionRecord, error: string): SegmentRow {
+  return {
+    lesionId: r.lesionId,
+    patientId: r.patientId ?? '',
+    category: r.category,
+    status: 'failed',
+    error,
+    mask: '',
+    pixels: 0,
+    areaMm2: Number.NaN,
+    gcFallback: undefined,
+    dice: Number.NaN,
+    precision: Number.NaN,
+    recall: Number.NaN,
+  };
+}
+
+function num(v: number, digits: number): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : '';
+}
+
+function toCsv(rows: SegmentRow[]): string {
+  const lines = [COLUMNS.join(',')];
+  for (const r of rows) {
+    lines.push(
+      [
+        r.lesionId,
+        r.patientId,
+        r.category,
+        r.status,
+        r.error,
+        r.mask,
+        r.status === 'ok' ? r.pixels : '',
+        num(r.areaMm2, 2),
+        r.gcFallback === undefined ? '' : +r.gcFallback,
+        num(r.dice, 4),
+        num(r.precision, 4),
+        num(r.recall, 4),
+      ]
+        .map(csvCell)
+        .join(','),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
