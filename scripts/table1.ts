@@ -8,7 +8,8 @@
  * With --images/--masks (files paired by name) the RECIST is measured on each mask (recistFromMask, on the
  * slice of largest area, no noise unless --noise) and the category is --category (default lung).
  * Options: --methods a,b,c  --limit N  --size 128  --iterations 5  --trimap ranked|paper  --fg 0.1 --pfg 0.2
- * --pbg 0.2 --bg 0.5  --clamp 0  --noise 0  --seed 0  --json out.json
+ * --pbg 0.2 --bg 0.5  --clamp 0  --noise 0  --seed 0  --json out.json  --window lo,hi (overrides rows)
+ * DCRF: --dcrf-alpha 10 --dcrf-beta 13 --dcrf-gamma 3 --dcrf-wa 5 --dcrf-ws 3 --dcrf-fg 0.9 (see src/pseudo/dcrf.ts)
  */
 import { readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -42,6 +43,12 @@ const { values: a } = parseArgs({
     noise: { type: 'string', default: '0' },
     seed: { type: 'string', default: '0' },
     json: { type: 'string' },
+    'dcrf-alpha': { type: 'string', default: '10' },
+    'dcrf-beta': { type: 'string', default: '13' },
+    'dcrf-gamma': { type: 'string', default: '3' },
+    'dcrf-wa': { type: 'string', default: '5' },
+    'dcrf-ws': { type: 'string', default: '3' },
+    'dcrf-fg': { type: 'string', default: '0.9' },
   },
 });
 
@@ -61,6 +68,14 @@ const options: CohortMaskOptions = {
     bgFraction: Number(a.bg),
   },
   clampEllipseScale: Number(a.clamp),
+  dcrf: {
+    thetaAlpha: Number(a['dcrf-alpha']),
+    thetaBeta: Number(a['dcrf-beta']),
+    thetaGamma: Number(a['dcrf-gamma']),
+    appearanceWeight: Number(a['dcrf-wa']),
+    smoothnessWeight: Number(a['dcrf-ws']),
+    fgProb: Number(a['dcrf-fg']),
+  },
 };
 
 async function lesionsFromPairs(imagesDir: string, masksDir: string): Promise<ComparisonLesion[]> {

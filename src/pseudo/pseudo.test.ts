@@ -49,7 +49,11 @@ test('each Table 1 method on a synthetic disk: GrabCut-R best, RECIST dilation u
   assert.ok(scores['grabcut-r'] > 0.9, `grabcut-r ${scores['grabcut-r']}`);
   assert.ok(scores['grabcut-i'] > 0.8, `grabcut-i ${scores['grabcut-i']}`);
   assert.ok(scores.dcrf > 0.8, `dcrf ${scores.dcrf}`);
-  for (const m of MASK_METHODS) assert.ok(scores['grabcut-r'] >= scores[m] - 1e-9, JSON.stringify(scores));
+  for (const m of MASK_METHODS.filter((x) => x !== 'ellipse')) {
+    assert.ok(scores['grabcut-r'] >= scores[m] - 1e-9, JSON.stringify(scores));
+  }
+  // the disk is its own RECIST ellipse: the image-free reference is near perfect here
+  assert.ok(scores.ellipse > 0.95, `ellipse ${scores.ellipse}`);
 });
 
 test('GrabCut-R falls back to trimap FG + PFG when GrabCut returns (almost) nothing', async () => {
