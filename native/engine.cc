@@ -10,6 +10,11 @@
 #include <opencv2/core.hpp>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -28,8 +33,47 @@ namespace {
 
 std::atomic<int> gThreads{1};
 
-/** Worker threads are libuv's: make sure the one running us uses the configured thread count. */
-void applyThreads() { at::set_num_threads(gThreads.load()); }
+/** Make sure the thread running us uses the configured thread count (cheap when unchanged). */
+void applyThreads() {
+  thread_local int applied = 0;
+  const int n = gThreads.load();
+  if (applied != n) at::set_num_threads(n), applied = n;
+}
+
+/** One long-lived thread that runs all torch work in FIFO order. Detached at exit (never joined). */
+class TorchThread {
+ public:
+  TorchThread() : thread_([this] { loop(); }) { thread_.detach(); }
+  void run(const std::function<void()>& fn) {
+    std::packaged_task<void()> task([&fn] { fn(); });
+    std::future<void> done = task.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(std::move(task));
+    }
+    wake_.notify_one();
+    done.get();  // rethrows whatever fn threw
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::packaged_task<void()> task;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [this] { return !queue_.empty(); });
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      applyThreads();
+      task();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::packaged_task<void()>> queue_;
+  std::thread thread_;
+};
 
 std::string deviceName() {
   const char* env = std::getenv("RECIST3D_DEVICE");
@@ -265,6 +309,11 @@ class EngineImpl final : public Engine {
 };
 
 }  // namespace
+
+void runOnTorchThread(const std::function<void()>& fn) {
+  static TorchThread* torchThread = new TorchThread();  // leaked on purpose: no join at process exit
+  torchThread->run(fn);
+}
 
 std::unique_ptr<Engine> Engine::create(const NetConfig& config) {
   torch::Device device = selectDevice();

@@ -64,6 +64,13 @@ struct EngineInfo {
   bool cudaAvailable = false, cudaCompiled = false;
 };
 
+/**
+ * Runs `fn` on the process's single torch thread and waits for it (rethrowing its exception). All torch
+ * work goes through it: OpenMP/oneDNN per-thread state stays warm, the thread count is set once, and two
+ * nets never fight over the cores. Called from libuv worker threads, never from the JS thread.
+ */
+void runOnTorchThread(const std::function<void()>& fn);
+
 /** RECIST3D_THREADS or `fallback` threads for torch (intra + interop) and OpenCV. */
 void initThreads(int fallback);
 void setThreads(int n);

@@ -115,7 +115,7 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
     auto lr = applyLr(engine);
     auto loss = std::make_shared<float>(0.f);
     auto* task = new Task(
-        info.Env(), [=] { lr(), *loss = engine->trainStep(*batch); },
+        info.Env(), [=] { runOnTorchThread([&] { lr(), *loss = engine->trainStep(*batch); }); },
         [loss](Napi::Env e) { return Napi::Number::New(e, *loss); }, release());
     task->Queue();
     return task->promise();
@@ -154,7 +154,7 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
     auto input = std::make_shared<std::vector<float>>(copyOf(x));
     auto out = std::make_shared<std::vector<float>>();
     auto* task = new Task(
-        env, [=] { *out = engine->predict(input->data(), n, batchSize); },
+        env, [=] { runOnTorchThread([&] { *out = engine->predict(input->data(), n, batchSize); }); },
         [out](Napi::Env e) {
           auto a = Napi::Float32Array::New(e, out->size());
           std::memcpy(a.Data(), out->data(), out->size() * sizeof(float));
@@ -175,9 +175,11 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
     auto* task = new Task(
         env,
         [=] {
-          lr();
-          save ? engine->save(path) : engine->load(path);
-          *newLr = engine->learningRate();
+          runOnTorchThread([&] {
+            lr();
+            save ? engine->save(path) : engine->load(path);
+            *newLr = engine->learningRate();
+          });
         },
         [this, newLr](Napi::Env e) {
           lr_ = *newLr;  // a loaded checkpoint brings its optimizer's learning rate

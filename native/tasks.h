@@ -115,9 +115,11 @@ class EpochTask : public Napi::AsyncProgressQueueWorker<EpochProgress> {
  protected:
   void Execute(const ExecutionProgress& progress) override {
     try {
-      loss_ = engine_->trainEpoch(*data_, opts_, &steps_, [&](int done, int total, float loss) {
-        EpochProgress p{done, total, loss};
-        progress.Send(&p, 1);
+      runOnTorchThread([&] {
+        loss_ = engine_->trainEpoch(*data_, opts_, &steps_, [&](int done, int total, float loss) {
+          EpochProgress p{done, total, loss};
+          progress.Send(&p, 1);
+        });
       });
     } catch (...) {
       err_ = classifyException(std::current_exception());
