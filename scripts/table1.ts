@@ -9,6 +9,7 @@
  * slice of largest area, no noise unless --noise) and the category is --category (default lung).
  * Options: --methods a,b,c  --limit N  --size 128  --iterations 5  --trimap ranked|paper  --fg 0.1 --pfg 0.2
  * --pbg 0.2 --bg 0.5  --clamp 0  --noise 0  --seed 0  --json out.json  --window lo,hi (overrides rows)
+ * --pad constant|reflect (ROI beyond the image: -1024 HU or mirrored; see src/geometry/roi.ts)
  * DCRF: --dcrf-alpha 10 --dcrf-beta 13 --dcrf-gamma 3 --dcrf-wa 5 --dcrf-ws 3 --dcrf-fg 0.9 (see src/pseudo/dcrf.ts)
  */
 import { readdir, writeFile } from 'node:fs/promises';
@@ -40,6 +41,7 @@ const { values: a } = parseArgs({
     bg: { type: 'string', default: '0.5' },
     clamp: { type: 'string', default: '0' },
     window: { type: 'string' },
+    pad: { type: 'string', default: 'constant' },
     noise: { type: 'string', default: '0' },
     seed: { type: 'string', default: '0' },
     json: { type: 'string' },
@@ -59,7 +61,7 @@ const limit = Number(a.limit);
 const window = a.window ? (a.window.split(',').map(Number) as [number, number]) : undefined;
 const options: CohortMaskOptions = {
   iterations: Number(a.iterations),
-  roi: { sizePx: Number(a.size) },
+  roi: { sizePx: Number(a.size), padMode: a.pad as 'constant' | 'reflect' },
   trimap: {
     kind: a.trimap as 'ranked' | 'paper',
     fgFraction: Number(a.fg),

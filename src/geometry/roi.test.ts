@@ -128,3 +128,27 @@ test('extractRoi: category default window (lung -1000..400) and a RECIST off the
     (e) => isRecist3dError(e, 'E_RECIST_OUTSIDE'),
   );
 });
+
+test('reflect padding mirrors the image about its border pixels', async () => {
+  const { reflectIndex } = await import('./roi.js');
+  assert.deepEqual(
+    [-3, -2, -1, 0, 1, 2, 3, 4, 5].map((i) => reflectIndex(i, 3)),
+    [2, 1, 0, 0, 1, 2, 2, 1, 0],
+  );
+  const ni = 64;
+  const slice = new Float32Array(ni * ni);
+  for (let j = 0; j < ni; j++) for (let i = 0; i < ni; i++) slice[i + ni * j] = i;
+  const edge: Recist = {
+    long: [
+      [0, 20],
+      [20, 20],
+    ],
+    short: [
+      [10, 15],
+      [10, 25],
+    ],
+  };
+  const r = extractRoi(slice, [ni, ni], edge, { sizePx: 40, padMode: 'reflect', window: [0, 100] });
+  // ROI pixel 0 centre at x = -9.5: between mirrored pixels -10 -> 9 and -9 -> 8: HU 8.5
+  assert.ok(Math.abs(r.hu[0] - 8.5) < 1e-4, `${r.hu[0]}`);
+});

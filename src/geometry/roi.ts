@@ -39,8 +39,14 @@ export interface RoiOptions {
   sizePx?: number;
   /** Smallest ROI side in slice pixels, so that a tiny RECIST still gets some context. */
   minSideVoxels?: number;
-  /** HU given to the part of the ROI outside the image. */
+  /** HU given to the part of the ROI outside the image when padMode is 'constant'. */
   padHu?: number;
+  /**
+   * How the ROI is filled beyond the image border: 'constant' (padHu: air, right for whole CT slices) or
+   * 'reflect' (mirror image about the border pixels; right for crops such as the LIDC VOIs, whose
+   * surroundings are tissue, not air, and where constant padding would dominate GrabCut's background model).
+   */
+  padMode?: 'constant' | 'reflect';
   /** HU window [min, max] mapped to 0..255; when absent, DEFAULT_WINDOWS[category]. */
   window?: [number, number];
   /** Lesion category, for the default window. */
@@ -65,6 +71,7 @@ const DEFAULTS = {
   sizePx: 128,
   minSideVoxels: 8,
   padHu: -1024,
+  padMode: 'constant',
   window: DEFAULT_WINDOWS.unknown,
   category: 'unknown',
 } satisfies Required<RoiOptions>;
@@ -135,7 +142,11 @@ export function extractRoi(
   const n = o.sizePx;
   const hu = new Float32Array(n * n);
   const image = new Uint8Array(n * n);
-  const at = (i: number, j: number) => (i < 0 || j < 0 || i >= ni || j >= nj ? o.padHu : slice[i + ni * j]);
+  const inside = (i: number, j: number) => i >= 0 && j >= 0 && i < ni && j < nj;
+  const at =
+    o.padMode === 'reflect'
+      ? (i: number, j: number) => slice[reflectIndex(i, ni) + ni * reflectIndex(j, nj)]
+      : (i: number, j: number) => (inside(i, j) ? slice[i + ni * j] : o.padHu);
   const [lo, hi] = window;
   for (let v = 0; v < n; v++) {
     for (let u = 0; u < n; u++) {
@@ -198,6 +209,15 @@ export function sliceMaskToRoi(sliceMask: ArrayLike<number>, g: RoiGeometry): Ui
     }
   }
   return out;
+}
+
+/** Symmetric reflection of an index into 0..n-1 (-1 -> 0, -2 -> 1, n -> n-1), periodic for far indices. */
+export function reflectIndex(i: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * n;
+  let r = ((i % period) + period) % period;
+  if (r >= n) r = period - 1 - r;
+  return r;
 }
 
 /** Slice pixel indices whose cells overlap [start, start + side], clipped to the image. */

@@ -18,6 +18,7 @@ interface MasksOpts {
   pbg: string;
   bg: string;
   batch: string;
+  pad: string;
   limit?: string;
 }
 
@@ -48,6 +49,11 @@ export function registerMasks(program: Command): void {
     .option('--pfg <share>', "GrabCut-R 'ranked': PFG share of the ROI", '0.2')
     .option('--pbg <share>', "GrabCut-R 'ranked': PBG share of the ROI", '0.2')
     .option('--bg <share>', "GrabCut-R 'paper': BG share of the ROI", '0.5')
+    .option(
+      '--pad <mode>',
+      "ROI beyond the image: 'constant' (-1024 HU) or 'reflect' (mirror; for crops)",
+      'constant',
+    )
     .option('--batch <n>', 'ROIs per native GrabCut call', '32')
     .option('--limit <n>', 'only the first n lesions')
     .action(async (opts: MasksOpts) => {
@@ -60,10 +66,13 @@ export function registerMasks(program: Command): void {
       if (opts.trimap !== 'ranked' && opts.trimap !== 'paper') {
         throw new Recist3dError('E_USAGE', `Unknown --trimap "${opts.trimap}"; expected ranked or paper`);
       }
+      if (opts.pad !== 'constant' && opts.pad !== 'reflect') {
+        throw new Recist3dError('E_USAGE', `Unknown --pad "${opts.pad}"; expected constant or reflect`);
+      }
       const options = {
         method: opts.method,
         iterations: num(opts.iterations, 'iterations', 1, 100),
-        roi: { sizePx: num(opts.size, 'size', 16, 1024) },
+        roi: { sizePx: num(opts.size, 'size', 16, 1024), padMode: opts.pad },
         trimap: {
           kind: opts.trimap,
           fgFraction: num(opts.fg, 'fg', 0, 1),
