@@ -9,6 +9,9 @@ import { registerEval } from './commands/eval.js';
 import { registerSynth } from './commands/synth.js';
 import { registerRun } from './commands/run.js';
 import { registerDemo } from './commands/demo.js';
+import { registerTrack } from './commands/track.js';
+import { registerTrain } from './commands/train.js';
+import { registerSegment } from './commands/segment.js';
 
 /** Builds the `recist3d` command tree. Each subcommand lives in src/cli/commands/<name>.ts. */
 export function buildProgram(): Command {
@@ -28,6 +31,9 @@ export function buildProgram(): Command {
   registerSynth(program);
   registerRun(program);
   registerDemo(program);
+  registerTrack(program);
+  registerTrain(program);
+  registerSegment(program);
   return program;
 }
 

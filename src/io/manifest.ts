@@ -52,6 +52,7 @@ export const MANIFEST_COLUMNS = [
   'patient_id',
   'study_date',
   'window',
+  'track_id',
 ] as const;
 const REQUIRED = ['lesion_id', 'image', 'key_slice', 'recist'] as const;
 const SPLITS: readonly Split[] = ['train', 'val', 'test'];
@@ -183,6 +184,7 @@ export async function loadManifest(path: string, options: LoadManifestOptions = 
     if (maskPath) rec.maskPath = maskPath;
     if (cell('patient_id')) rec.patientId = cell('patient_id');
     if (cell('study_date')) rec.studyDate = cell('study_date');
+    if (cell('track_id')) rec.trackId = cell('track_id');
     if (window) rec.window = window;
     out.push(rec);
   }
@@ -228,6 +230,7 @@ export async function writeManifest(path: string, records: readonly LesionRecord
       r.patientId ?? '',
       r.studyDate ?? '',
       r.window ? `${r.window[0]},${r.window[1]}` : '',
+      r.trackId ?? '',
     ];
     lines.push(cells.map(csvCell).join(','));
   }

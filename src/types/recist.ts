@@ -39,6 +39,8 @@ export interface LesionRecord {
   maskPath?: string;
   patientId?: string;
   studyDate?: string;
+  /** Identity of the lesion across studies of one patient (follow-up pairing); optional. */
+  trackId?: string;
   /** HU window [min, max]. */
   window?: [number, number];
   /** 1-based row number in the manifest CSV (header = 1), for error messages. */
