@@ -9,6 +9,8 @@ import { registerEval } from './commands/eval.js';
 import { registerSynth } from './commands/synth.js';
 import { registerRun } from './commands/run.js';
 import { registerDemo } from './commands/demo.js';
+import { registerTrain } from './commands/train.js';
+import { registerSegment } from './commands/segment.js';
 import { registerTrack } from './commands/track.js';
 import { registerTrain } from './commands/train.js';
 import { registerSegment } from './commands/segment.js';
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerSynth(program);
   registerRun(program);
   registerDemo(program);
+  registerTrain(program);
+  registerSegment(program);
   registerTrack(program);
   registerTrain(program);
   registerSegment(program);

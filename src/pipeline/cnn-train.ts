@@ -177,6 +177,7 @@ export async function trainCnnOnStacks(
     }
   }
   const labels = await initialLabels(stacks, o.labels, (s) => truth.get(s.record.lesionId), o.harvest);
+  hooks.tick?.(stacks.length);
   const labelSeconds = (performance.now() - tLabels) / 1000;
   hooks.stageEnd?.(`labels (${o.labels})`, labelSeconds, { labels: labels.length });
   const failures = stacks

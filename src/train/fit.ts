@@ -33,6 +33,12 @@ export interface FitOptions {
   minSamplesPerEpoch?: number;
   /** Path to keep the best weights at (default: a file beside nothing; keeps them in memory via save/load). */
   bestPath?: string;
+  /**
+   * Resume: the epochs already trained (the net must hold the weights and optimizer state saved after the
+   * last of them). Counters, best score and learning rate are replayed from it and training continues at
+   * epoch `resumeHistory.length + 1` with the same per-epoch seeds as an uninterrupted run.
+   */
+  resumeHistory?: EpochRecord[];
 }
 
 export interface EpochRecord {
@@ -67,6 +73,7 @@ export const FIT_DEFAULTS = {
   onStep: () => {},
   minSamplesPerEpoch: 512,
   bestPath: '',
+  resumeHistory: [],
 } satisfies Required<FitOptions>;
 
 /**
@@ -88,7 +95,19 @@ export async function fit(
   let sinceDrop = 0;
   let stoppedEarly = false;
   const hasVal = val !== undefined && val.n > 0;
-  for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
+  for (const r of o.resumeHistory) {
+    const score = hasVal ? r.valDice : -r.trainLoss;
+    if (r.improved) [best, bestEpoch, sinceBest, sinceDrop] = [score, r.epoch, 0, 0];
+    else [sinceBest, sinceDrop] = [sinceBest + 1, sinceDrop + 1];
+    history.push(r);
+    net.learningRate = r.learningRate;
+    if (sinceDrop >= o.lrPatience && r.learningRate > o.learningRate * o.lrDropFactor * 0.99) {
+      net.learningRate = r.learningRate * o.lrDropFactor;
+      sinceDrop = 0;
+    }
+    if (r.epoch >= o.minEpochs && sinceBest >= o.stopPatience) stoppedEarly = true;
+  }
+  for (let epoch = history.length + 1; epoch <= o.maxEpochs && !stoppedEarly; epoch++) {
     const t0 = performance.now();
     const reps = Math.max(1, Math.ceil(o.minSamplesPerEpoch / Math.max(1, train.n)));
     let loss = 0;
