@@ -97,3 +97,17 @@ export {
   type MetricsReport,
 } from './metrics/index.js';
 export { evaluateCohort, type EvalRow, type EvaluationResult, type EvaluateOptions } from './metrics/evaluate.js';
+export {
+  trainCnn,
+  trainCnnOnStacks,
+  CNN_TRAIN_DEFAULTS,
+  type CnnTrainOptions,
+  type CnnTrainResult,
+} from './pipeline/cnn-train.js';
+export {
+  segmentKeySlices,
+  SEGMENT2D_DEFAULTS,
+  type Segment2dOptions,
+  type KeySliceResult,
+} from './pipeline/segment2d.js';
+export { segmentCohort2d, type SegmentRow, type SegmentCohortResult } from './pipeline/segment2d-cohort.js';
