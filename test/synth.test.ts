@@ -10,6 +10,7 @@ import { SLICE_SPACING_COUNTS } from '../src/synth/deeplesion-stats.js';
 import { PHANTOM_CATEGORIES } from '../src/synth/sample.js';
 import { writeCohort } from '../src/synth/write.js';
 import type { Mask } from '../src/types/volume.js';
+import { sharedData, skipReason } from './helpers/shared-data.js';
 
 function sliceAreas(mask: Mask): number[] {
   const [ni, nj, nk] = mask.size;
@@ -166,8 +167,35 @@ test('writeCohort: identical bytes for the same seed, a loadable manifest with e
       assert.deepEqual(img.size, mask.size);
       assert.ok(r.keySlice >= 0 && r.keySlice < img.size[2]);
       assert.ok(r.window && r.window[0] < r.window[1]);
+      assert.equal(r.trackId, r.lesionId.replace(/_t\d+$/, ''));
     }
   } finally {
     await Promise.all([a, b, c].map((d) => rm(d, { recursive: true, force: true })));
   }
 });
+
+test(
+  'shape library: real masks replace procedural shapes, sized to the drawn long axis',
+  { skip: sharedData('lesion-shapes') ? false : skipReason('lesion-shapes') },
+  () => {
+    const dir = sharedData('lesion-shapes')!;
+    const plan = planCohort({
+      lesions: 8,
+      seed: 2,
+      followUpFraction: 0,
+      shapeLibraryDir: dir,
+      shapeLibraryFraction: 1,
+    });
+    for (const s of plan.slice(0, 3)) {
+      assert.ok(s.spec.shapeFile?.startsWith(dir), `${s.lesionId} has no library shape`);
+      const c = generateStudy(s);
+      assert.equal(c.image.meta.shape, s.spec.shapeFile);
+      assert.ok(
+        Math.abs(c.recist.longMm / s.spec.longMm - 1) < 0.3,
+        `${s.lesionId}: ${c.recist.longMm} vs ${s.spec.longMm}`,
+      );
+    }
+    // the default stays procedural
+    assert.ok(planCohort({ lesions: 8, seed: 2 }).every((s) => s.spec.shapeFile === undefined));
+  },
+);

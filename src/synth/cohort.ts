@@ -5,7 +5,9 @@
 import { Recist3dError } from '../errors.js';
 import { recistFromMask, type RecistFromMaskResult } from '../recist/from-mask.js';
 import type { Split } from '../types/recist.js';
-import { createRng } from '../util/random.js';
+import { resolve } from 'node:path';
+import { createRng, type Rng } from '../util/random.js';
+import { listShapeFiles } from './library.js';
 import { CATEGORY_STATS } from './deeplesion-stats.js';
 import { generatePhantom, type Phantom, type PhantomSpec } from './phantom.js';
 import {
@@ -33,6 +35,13 @@ export interface CohortOptions {
   maxLongMm?: number;
   /** Follow-up volume ratios are drawn log-uniformly from [min, max] (shrinking to growing). */
   volumeRatioRange?: [number, number];
+  /**
+   * Folder of real lesion masks by kind (e.g. ../shared/data/lesion-shapes); '' = procedural shapes only.
+   * Missing folders fall back to procedural shapes.
+   */
+  shapeLibraryDir?: string;
+  /** Fraction of lesions that take a real shape when a library is given. */
+  shapeLibraryFraction?: number;
 }
 
 export const COHORT_DEFAULTS = {
@@ -44,11 +53,15 @@ export const COHORT_DEFAULTS = {
   minLongMm: 6,
   maxLongMm: 60,
   volumeRatioRange: [0.35, 2.8],
+  shapeLibraryDir: '',
+  shapeLibraryFraction: 0.5,
 } satisfies Required<CohortOptions>;
 
 /** One planned study of one lesion: identifiers, labels, and the phantom recipe. */
 export interface PlannedStudy {
   lesionId: string;
+  /** The lesion across studies (lesion id without the `_t<n>` suffix), manifest column `track_id`. */
+  trackId: string;
   patientId: string;
   /** YYYYMMDD. */
   studyDate: string;
@@ -129,12 +142,16 @@ export function planCohort(options: CohortOptions = {}): PlannedStudy[] {
     for (let l = 0; l < p.nLesions; l++, lesionIndex++) {
       const category = categories[lesionIndex];
       const size = sampleSize(rng, category, o.minLongMm, o.maxLongMm);
+      const shapeFile = o.shapeLibraryDir
+        ? pickShapeFile(rng, o.shapeLibraryDir, category, o.shapeLibraryFraction)
+        : '';
       const base = `${patientId}_L${l + 1}`;
       const maxScale = p.followUp ? Math.max(1, Math.cbrt(ratio)) : 1;
       for (let t = 0; t < (p.followUp ? 2 : 1); t++) {
         const lesionId = `${base}_t${t}`;
         out.push({
           lesionId,
+          trackId: base,
           patientId,
           studyDate: dateAfter(t === 0 ? day0 : day1),
           timepoint: t as 0 | 1,
@@ -154,12 +171,21 @@ export function planCohort(options: CohortOptions = {}): PlannedStudy[] {
             touching: touching[lesionIndex],
             scale: t === 0 ? 1 : Math.cbrt(ratio),
             maxScale,
+            ...(shapeFile ? { shapeFile } : {}),
           },
         });
       }
     }
   });
   return out;
+}
+
+/** A real shape file for a lesion (absolute path), or '' for a procedural shape. */
+function pickShapeFile(rng: Rng, dir: string, category: PhantomCategory, fraction: number): string {
+  const files = listShapeFiles(dir, category);
+  const u = rng.next();
+  const pick = rng.int(Math.max(1, files.length));
+  return files.length > 0 && u < fraction ? resolve(dir, files[pick]) : '';
 }
 
 /** Renders one planned study and measures its RECIST on the GT mask. */

@@ -4,7 +4,7 @@
  * the same anatomy seed shows the same lesion in the same place, only scaled; scanner noise comes from
  * `scanSeed`.
  */
-import { Recist3dError } from '../errors.js';
+import { isRecist3dError, Recist3dError } from '../errors.js';
 import { IDENTITY_DIRECTION, type Mask, type Mat3, type Vec3, type Volume } from '../types/volume.js';
 import { createRng } from '../util/random.js';
 import type { HostContext, HostScene } from './host-kit.js';
@@ -12,8 +12,9 @@ import { abdomenHost, kidneyHost, liverHost, pelvisHost, softTissueHost } from '
 import { boneHost, lungHost, mediastinumHost } from './hosts-chest.js';
 import { addWhiteNoise, blurInPlane, blurredNoiseStd, valueNoise3d } from './noise.js';
 import type { PhantomCategory } from './sample.js';
-import { cacheSdf, ellipsoid, paint, rasterize, type RenderGrid } from './scene.js';
-import { halfExtentMm, lesionSdf, maxRadiusMm, sampleShape, type LesionShape } from './shape.js';
+import { cacheSdf, ellipsoid, paint, rasterize, type RenderGrid, type Sdf } from './scene.js';
+import { librarySdf, libraryShape, readShapeMask, type LibraryShape } from './library.js';
+import { halfExtentMm, lesionSdf, sampleShape, type LesionShape } from './shape.js';
 
 const HOSTS: Record<PhantomCategory, (ctx: HostContext) => HostScene> = {
   bone: boneHost,
@@ -43,6 +44,8 @@ export interface PhantomSpec {
   scale: number;
   /** Largest growth factor over this lesion's studies, so all studies share one grid. */
   maxScale: number;
+  /** A real lesion mask (uint8 NIfTI) to use as the shape instead of a procedural one (optional). */
+  shapeFile?: string;
 }
 
 export interface Phantom {
@@ -57,29 +60,81 @@ export interface Phantom {
 }
 
 /** Crop size in voxels: the lesion at its largest plus a margin, 96..192 in-plane. */
-function cropSize(shape: LesionShape, spacingMm: Vec3, maxScale: number): Vec3 {
-  const [r, , rz] = halfExtentMm({ ...shape, scale: maxScale });
+function cropSize(halfMm: Vec3, spacingMm: Vec3): Vec3 {
+  const [r, , rz] = halfMm;
   const n = Math.min(192, Math.max(96, Math.ceil((2 * r + Math.max(30, r)) / spacingMm[0] / 8) * 8));
   const marginZ = Math.max(3 * spacingMm[2], 8);
   const nk = Math.max(8, Math.ceil((2 * rz + 2 * marginZ) / spacingMm[2]) + 1);
   return [n, n, nk];
 }
 
-/** Distance (mm) from the lesion centre to its surface along `dir`, by marching its SDF. */
-function surfaceDistanceMm(shape: LesionShape, dir: Vec3): number {
-  const sdf = lesionSdf(shape);
+/** Distance (mm) from `centerMm` to the surface of `sdf` along `dir`, by marching. */
+function surfaceDistanceMm(sdf: Sdf, centerMm: Vec3, dir: Vec3): number {
   const n = new Float64Array(3);
-  const [cx, cy, cz] = shape.centerMm;
+  const [cx, cy, cz] = centerMm;
   let t = 0;
   while (t < 500 && sdf(cx + t * dir[0], cy + t * dir[1], cz + t * dir[2], 0, n) < 0) t += 0.25;
   return t;
 }
 
+/** The lesion's geometry, procedural or from the shape library, at a given centre and growth scale. */
+interface LesionGeometry {
+  /** Procedural stand-in that hosts use for placement (centre, radii, scale). */
+  shape: LesionShape;
+  halfExtentMm(scale: number): Vec3;
+  sdf(centerMm: Vec3, scale: number): Sdf;
+  /** Library file used, if any. */
+  file?: string;
+}
+
+const libraryCache = new Map<string, LibraryShape>();
+
+function lesionGeometry(spec: PhantomSpec, shape0: LesionShape): LesionGeometry {
+  if (!spec.shapeFile) {
+    return {
+      shape: shape0,
+      halfExtentMm: (scale) => halfExtentMm({ ...shape0, scale }),
+      sdf: (centerMm, scale) => lesionSdf({ ...shape0, centerMm, scale }),
+    };
+  }
+  let lib = libraryCache.get(spec.shapeFile);
+  if (!lib) {
+    try {
+      lib = libraryShape(readShapeMask(spec.shapeFile), spec.shapeFile);
+    } catch (e) {
+      // an unusable real mask (empty, one pixel wide, not uint8): fall back to the procedural shape
+      if (!isRecist3dError(e)) throw e;
+      return lesionGeometry({ ...spec, shapeFile: undefined }, shape0);
+    }
+    if (libraryCache.size > 64) libraryCache.clear();
+    libraryCache.set(spec.shapeFile, lib);
+  }
+  const shape = lib;
+  const k = spec.longMm / shape.longMm;
+  const [hx, hy, hz] = shape.halfExtentMm;
+  const hxy = Math.hypot(hx, hy);
+  return {
+    shape: {
+      ...shape0,
+      radiiMm: [(shape.longMm * k) / 2, (shape.shortMm * k) / 2, hz * k],
+      lobes: [],
+      exponent: 2,
+      tiltRad: 0,
+    },
+    halfExtentMm: (scale) => [hxy * k * scale, hxy * k * scale, hz * k * scale],
+    sdf: (centerMm, scale) => librarySdf(shape, centerMm, shape0.angleRad, k * scale),
+    file: spec.shapeFile,
+  };
+}
+
 /** Renders one study of one lesion. Deterministic in (spec). */
 export function generatePhantom(spec: PhantomSpec): Phantom {
   const rng = createRng(`anatomy:${spec.anatomySeed}`);
-  const shape0 = sampleShape(rng, spec.category, [0, 0, 0], spec.longMm, spec.shortOverLong);
-  const size = cropSize(shape0, spec.spacingMm, spec.maxScale);
+  const geometry = lesionGeometry(
+    spec,
+    sampleShape(rng, spec.category, [0, 0, 0], spec.longMm, spec.shortOverLong),
+  );
+  const size = cropSize(geometry.halfExtentMm(spec.maxScale), spec.spacingMm);
   const [sx, sy, sz] = spec.spacingMm;
   const kc = Math.floor(size[2] / 2);
   const center: Vec3 = [
@@ -87,7 +142,8 @@ export function generatePhantom(spec: PhantomSpec): Phantom {
     (size[1] / 2 + rng.uniform(-0.06, 0.06) * size[1]) * sy,
     (kc + rng.uniform(-0.3, 0.3)) * sz,
   ];
-  const shape: LesionShape = { ...shape0, centerMm: center, scale: spec.scale };
+  const shape: LesionShape = { ...geometry.shape, centerMm: center, scale: spec.scale };
+  const lesion = geometry.sdf(center, spec.scale);
   const grid: RenderGrid = {
     size,
     spacingMm: spec.spacingMm,
@@ -98,7 +154,7 @@ export function generatePhantom(spec: PhantomSpec): Phantom {
     grid,
     rng,
     lesion: shape,
-    lesionRadiusMm: maxRadiusMm({ ...shape, scale: spec.maxScale }),
+    lesionRadiusMm: geometry.halfExtentMm(spec.maxScale)[0],
     wobble,
     fovMm: [size[0] * sx, size[1] * sy, size[2] * sz],
     touching: spec.touching,
@@ -112,7 +168,7 @@ export function generatePhantom(spec: PhantomSpec): Phantom {
     const t = rng.uniform(0, 2 * Math.PI);
     const dir: Vec3 = [Math.cos(t), Math.sin(t), 0];
     const rn = Math.max(3, shape.radiiMm[1] * shape.scale * rng.uniform(0.5, 1.1));
-    const dist = surfaceDistanceMm(shape, dir) + rn - rng.uniform(0.5, 1.5);
+    const dist = surfaceDistanceMm(lesion, center, dir) + rn - rng.uniform(0.5, 1.5);
     const c: Vec3 = [center[0] + dist * dir[0], center[1] + dist * dir[1], center[2]];
     const tissue = { hu: host.look.hu + rng.uniform(-12, 12), textureHu: host.look.textureHu };
     paint(hu, grid, {
@@ -120,12 +176,12 @@ export function generatePhantom(spec: PhantomSpec): Phantom {
       ...ellipsoid(c, [rn, rn * rng.uniform(1, 1.8), rn * rng.uniform(0.8, 1.5)], t),
     });
   }
-  const half = halfExtentMm(shape);
+  const half = geometry.halfExtentMm(spec.scale);
   const bbox: [Vec3, Vec3] = [
     [center[0] - half[0] - 2, center[1] - half[1] - 2, center[2] - half[2] - 2],
     [center[0] + half[0] + 2, center[1] + half[1] + 2, center[2] + half[2] + 2],
   ];
-  const sdf = cacheSdf(grid, lesionSdf(shape), bbox);
+  const sdf = cacheSdf(grid, lesion, bbox);
   paint(hu, grid, { sdf, tissue: host.lesionTissue, bboxMm: bbox });
   const mask = new Uint8Array(n);
   rasterize(mask, grid, sdf, bbox);
@@ -152,6 +208,7 @@ export function generatePhantom(spec: PhantomSpec): Phantom {
     lesionId: spec.lesionId,
     category: spec.category,
     kind: host.look.kind,
+    shape: geometry.file ?? 'procedural',
   };
   const grid0 = () => ({
     size: [...size] as Vec3,

@@ -3,7 +3,7 @@
  * (uint8 0/1), manifest.csv (docs/manifest.md plus extra columns) and cohort.json (options, provenance).
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { writeManifest } from '../io/manifest.js';
 import { writeNifti } from '../io/nifti.js';
 import type { LesionRecord } from '../types/recist.js';
@@ -14,7 +14,7 @@ import { COHORT_DEFAULTS, generateStudy, planCohort, type CohortCase, type Cohor
  * Columns after the standard ones: `touching` (1 = a structure of similar density touches the lesion),
  * `timepoint` (0 baseline, 1 follow-up), `volume_ratio` (true volume over the baseline's, by construction),
  * `volume_mm3` (GT mask volume), `long_mm`/`short_mm` (RECIST on the GT), `kind` (cyst, hypodense, ...),
- * `noise_hu` (CT noise sigma).
+ * `noise_hu` (CT noise sigma), `shape` (`procedural`, or the real mask used, relative to the shape library).
  */
 export const EXTRA_COLUMNS = [
   'touching',
@@ -25,6 +25,7 @@ export const EXTRA_COLUMNS = [
   'short_mm',
   'kind',
   'noise_hu',
+  'shape',
 ] as const;
 
 export interface WriteCohortOptions extends CohortOptions {
@@ -75,6 +76,7 @@ export async function writeCohort(outDir: string, options: WriteCohortOptions = 
       maskPath,
       patientId: plan.patientId,
       studyDate: plan.studyDate,
+      trackId: plan.trackId,
       window: plan.windowHu,
       row: t + 2,
     });
@@ -87,6 +89,7 @@ export async function writeCohort(outDir: string, options: WriteCohortOptions = 
       short_mm: study.recist.shortMm.toFixed(2),
       kind: study.kind,
       noise_hu: study.noiseSigmaHu.toFixed(1),
+      shape: shapeName(study, cohortOptions.shapeLibraryDir),
     });
     onStudy?.(t + 1, plans.length, study);
   }
@@ -103,6 +106,14 @@ export async function writeCohort(outDir: string, options: WriteCohortOptions = 
   };
   await writeFile(join(dir, 'cohort.json'), JSON.stringify(provenance, null, 2) + '\n');
   return { manifestPath, records, extras };
+}
+
+/** `procedural`, or the real mask the lesion was drawn from, relative to the library folder. */
+function shapeName(study: CohortCase, libraryDir = ''): string {
+  const file = String(study.image.meta.shape ?? 'procedural');
+  return file === 'procedural' || !libraryDir
+    ? file
+    : relative(resolve(libraryDir), file).replaceAll(',', '_');
 }
 
 /** Appends EXTRA_COLUMNS to a manifest written by writeManifest (one data line per record, in order). */

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Recist3dError } from '../../errors.js';
 import { writeCohort } from '../../synth/write.js';
@@ -21,6 +22,16 @@ function fraction(field: string, raw: string): number {
   return v;
 }
 
+interface SynthOptions {
+  out: string;
+  lesions: string;
+  seed: string;
+  followUp: string;
+  touching: string;
+  shapeLibrary?: string;
+  shapeFraction: string;
+}
+
 /** `recist3d synth`: writes a DeepLesion-like phantom cohort (NIfTI images, GT masks, manifest). */
 export function registerSynth(program: Command): void {
   program
@@ -31,24 +42,38 @@ export function registerSynth(program: Command): void {
     .option('--seed <s>', 'seed; the same seed gives identical files', '1')
     .option('--follow-up <f>', 'fraction of patients with a follow-up study', '0.25')
     .option('--touching <f>', 'fraction of lesions touched by a structure of similar density', '0.2')
-    .action(
-      async (opts: { out: string; lesions: string; seed: string; followUp: string; touching: string }) => {
-        const lesions = positiveInt('lesions', opts.lesions);
-        const seed = positiveInt('seed', opts.seed, 0);
-        const followUpFraction = fraction('follow-up', opts.followUp);
-        const touchingFraction = fraction('touching', opts.touching);
-        const progress = createProgress('synth', lesions);
-        const t0 = Date.now();
-        const out = await writeCohort(opts.out, {
-          lesions,
-          seed,
-          followUpFraction,
-          touchingFraction,
-          onStudy: (done, _total, study) => progress.update(done, study.lesionId),
+    .option(
+      '--shape-library <dir>',
+      'folder of real lesion masks by kind (e.g. lesion-shapes); default: procedural',
+    )
+    .option(
+      '--shape-fraction <f>',
+      'fraction of lesions with a real shape when --shape-library is given',
+      '0.5',
+    )
+    .action(async (opts: SynthOptions) => {
+      const lesions = positiveInt('lesions', opts.lesions);
+      const seed = positiveInt('seed', opts.seed, 0);
+      const followUpFraction = fraction('follow-up', opts.followUp);
+      const touchingFraction = fraction('touching', opts.touching);
+      const shapeLibraryFraction = fraction('shape-fraction', opts.shapeFraction);
+      if (opts.shapeLibrary && !existsSync(opts.shapeLibrary))
+        throw new Recist3dError('E_FILE_NOT_FOUND', `shape library folder not found: ${opts.shapeLibrary}`, {
+          field: 'shape-library',
         });
-        progress.stop();
-        const secs = ((Date.now() - t0) / 1000).toFixed(1);
-        process.stdout.write(`wrote ${out.records.length} studies to ${out.manifestPath} in ${secs} s\n`);
-      },
-    );
+      const progress = createProgress('synth', lesions);
+      const t0 = Date.now();
+      const out = await writeCohort(opts.out, {
+        lesions,
+        seed,
+        followUpFraction,
+        touchingFraction,
+        shapeLibraryDir: opts.shapeLibrary ?? '',
+        shapeLibraryFraction,
+        onStudy: (done, _total, study) => progress.update(done, study.lesionId),
+      });
+      progress.stop();
+      const secs = ((Date.now() - t0) / 1000).toFixed(1);
+      process.stdout.write(`wrote ${out.records.length} studies to ${out.manifestPath} in ${secs} s\n`);
+    });
 }
