@@ -303,6 +303,7 @@ const svg = lineChart(
     .map((r) => ({ name: `${r.label} (F=${r.pr!.maxF1.toFixed(3)})`, points: r.pr!.points })),
   {
     title: `${a.name}: precision-recall of the CNN outputs (held-out RECIST slices, pooled pixels)`,
+    legend: 'bottom-left',
     xLabel: 'recall',
     yLabel: 'precision',
     xRange: [0, 1],

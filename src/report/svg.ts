@@ -18,6 +18,8 @@ export interface ChartOptions {
   yRange?: [number, number];
   /** Draw the y = x line (for scatter comparisons). */
   identity?: boolean;
+  /** Corner of the plot area holding the legend (precision-recall curves leave the bottom left empty). */
+  legend?: 'top-left' | 'bottom-left';
 }
 
 const COLORS = [
@@ -41,6 +43,7 @@ const DEFAULTS = {
   xRange: [0, 0] as [number, number],
   yRange: [0, 0] as [number, number],
   identity: false,
+  legend: 'top-left',
 } satisfies Required<ChartOptions>;
 
 function esc(s: string): string {
@@ -124,7 +127,7 @@ export function lineChart(series: Series[], options: ChartOptions = {}): string 
         for (const p of pts)
           out.push(`<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="2.5" fill="${c}"/>`);
     }
-    const ly = m.t + 12 + i * 14;
+    const ly = o.legend === 'top-left' ? m.t + 12 + i * 14 : m.t + ph - 8 - (series.length - 1 - i) * 14;
     out.push(`<rect x="${m.l + 8}" y="${ly - 8}" width="10" height="10" fill="${c}"/>`);
     out.push(`<text x="${m.l + 22}" y="${ly + 1}">${esc(s.name)}</text>`);
   });
