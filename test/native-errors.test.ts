@@ -4,10 +4,12 @@
  * process survives to train afterwards.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Recist3dError, type ErrorCode } from '../src/errors.js';
 import { SegNet, engineInfo, grabCut, nativeAddon, setThreads } from '../src/model/binding.js';
 
@@ -208,4 +210,22 @@ test('bad configs, thread counts and a missing GPU are clear errors', async func
       else process.env.RECIST3D_DEVICE = saved;
     }
   }
+});
+
+test('a missing addon is E_NATIVE_MISSING saying how to fix it; importing binding.ts alone does not load it', () => {
+  const script = `
+    const b = await import('./src/model/binding.ts');
+    try { b.engineInfo(); console.log('loaded'); }
+    catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { ...process.env, RECIST3D_ADDON: join(tmp, 'missing', 'recist3d.node') },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim()) as { code: string; message: string };
+  assert.equal(out.code, 'E_NATIVE_MISSING');
+  assert.match(out.message, /has not been built/);
+  assert.match(out.message, /npm run setup/);
+  assert.match(out.message, /apt-get install libtorch-dev libopencv-dev/);
 });

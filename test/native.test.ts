@@ -174,3 +174,54 @@ test('learningRate is readable and settable; parameterCount matches the architec
     net.dispose();
   }
 });
+
+/** The loss the engine should report, computed in float64 from the probabilities it will see. */
+function expectedLoss(
+  p: Float32Array,
+  y: Float32Array,
+  w: Float32Array,
+  n: number,
+  balanced: boolean,
+): number {
+  const plane = p.length / n;
+  let total = 0;
+  for (let k = 0; k < n; k++) {
+    let wPos = 0;
+    let wNeg = 0;
+    for (let i = k * plane; i < (k + 1) * plane; i++) {
+      wPos += w[i] * y[i];
+      wNeg += w[i] * (1 - y[i]);
+    }
+    const den = wPos + wNeg;
+    // HED: positives weighted by beta = |Y-|/|Y|, negatives by 1 - beta = |Y+|/|Y|.
+    const [posWeight, negWeight] = balanced ? [wNeg / den, wPos / den] : [1, 1];
+    let num = 0;
+    for (let i = k * plane; i < (k + 1) * plane; i++) {
+      num += posWeight * w[i] * y[i] * -Math.log(p[i]) + negWeight * w[i] * (1 - y[i]) * -Math.log(1 - p[i]);
+    }
+    total += den > 0 ? num / den : 0;
+  }
+  return total / n;
+}
+
+test('losses: bce = sum(w*BCE)/sum(w) per image then mean; balanced = HED beta weighting', async () => {
+  // A one-stage HNN has no BatchNorm and its fused output equals its side output (fusion weight 1, bias 0),
+  // so predict() returns exactly the probabilities that trainStep's loss sees before it updates.
+  const s = 8;
+  const n = 3;
+  const rng = createRng(9);
+  const x = new Float32Array(n * s * s).map(() => rng.normal());
+  const y = new Float32Array(n * s * s).map((_, i) => (i < s * s ? (rng.next() < 0.3 ? 1 : 0) : rng.next()));
+  const w = new Float32Array(n * s * s).map((_, i) => (i < 2 * s * s ? rng.uniform(0, 2) : 0)); // image 2 ignored
+  for (const loss of ['bce', 'balanced'] as const) {
+    const net = SegNet.create({ arch: 'hnn', inChannels: 1, size: s, baseWidth: 4, depth: 1, seed: 3, loss });
+    try {
+      const p = await net.predict(x, n);
+      const want = expectedLoss(p, y, w, n, loss === 'balanced');
+      const got = (await net.trainStep({ x, y, w, n })).loss;
+      assert.ok(Math.abs(got - want) < 1e-4 * Math.max(1, want), `${loss}: engine ${got}, expected ${want}`);
+    } finally {
+      net.dispose();
+    }
+  }
+});
