@@ -199,3 +199,19 @@ test(
     assert.ok(planCohort({ lesions: 8, seed: 2 }).every((s) => s.spec.shapeFile === undefined));
   },
 );
+
+test('plan: bad options fail with E_CONFIG naming the field', () => {
+  assert.throws(() => planCohort({ lesions: 0 }), { code: 'E_CONFIG', message: /lesions/ });
+  assert.throws(() => planCohort({ touchingFraction: 1.5 }), {
+    code: 'E_CONFIG',
+    message: /touchingFraction/,
+  });
+  assert.throws(() => planCohort({ splitFractions: [0.5, 0.1, 0.1] }), {
+    code: 'E_CONFIG',
+    message: /splitFractions/,
+  });
+  assert.throws(() => planCohort({ minLongMm: 30, maxLongMm: 20 }), {
+    code: 'E_CONFIG',
+    message: /minLongMm/,
+  });
+});

@@ -89,13 +89,32 @@ function dateAfter(days: number): string {
   return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1, 2)}${pad(d.getUTCDate(), 2)}`;
 }
 
+function validateOptions(o: Required<CohortOptions>): void {
+  const bad = (field: string, expected: string, got: unknown): never => {
+    throw new Recist3dError(
+      'E_CONFIG',
+      `Expected ${expected} for ${field} but received ${JSON.stringify(got)}`,
+      {
+        field,
+      },
+    );
+  };
+  if (!(Number.isInteger(o.lesions) && o.lesions >= 1)) bad('lesions', 'a positive integer', o.lesions);
+  for (const f of ['followUpFraction', 'touchingFraction', 'shapeLibraryFraction'] as const)
+    if (!(o[f] >= 0 && o[f] <= 1)) bad(f, 'a number in [0, 1]', o[f]);
+  const sum = o.splitFractions.reduce((a, b) => a + b, 0);
+  if (o.splitFractions.some((f) => !(f >= 0)) || Math.abs(sum - 1) > 1e-6)
+    bad('splitFractions', 'three non-negative fractions summing to 1', o.splitFractions);
+  if (!(o.minLongMm >= 3 && o.maxLongMm > o.minLongMm && o.maxLongMm <= 120))
+    bad('minLongMm/maxLongMm', '3 <= minLongMm < maxLongMm <= 120', [o.minLongMm, o.maxLongMm]);
+  const [lo, hi] = o.volumeRatioRange;
+  if (!(lo > 0 && hi >= lo)) bad('volumeRatioRange', '0 < min <= max', o.volumeRatioRange);
+}
+
 /** Lays out patients, lesions, studies, categories, sizes, spacings and splits. Cheap; no voxels. */
 export function planCohort(options: CohortOptions = {}): PlannedStudy[] {
   const o = { ...COHORT_DEFAULTS, ...options };
-  if (!(Number.isInteger(o.lesions) && o.lesions >= 1))
-    throw new Recist3dError('E_CONFIG', `Expected a positive integer for lesions but received ${o.lesions}`, {
-      field: 'lesions',
-    });
+  validateOptions(o);
   const rng = createRng(`cohort:${o.seed}`);
   // 1. patients: 1-2 lesions, maybe a follow-up; keep enough single studies for 8 distinct lesions
   const needUnique = Math.min(8, o.lesions);
