@@ -3,6 +3,7 @@
 #pragma once
 #include <napi.h>
 
+#include <atomic>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -97,7 +98,10 @@ struct EpochProgress {
   float loss;
 };
 
-/** trainEpoch: progress events are queued and all delivered (in order) before the promise settles. */
+/**
+ * trainEpoch: progress events are queued and all delivered (in order) before the promise settles. If
+ * onProgress throws, the epoch stops after the step in flight and the promise rejects with that error.
+ */
 class EpochTask : public Napi::AsyncProgressQueueWorker<EpochProgress> {
  public:
   EpochTask(Napi::Env env, std::shared_ptr<Engine> engine, std::shared_ptr<Batch> data, EpochOptions opts,
@@ -117,6 +121,7 @@ class EpochTask : public Napi::AsyncProgressQueueWorker<EpochProgress> {
     try {
       runOnTorchThread([&] {
         loss_ = engine_->trainEpoch(*data_, opts_, &steps_, [&](int done, int total, float loss) {
+          if (cancelled_.load()) throw CodedError("E_NATIVE_ARG", "trainEpoch stopped: onProgress threw");
           EpochProgress p{done, total, loss};
           progress.Send(&p, 1);
         });
@@ -134,7 +139,9 @@ class EpochTask : public Napi::AsyncProgressQueueWorker<EpochProgress> {
         onProgress_.Call({Napi::Number::New(env, p[i].done), Napi::Number::New(env, p[i].total),
                           Napi::Number::New(env, p[i].loss)});
       } catch (const Napi::Error& e) {
-        callbackError_ = Napi::Reference<Napi::Value>::New(e.Value(), 1);  // rejected with it once the epoch ends
+        // Stop after the current step and reject with the callback's own error.
+        callbackError_ = Napi::Reference<Napi::Value>::New(e.Value(), 1);
+        cancelled_.store(true);
         return;
       }
     }
@@ -149,10 +156,12 @@ class EpochTask : public Napi::AsyncProgressQueueWorker<EpochProgress> {
   }
   void OnError(const Napi::Error&) override {
     finally_();
+    if (!callbackError_.IsEmpty()) return deferred_.Reject(callbackError_.Value());
     deferred_.Reject(codedError(Env(), err_.code, err_.message).Value());
   }
 
  private:
+  std::atomic<bool> cancelled_{false};
   Napi::Promise::Deferred deferred_;
   std::shared_ptr<Engine> engine_;
   std::shared_ptr<Batch> data_;

@@ -229,3 +229,29 @@ test('a missing addon is E_NATIVE_MISSING saying how to fix it; importing bindin
   assert.match(out.message, /npm run setup/);
   assert.match(out.message, /apt-get install libtorch-dev libopencv-dev/);
 });
+
+test('an onProgress callback that throws stops the epoch and rejects with its own error', async () => {
+  const net = tinyNet();
+  try {
+    const n = 40;
+    const data = { x: new Float32Array(n * S * S), y: new Float32Array(n * S * S), n };
+    const boom = new Error('stop here');
+    let calls = 0;
+    await assert.rejects(
+      net.trainEpoch(data, {
+        batchSize: 1,
+        seed: 0,
+        onProgress: () => {
+          calls++;
+          throw boom;
+        },
+      }),
+      (e) => e === boom,
+    );
+    assert.equal(calls, 1, 'the callback is not called again after it threw');
+    const after = await net.trainEpoch(data, { batchSize: 20, seed: 0 });
+    assert.equal(after.steps, 2, 'the net is usable afterwards');
+  } finally {
+    net.dispose();
+  }
+});

@@ -203,9 +203,11 @@ const NATIVE_CODES = new Set<ErrorCode>([
   'E_NATIVE_MISSING',
 ]);
 
-/** A Recist3dError for a native failure, with the stack of `site` (an Error made when the caller called us). */
-export function toNativeError(e: unknown, what: string, site: Error): Recist3dError {
+/** A Recist3dError for a native failure (other errors pass through unchanged), with the stack of `site` (an Error made when the caller called us). */
+export function toNativeError(e: unknown, what: string, site: Error): Error {
   if (e instanceof Recist3dError) return e;
+  // An error without a code did not come from the engine (e.g. thrown by an onProgress callback): keep it.
+  if (e instanceof Error && (e as { code?: unknown }).code === undefined) return e;
   const raw = (e as { code?: unknown } | null)?.code;
   const code: ErrorCode = NATIVE_CODES.has(raw as ErrorCode) ? (raw as ErrorCode) : 'E_NATIVE_UNKNOWN';
   const message = e instanceof Error ? e.message : String(e);
