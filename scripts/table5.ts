@@ -19,6 +19,7 @@ const program = new Command('table5')
   .option('--fine-tune-epochs <n>', 'epochs per self-paced round', '12')
   .option('--seed <n>', 'seed', '0')
   .option('--gc', 'also score every CNN row with CNN-GC')
+  .option('--recist-prior', 'second input channel with the estimated RECIST ellipse')
   .option('--title <s>', 'title prefix', '')
   .parse();
 const o = program.opts();
@@ -29,7 +30,10 @@ const rows = await runExperiment3d(
   out,
   {
     rounds: numberOption(o.rounds, 'rounds', 0, 4, true),
-    net: { arch: choiceOption(o.arch, 'arch', ['hnn', 'unet'] as const) },
+    net: {
+      arch: choiceOption(o.arch, 'arch', ['hnn', 'unet'] as const),
+      recistPrior: o.recistPrior === true,
+    },
     stack: { roiSize: numberOption(o.roiSize, 'roi-size', 16, 512, true) },
     fit: { maxEpochs: numberOption(o.epochs, 'epochs', 1, 1000, true) },
     fineTune: {

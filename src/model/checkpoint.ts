@@ -26,6 +26,8 @@ const sidecarSchema = z.object({
     roiScale: z.number().positive(),
     /** 'record-or-category': the manifest row's window, else the per-category default. */
     window: z.string(),
+    /** Second input channel: 'recist-ellipse' = the (estimated) RECIST ellipse of the slice; 'none' = image only. */
+    prior: z.enum(['none', 'recist-ellipse']).default('none'),
   }),
   metrics: z.record(z.string(), z.unknown()).default({}),
   provenance: z.record(z.string(), z.unknown()).default({}),
@@ -34,7 +36,7 @@ const sidecarSchema = z.object({
 export type CheckpointSidecar = z.infer<typeof sidecarSchema>;
 
 export interface CheckpointInfo {
-  input: CheckpointSidecar['input'];
+  input: z.input<typeof sidecarSchema>['input'];
   metrics?: Record<string, unknown>;
   extra?: Record<string, unknown>;
 }
@@ -48,7 +50,7 @@ export async function saveCheckpoint(net: SegNet, base: string, info: Checkpoint
   const sidecar: CheckpointSidecar = {
     format: 'recist3d-checkpoint-1',
     net: { ...net.config },
-    input: info.input,
+    input: { prior: 'none', ...info.input },
     metrics: info.metrics ?? {},
     provenance: provenance({
       torch: e.torchVersion,

@@ -6,7 +6,7 @@ import { saveCheckpoint } from '../model/checkpoint.js';
 import { packSamples, subsetSamples, type Sample, type SampleSet } from '../train/dataset.js';
 import { fit, type EpochRecord, type FitOptions, type FitResult } from '../train/fit.js';
 import { splitByPatient } from '../train/split.js';
-import { toInput } from './infer.js';
+import { stackInput } from './infer.js';
 import type { HarvestedLabel } from './label-store.js';
 import { stackImage, type LesionStack } from './stack.js';
 
@@ -17,6 +17,11 @@ export interface NetOptions {
   /** Loss: 'bce' (Eq. 1, per image) or 'balanced' (HED). */
   loss?: 'bce' | 'balanced';
   seed?: number;
+  /**
+   * Add a second input channel with the RECIST prior (the ellipse of the estimated RECIST of each slice).
+   * Not in the paper: it tells the network where the RECIST says the lesion is on off-key slices.
+   */
+  recistPrior?: boolean;
 }
 
 export const NET_DEFAULTS = {
@@ -24,6 +29,7 @@ export const NET_DEFAULTS = {
   baseWidth: 16,
   loss: 'bce',
   seed: 0,
+  recistPrior: false,
 } satisfies Required<NetOptions>;
 
 /** Packs labels into a SampleSet (x from the stacks), skipping labels whose lesion or slice is gone. */
@@ -31,14 +37,15 @@ export function samplesFromLabels(
   labels: readonly HarvestedLabel[],
   stacks: ReadonlyMap<string, LesionStack>,
   size: number,
+  channels = 1,
 ): SampleSet {
   const samples: Sample[] = [];
   for (const l of labels) {
     const s = stacks.get(l.lesionId);
     const img = s && stackImage(s, l.k);
     if (!s || !img) continue;
-    const x = new Float32Array(size * size);
-    toInput(img, x);
+    const x = new Float32Array(channels * size * size);
+    stackInput(s, l.k, channels, x);
     samples.push({
       x,
       y: Float32Array.from(l.y),
@@ -48,7 +55,7 @@ export function samplesFromLabels(
       offset: l.offset,
     });
   }
-  return packSamples(samples, 1, size);
+  return packSamples(samples, channels, size);
 }
 
 export interface TrainStageOptions {
@@ -77,7 +84,7 @@ export async function trainStage(
   onEpoch: (e: EpochRecord) => void = () => {},
 ): Promise<TrainStageResult> {
   await mkdir(dirname(checkpointBase), { recursive: true });
-  const all = samplesFromLabels(labels, stacks, net.config.size);
+  const all = samplesFromLabels(labels, stacks, net.config.size, net.config.inChannels);
   const seed = options.fit?.seed ?? net.config.seed;
   const split = splitByPatient(all, { valFraction: options.valFraction ?? 0.15, seed });
   const train = subsetSamples(all, split.train);
@@ -89,7 +96,11 @@ export async function trainStage(
     onEpoch,
   });
   await saveCheckpoint(net, checkpointBase, {
-    input: { roiScale: 2, window: 'record-or-category' },
+    input: {
+      roiScale: 2,
+      window: 'record-or-category',
+      prior: net.config.inChannels > 1 ? 'recist-ellipse' : 'none',
+    },
     metrics: {
       bestEpoch: result.bestEpoch,
       bestValDice: result.bestValDice,
@@ -106,7 +117,7 @@ export function createNet(size: number, options: NetOptions = {}): SegNet {
   const o = { ...NET_DEFAULTS, ...options };
   return SegNet.create({
     arch: o.arch,
-    inChannels: 1,
+    inChannels: o.recistPrior ? 2 : 1,
     size,
     baseWidth: o.baseWidth,
     seed: o.seed,

@@ -18,6 +18,7 @@ interface RunOpts {
   fineTuneEpochs: string;
   seed: string;
   gc?: boolean;
+  recistPrior?: boolean;
   report: boolean;
   force?: boolean;
 }
@@ -41,6 +42,10 @@ export function addRunOptions(
     .option('--fine-tune-epochs <n>', 'maximum epochs of each self-paced round', defaults.fineTuneEpochs)
     .option('--seed <n>', 'seed of every random step', '0')
     .option('--gc', 'CNN-GC: refine every slice with GrabCut from the CNN trimap')
+    .option(
+      '--recist-prior',
+      'give the network a second input channel: the (estimated) RECIST ellipse of each slice',
+    )
     .option('--no-report', 'skip report.html')
     .option('--force', 'discard finished stages in --out and start over');
 }
@@ -52,6 +57,7 @@ export function runOptionsFrom(opts: RunOpts): RunOptions {
     net: {
       arch: choiceOption(opts.arch, 'arch', ['hnn', 'unet'] as const),
       baseWidth: numberOption(opts.baseWidth, 'base-width', 1, 256, true),
+      recistPrior: opts.recistPrior === true,
     },
     stack: { roiSize: numberOption(opts.roiSize, 'roi-size', 16, 512, true) },
     fit: { maxEpochs: numberOption(opts.epochs, 'epochs', 1, 1000, true) },
