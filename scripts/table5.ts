@@ -19,6 +19,7 @@ const program = new Command('table5')
   .option('--fine-tune-epochs <n>', 'epochs per self-paced round', '12')
   .option('--seed <n>', 'seed', '0')
   .option('--gc', 'also score every CNN row with CNN-GC')
+  .option('--pad <mode>', 'constant or reflect', 'constant')
   .option('--recist-prior', 'second input channel with the estimated RECIST ellipse')
   .option('--title <s>', 'title prefix', '')
   .parse();
@@ -34,7 +35,10 @@ const rows = await runExperiment3d(
       arch: choiceOption(o.arch, 'arch', ['hnn', 'unet'] as const),
       recistPrior: o.recistPrior === true,
     },
-    stack: { roiSize: numberOption(o.roiSize, 'roi-size', 16, 512, true) },
+    stack: {
+      roiSize: numberOption(o.roiSize, 'roi-size', 16, 512, true),
+      padMode: choiceOption(o.pad, 'pad', ['constant', 'reflect'] as const),
+    },
     fit: { maxEpochs: numberOption(o.epochs, 'epochs', 1, 1000, true) },
     fineTune: {
       maxEpochs: numberOption(o.fineTuneEpochs, 'fine-tune-epochs', 1, 1000, true),

@@ -20,6 +20,8 @@ export interface StackOptions {
   marginSlices?: number;
   /** Never cut more than this many slices on each side of the key slice. */
   maxOffset?: number;
+  /** ROI beyond the image: 'constant' -1024 HU, or 'reflect' (mirrored; better for small cropped volumes). */
+  padMode?: 'constant' | 'reflect';
 }
 
 export const STACK_DEFAULTS = {
@@ -27,6 +29,7 @@ export const STACK_DEFAULTS = {
   roiScale: 2,
   marginSlices: 2,
   maxOffset: 24,
+  padMode: 'constant',
 } satisfies Required<StackOptions>;
 
 export interface LesionStack {
@@ -51,7 +54,11 @@ export function stackImage(s: LesionStack, k: number): Uint8Array | undefined {
 /** Cuts the stack of one lesion from its image volume (validating the RECIST first). */
 export function buildStack(record: LesionRecord, image: Volume, options: StackOptions = {}): LesionStack {
   const o = { ...STACK_DEFAULTS, ...options };
-  const roiOpts: Omit<RoiOptions, 'window' | 'category'> = { sizePx: o.roiSize, scale: o.roiScale };
+  const roiOpts: Omit<RoiOptions, 'window' | 'category'> = {
+    sizePx: o.roiSize,
+    scale: o.roiScale,
+    padMode: o.padMode,
+  };
   const keyRoi = lesionRoi(record, image, { roi: roiOpts });
   const [ni, nj, nk] = image.size;
   const longMm = segmentLengthMm(record.recist.long[0], record.recist.long[1], image.spacingMm);

@@ -19,6 +19,7 @@ interface RunOpts {
   seed: string;
   gc?: boolean;
   recistPrior?: boolean;
+  pad: string;
   report: boolean;
   force?: boolean;
 }
@@ -46,6 +47,11 @@ export function addRunOptions(
       '--recist-prior',
       'give the network a second input channel: the (estimated) RECIST ellipse of each slice',
     )
+    .option(
+      '--pad <mode>',
+      "ROI beyond the image: 'constant' (-1024 HU) or 'reflect' (small cropped volumes)",
+      'constant',
+    )
     .option('--no-report', 'skip report.html')
     .option('--force', 'discard finished stages in --out and start over');
 }
@@ -59,7 +65,10 @@ export function runOptionsFrom(opts: RunOpts): RunOptions {
       baseWidth: numberOption(opts.baseWidth, 'base-width', 1, 256, true),
       recistPrior: opts.recistPrior === true,
     },
-    stack: { roiSize: numberOption(opts.roiSize, 'roi-size', 16, 512, true) },
+    stack: {
+      roiSize: numberOption(opts.roiSize, 'roi-size', 16, 512, true),
+      padMode: choiceOption(opts.pad, 'pad', ['constant', 'reflect'] as const),
+    },
     fit: { maxEpochs: numberOption(opts.epochs, 'epochs', 1, 1000, true) },
     fineTune: {
       maxEpochs: numberOption(opts.fineTuneEpochs, 'fine-tune-epochs', 1, 1000, true),
