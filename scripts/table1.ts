@@ -179,6 +179,14 @@ console.log(
   `n = ${lesions.length}, ROI ${a.size} px, ${a.iterations} GrabCut iterations, trimap ${a.trimap}`,
 );
 console.log(renderTable(rows));
+const cats = Object.keys(results[0]?.report.byCategory ?? {});
+if (cats.length > 1) {
+  const catRows = [['mDICE by category', ...cats.map((c) => `${c} (${results[0].report.byCategory[c].n})`)]];
+  for (const r of results)
+    catRows.push([r.method, ...cats.map((c) => formatStat(r.report.byCategory[c].stats.dice))]);
+  console.log('');
+  console.log(renderTable(catRows));
+}
 if (a.json) {
   await writeFile(
     a.json,
