@@ -1,5 +1,14 @@
-// local 7x7 std (20th percentile over soft-tissue pixels) and lag-1 correlation of the high-pass residual
+/**
+ * Compares CT noise of phantoms with real DeepLesion key slices (docs/phantom.md):
+ *
+ *   node --import tsx scripts/phantom-noise.ts
+ *
+ * On soft-tissue pixels (7x7 local mean 40..160 HU): the 20th percentile of the 7x7 local standard deviation
+ * (noise level where the tissue is homogeneous) and the lag-1 correlation of the residual after a 5x5 box
+ * mean (noise grain). Prints the medians over the real slices and over 10 phantom liver/abdomen RECIST slices.
+ */
 import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { decode } from 'fast-png';
 import { parse } from 'csv-parse/sync';
 import { planCohort, generateStudy } from '../src/synth/cohort.js';
@@ -38,7 +47,7 @@ function stats(im: Float32Array, w: number, h: number) {
   if (sds.length < 100) return undefined;
   return [sds[Math.floor(sds.length * 0.2)], sxy / sxx];
 }
-const dir = '/work/shared/data/deeplesion';
+const dir = resolve(process.env.RECIST3D_SHARED_DATA ?? '../shared/data', 'deeplesion');
 const rows = parse(readFileSync(dir + '/DL_info.csv', 'utf8'), { columns: true }) as Record<string, string>[];
 const real: number[][] = [];
 for (const r of rows) {

@@ -157,10 +157,16 @@ export function planCohort(options: CohortOptions = {}): PlannedStudy[] {
     const day0 = rng.uniform(0, 1400);
     const day1 = day0 + rng.uniform(60, 240);
     const [lo, hi] = o.volumeRatioRange;
-    const ratio = Math.exp(rng.uniform(Math.log(lo), Math.log(hi)));
     for (let l = 0; l < p.nLesions; l++, lesionIndex++) {
       const category = categories[lesionIndex];
       const size = sampleSize(rng, category, o.minLongMm, o.maxLongMm);
+      // follow-up volume ratio; a lesion may not shrink below minLongMm
+      let ratio = Math.exp(rng.uniform(Math.log(lo), Math.log(hi)));
+      if (ratio < 1 && size.longMm * Math.cbrt(ratio) < o.minLongMm) ratio = Math.min(hi, 1 / ratio);
+      // at least 2.5 pixels across the short axis in every study, so RECIST is always measurable
+      const minScale = p.followUp ? Math.min(1, Math.cbrt(ratio)) : 1;
+      const minShort = (2.5 * spacingMm[0]) / (size.longMm * minScale);
+      size.shortOverLong = Math.min(1, Math.max(size.shortOverLong, minShort));
       const shapeFile = o.shapeLibraryDir
         ? pickShapeFile(rng, o.shapeLibraryDir, category, o.shapeLibraryFraction)
         : '';

@@ -135,7 +135,7 @@ export function boneHost(ctx: HostContext): HostScene {
     shapes.push(...layers(ctx, inPlaneDir(rng), r + rng.uniform(5, 20), [[FAT(), 1e6]]));
     shapes.push({
       tissue: LUNG(),
-      ...halfSpace(add(c, [0, 0, 0], 0), inPlaneDir(rng), { field: ctx.wobble, amplitudeMm: 3 }),
+      ...halfSpace(c, inPlaneDir(rng), { field: ctx.wobble, amplitudeMm: 3 }),
     });
     shapes.push({ tissue: cortex, ...capsule(add(c, dir, -150), add(c, dir, 150), rr, rr) });
     shapes.push({ tissue: marrow, ...capsule(add(c, dir, -150), add(c, dir, 150), rr - 1.2, rr - 1.2) });

@@ -28,15 +28,19 @@ const HOSTS: Record<PhantomCategory, (ctx: HostContext) => HostScene> = {
 };
 
 export interface PhantomSpec {
+  /** Lesion id, for metadata and error messages. */
   lesionId: string;
+  /** DeepLesion category: picks the host scene and the lesion's look. */
   category: PhantomCategory;
   /** Seed of everything anatomical (shared by the studies of one lesion). */
   anatomySeed: string;
   /** Seed of the scanner noise of this study. */
   scanSeed: string;
-  /** Target RECIST long axis (mm) at baseline and short/long ratio. */
+  /** Target RECIST long axis (mm) at baseline. */
   longMm: number;
+  /** Target short/long axis ratio (procedural shapes; a real shape keeps its own). */
   shortOverLong: number;
+  /** Voxel spacing (mm) of the crop: in-plane, in-plane, slice. */
   spacingMm: Vec3;
   /** A structure of similar density touches the lesion. */
   touching: boolean;
@@ -140,7 +144,9 @@ export function generatePhantom(spec: PhantomSpec): Phantom {
   const center: Vec3 = [
     (size[0] / 2 + rng.uniform(-0.06, 0.06) * size[0]) * sx,
     (size[1] / 2 + rng.uniform(-0.06, 0.06) * size[1]) * sy,
-    (kc + rng.uniform(-0.3, 0.3)) * sz,
+    // off the slice centre by at most 0.3 slice and 0.2 of the smallest z radius, so the slice through the
+    // centre always cuts the lesion near its widest (even shrunk to 0.7 in a follow-up)
+    kc * sz + rng.uniform(-1, 1) * Math.min(0.3 * sz, 0.2 * geometry.shape.radiiMm[2]),
   ];
   const shape: LesionShape = { ...geometry.shape, centerMm: center, scale: spec.scale };
   const lesion = geometry.sdf(center, spec.scale);
