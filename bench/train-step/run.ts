@@ -7,7 +7,7 @@
  *                                   [--size 64] [--base 16] [--batch 16] [--python /usr/bin/python3]
  */
 import { spawn } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -144,7 +144,12 @@ async function main(): Promise<void> {
   console.log(
     `ratio recist3d/pytorch (median of paired reps): trainStep ${paired(rates.step)}, trainEpoch ${paired(rates.epoch)}`,
   );
-  console.log(`OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? '(unset)'} for both engines`);
+  console.log(
+    `OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? '(unset)'} for both engines; ` +
+      `load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${availableParallelism()} cores`,
+  );
 }
 
 await main();
