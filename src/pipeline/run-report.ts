@@ -129,14 +129,39 @@ export async function writeRunReport(
     });
   }
   const figures: Figure[] = [];
+  const maxN = Math.max(0, ...summary.diceByOffset.map(([, , n]) => n));
   if (summary.diceByOffset.length) {
     figures.push({
       title: 'Dice by slice offset from the RECIST slice (Figure 4)',
-      svg: lineChart([{ name: 'recist3d', points: summary.diceByOffset.map(([o, d]) => [o, d]) }], {
-        xLabel: 'slice offset',
-        yLabel: 'mean Dice',
-        yRange: [0, 1],
-      }),
+      svg: lineChart(
+        [
+          {
+            name: 'recist3d',
+            points: summary.diceByOffset.filter(([, , n]) => n >= Math.min(5, maxN)).map(([o, d]) => [o, d]),
+          },
+        ],
+        {
+          xLabel: 'slice offset',
+          yLabel: 'mean Dice',
+          yRange: [0, 1],
+        },
+      ),
+    });
+  }
+  if (summary.pr) {
+    const f = summary.pr.maxF();
+    figures.push({
+      title: '3D precision-recall of the CNN output (Figure 5)',
+      svg: lineChart(
+        [
+          {
+            name: `final model [F=${f.f.toFixed(3)} at ${f.threshold.toFixed(2)}]`,
+            points: summary.pr.curve().map(([r, p]) => [r, p]),
+          },
+        ],
+        { xLabel: 'recall', yLabel: 'precision', xRange: [0, 1], yRange: [0, 1] },
+      ),
+      caption: 'pooled over the voxels of every lesion crop, before the connected-component step',
     });
   }
   const vol = ok.filter((l) => l.result && Number.isFinite(l.ellipsoidMm3));
