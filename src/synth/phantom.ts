@@ -182,13 +182,18 @@ export function generatePhantom(spec: PhantomSpec): Phantom {
       ...ellipsoid(c, [rn, rn * rng.uniform(1, 1.8), rn * rng.uniform(0.8, 1.5)], t),
     });
   }
+  // margins: 40 % sharp, the rest ill-defined over up to 2.5 mm (ground glass: always soft)
+  const edgeMm =
+    host.look.kind === 'ground-glass' ? rng.uniform(1.5, 3) : rng.next() < 0.4 ? 0 : rng.uniform(0.3, 2.5);
+  // the box must hold the whole edge transition: half of (voxel width along the normal + edgeMm)
   const half = geometry.halfExtentMm(spec.scale);
+  const m = 1 + (sx + sy + sz + edgeMm) / 2;
   const bbox: [Vec3, Vec3] = [
-    [center[0] - half[0] - 2, center[1] - half[1] - 2, center[2] - half[2] - 2],
-    [center[0] + half[0] + 2, center[1] + half[1] + 2, center[2] + half[2] + 2],
+    [center[0] - half[0] - m, center[1] - half[1] - m, center[2] - half[2] - m],
+    [center[0] + half[0] + m, center[1] + half[1] + m, center[2] + half[2] + m],
   ];
   const sdf = cacheSdf(grid, lesion, bbox);
-  paint(hu, grid, { sdf, tissue: host.lesionTissue, bboxMm: bbox });
+  paint(hu, grid, { sdf, tissue: host.lesionTissue, bboxMm: bbox, edgeMm });
   const mask = new Uint8Array(n);
   rasterize(mask, grid, sdf, bbox);
 

@@ -26,6 +26,11 @@ export interface Tissue {
 export interface Shape {
   sdf: Sdf;
   tissue: Tissue;
+  /**
+   * Extra width (mm) of the edge transition beyond the voxel's partial volume: an ill-defined margin
+   * (the shape's mask, d < 0, is unchanged).
+   */
+  edgeMm?: number;
   /** True for a shape that covers the whole grid (painted without evaluating `sdf`, `profile` ignored). */
   fill?: boolean;
   /** World bounding box [min, max] (mm) outside which the shape is certainly empty; omit for all. */
@@ -58,6 +63,7 @@ export function paint(hu: Float32Array, grid: RenderGrid, shape: Shape): void {
   const [k0, k1] = range(grid, shape.bboxMm, 2);
   const n = new Float64Array(3);
   const { tissue, sdf } = shape;
+  const edgeMm = shape.edgeMm ?? 0;
   if (shape.fill) {
     for (let idx = 0; idx < hu.length; idx++) hu[idx] = tissue.hu + tissue.textureHu * grid.texture[idx];
     return;
@@ -67,7 +73,7 @@ export function paint(hu: Float32Array, grid: RenderGrid, shape: Shape): void {
       for (let i = i0; i < i1; i++) {
         const idx = i + ni * (j + nj * k);
         const d = sdf(i * sx, j * sy, k * sz, idx, n);
-        const w = Math.abs(n[0]) * sx + Math.abs(n[1]) * sy + Math.abs(n[2]) * sz;
+        const w = Math.abs(n[0]) * sx + Math.abs(n[1]) * sy + Math.abs(n[2]) * sz + edgeMm;
         const a = 0.5 - d / w;
         if (a <= 0) continue;
         let v = tissue.hu + tissue.textureHu * grid.texture[idx];
