@@ -223,6 +223,8 @@ class EngineImpl final : public Engine {
     opt_->save(optAr);
     ar.write("optimizer", optAr);
     ar.write("recist3d_config", c10::IValue(configKey()));
+    // libtorch 1.13's Optimizer::load restores the Adam moments but not the param-group options.
+    ar.write("recist3d_learning_rate", c10::IValue(learningRate()));
     const std::string tmp = path + ".tmp";
     try {
       ar.save_to(tmp);
@@ -256,6 +258,8 @@ class EngineImpl final : public Engine {
       model_->load(ar);
       ar.read("optimizer", optAr);
       opt_->load(optAr);
+      c10::IValue lr;
+      if (ar.try_read("recist3d_learning_rate", lr) && lr.isDouble()) setLearningRate(lr.toDouble());
     } catch (const std::exception& e) {
       throw CodedError("E_NATIVE_IO", "checkpoint " + path + " is incomplete or corrupt: " + shortWhat(e));
     }

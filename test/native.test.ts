@@ -137,8 +137,10 @@ test('save/load round-trips weights and optimizer; same seeds give identical wei
     const pa = await a.predict(data.x, data.n);
     assert.deepEqual(await b.predict(data.x, data.n), pa, 'same seeds and threads -> same weights');
     const path = join(tmp, 'a.pt');
+    a.learningRate = 2e-3;
     await a.save(path);
     await c.load(path);
+    assert.equal(c.learningRate, 2e-3, 'the learning rate comes back with the optimizer state');
     assert.deepEqual(await c.predict(data.x, data.n), pa, 'loaded net predicts exactly like the saved one');
     // The optimizer state came along: one more identical step keeps the two nets identical.
     await a.trainStep(data);
