@@ -104,7 +104,7 @@ function touchingTiles(count: number): Rgb[] {
 
 /** Follow-up pairs: baseline and follow-up tiles side by side, same field of view. */
 function followUpTiles(pairs: number): Rgb[] {
-  const plan = planCohort({ lesions: pairs * 4, seed, followUpFraction: 1, minLongMm: 12 });
+  const plan = planCohort({ lesions: pairs * 2 + 8, seed, followUpFraction: 1, minLongMm: 12 });
   const tiles: Rgb[] = [];
   for (const f of plan.filter((p) => p.timepoint === 1).slice(0, pairs)) {
     const b = plan.find((p) => p.lesionId === f.lesionId.replace(/_t1$/, '_t0'))!;
@@ -186,8 +186,12 @@ function encodePng(img: Rgb): Uint8Array {
 
 mkdirSync(outDir, { recursive: true });
 const real = realTiles(perRow);
-const liverVsReal = vstack([hstack(real), hstack(phantomTiles('liver', perRow))]);
-writeFileSync(join(outDir, 'phantom-liver-vs-real.png'), encodePng(liverVsReal));
+if (real.length > 0) {
+  const liverVsReal = vstack([hstack(real), hstack(phantomTiles('liver', perRow))]);
+  writeFileSync(join(outDir, 'phantom-liver-vs-real.png'), encodePng(liverVsReal));
+} else {
+  process.stderr.write(`no real DeepLesion slices under ${sharedDir}: skipping phantom-liver-vs-real.png\n`);
+}
 const rows = PHANTOM_CATEGORIES.map((c) => hstack(phantomTiles(c, perRow)));
 writeFileSync(join(outDir, 'phantom-categories.png'), encodePng(vstack(rows)));
 writeFileSync(join(outDir, 'phantom-touching.png'), encodePng(hstack(touchingTiles(perRow))));
