@@ -9,8 +9,6 @@ import { registerEval } from './commands/eval.js';
 import { registerSynth } from './commands/synth.js';
 import { registerRun } from './commands/run.js';
 import { registerDemo } from './commands/demo.js';
-import { registerTrain } from './commands/train.js';
-import { registerSegment } from './commands/segment.js';
 import { registerTrack } from './commands/track.js';
 import { registerTrain } from './commands/train.js';
 import { registerSegment } from './commands/segment.js';
@@ -33,8 +31,6 @@ export function buildProgram(): Command {
   registerSynth(program);
   registerRun(program);
   registerDemo(program);
-  registerTrain(program);
-  registerSegment(program);
   registerTrack(program);
   registerTrain(program);
   registerSegment(program);
