@@ -27,7 +27,6 @@
 
 namespace r3d {
 
-namespace F = torch::nn::functional;
 
 namespace {
 
@@ -96,58 +95,8 @@ torch::Device selectDevice() {
   throw CodedError("E_NATIVE_ARG", "RECIST3D_DEVICE must be 'cpu' or 'cuda' but is '" + d + "'");
 }
 
-/** Uniform double in [0, 1) from a 64-bit engine (platform independent, unlike std distributions). */
-double uniform(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
-
 torch::Tensor blob(const float* p, at::IntArrayRef shape) {
   return torch::from_blob(const_cast<float*>(p), shape, torch::kFloat32);
-}
-
-/** Flips, 90-degree rotations, scale jitter (affine_grid + grid_sample) and intensity jitter, per sample. */
-void augment(torch::Tensor& x, torch::Tensor& y, torch::Tensor& w, const AugmentOptions& a, std::mt19937_64& rng) {
-  const int64_t b = x.size(0);
-  if (a.flip || a.rot90) {
-    std::vector<torch::Tensor> xs, ys, ws;
-    for (int64_t i = 0; i < b; ++i) {
-      torch::Tensor xi = x[i], yi = y[i], wi = w[i];
-      if (a.flip && uniform(rng) < 0.5) {
-        xi = xi.flip({2}), yi = yi.flip({1}), wi = wi.flip({1});
-      }
-      if (a.rot90) {
-        const int64_t k = static_cast<int64_t>(rng() % 4);
-        if (k) xi = torch::rot90(xi, k, {1, 2}), yi = torch::rot90(yi, k, {0, 1}), wi = torch::rot90(wi, k, {0, 1});
-      }
-      xs.push_back(xi), ys.push_back(yi), ws.push_back(wi);
-    }
-    x = torch::stack(xs), y = torch::stack(ys), w = torch::stack(ws);
-  }
-  if (a.scale > 0) {
-    torch::Tensor theta = torch::zeros({b, 2, 3});
-    auto t = theta.accessor<float, 3>();
-    for (int64_t i = 0; i < b; ++i) {
-      const double s = 1 + a.scale * (2 * uniform(rng) - 1);
-      t[i][0][0] = t[i][1][1] = static_cast<float>(1 / s);
-    }
-    torch::Tensor grid = F::affine_grid(theta.to(x.device()), x.sizes(), false);
-    auto opts = [](torch::enumtype::kBilinear mode, bool zeros) {
-      auto o = F::GridSampleFuncOptions().mode(mode).align_corners(false);
-      return zeros ? o.padding_mode(torch::kZeros) : o.padding_mode(torch::kBorder);
-    };
-    x = F::grid_sample(x, grid, opts(torch::kBilinear, false));
-    y = F::grid_sample(y.unsqueeze(1), grid, opts(torch::kBilinear, false)).squeeze(1);
-    // Pixels pulled in from outside the image get weight 0 (ignored).
-    w = F::grid_sample(w.unsqueeze(1), grid,
-                       F::GridSampleFuncOptions().mode(torch::kNearest).padding_mode(torch::kZeros).align_corners(false))
-            .squeeze(1);
-  }
-  if (a.intensity > 0) {
-    torch::Tensor mul = torch::empty({b, 1, 1, 1}), add = torch::empty({b, 1, 1, 1});
-    for (int64_t i = 0; i < b; ++i) {
-      mul[i].fill_(1 + a.intensity * (2 * uniform(rng) - 1));
-      add[i].fill_(a.intensity * (2 * uniform(rng) - 1));
-    }
-    x = x * mul.to(x.device()) + add.to(x.device());
-  }
 }
 
 class EngineImpl final : public Engine {

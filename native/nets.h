@@ -1,9 +1,12 @@
-// The two segmentation networks as torch::nn modules. Both map (n, c, h, w) to a list of
+// The two segmentation networks as torch::nn modules, their losses, and training-time augmentation. Both map (n, c, h, w) to a list of
 // (n, 1, h, w) logits; the last entry is the prediction (UNet: its only output; HNN: the fused output).
 #pragma once
 #include <torch/torch.h>
 
+#include <random>
 #include <vector>
+
+#include "engine.h"
 
 namespace r3d {
 
@@ -49,5 +52,18 @@ namespace r3d {
  * weighted by beta and negatives by 1 - beta, normalised by sum(w), then the mean over images.
  */
 torch::Tensor segLoss(const torch::Tensor& logits, const torch::Tensor& y, const torch::Tensor& w, bool balanced);
+
+}  // namespace r3d
+
+namespace r3d {
+
+/** Uniform double in [0, 1) from a 64-bit engine (platform independent, unlike std distributions). */
+double uniform(std::mt19937_64& rng);
+
+/**
+ * Seeded per-sample augmentation of x (b, c, h, w), y and w (b, h, w): flips, 90-degree rotations, scale
+ * jitter (affine_grid + grid_sample; pixels pulled in from outside get weight 0), intensity jitter.
+ */
+void augment(torch::Tensor& x, torch::Tensor& y, torch::Tensor& w, const AugmentOptions& a, std::mt19937_64& rng);
 
 }  // namespace r3d
