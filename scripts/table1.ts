@@ -8,9 +8,9 @@
  * With --images/--masks (files paired by name) the RECIST is measured on each mask (recistFromMask, on the
  * slice of largest area, no noise unless --noise) and the category is --category (default lung).
  * Options: --methods a,b,c  --limit N  --size 128  --iterations 5  --trimap ranked|paper  --fg 0.1 --pfg 0.2
- * --pbg 0.2 --bg 0.5  --clamp 0  --noise 0  --seed 0  --json out.json  --window lo,hi (overrides rows)
+ * --pbg 0.2 --bg 0.5  --clamp 1.2  --noise 0  --seed 0  --json out.json  --window lo,hi (overrides rows)
  * --pad constant|reflect (ROI beyond the image: -1024 HU or mirrored; see src/geometry/roi.ts)
- * DCRF: --dcrf-alpha 10 --dcrf-beta 13 --dcrf-gamma 3 --dcrf-wa 5 --dcrf-ws 3 --dcrf-fg 0.9 (see src/pseudo/dcrf.ts)
+ * DCRF: --dcrf-alpha 10 --dcrf-beta 8 --dcrf-gamma 3 --dcrf-wa 8 --dcrf-ws 3 --dcrf-fg 0.95 (see src/pseudo/dcrf.ts)
  */
 import { readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -39,18 +39,18 @@ const { values: a } = parseArgs({
     pfg: { type: 'string', default: '0.2' },
     pbg: { type: 'string', default: '0.2' },
     bg: { type: 'string', default: '0.5' },
-    clamp: { type: 'string', default: '0' },
+    clamp: { type: 'string', default: '1.2' },
     window: { type: 'string' },
     pad: { type: 'string', default: 'constant' },
     noise: { type: 'string', default: '0' },
     seed: { type: 'string', default: '0' },
     json: { type: 'string' },
     'dcrf-alpha': { type: 'string', default: '10' },
-    'dcrf-beta': { type: 'string', default: '13' },
+    'dcrf-beta': { type: 'string', default: '8' },
     'dcrf-gamma': { type: 'string', default: '3' },
-    'dcrf-wa': { type: 'string', default: '5' },
+    'dcrf-wa': { type: 'string', default: '8' },
     'dcrf-ws': { type: 'string', default: '3' },
-    'dcrf-fg': { type: 'string', default: '0.9' },
+    'dcrf-fg': { type: 'string', default: '0.95' },
   },
 });
 

@@ -9,7 +9,7 @@
  * the median per ROI is taken and the ratio recist3d / cv2 printed (target <= 1.1). Batched throughput
  * (all ROIs in one native call, default threads) is reported separately, and the masks of both engines are
  * compared pixel by pixel. With --phantoms N > 0, also times `recist3d masks` on an N-lesion phantom cohort
- * (recist3d synth) and prints lesions/s.
+ * (recist3d synth) and prints lesions/s; --phantom-manifest M times it on an existing cohort instead.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -33,6 +33,7 @@ const { values: a } = parseArgs({
     iterations: { type: 'string', default: '5' },
     size: { type: 'string', default: '128' },
     phantoms: { type: 'string', default: '0' },
+    'phantom-manifest': { type: 'string' },
   },
 });
 const nRois = Number(a.rois);
@@ -173,27 +174,31 @@ console.log(
 await rm(tmp, { recursive: true, force: true });
 
 const nPhantoms = Number(a.phantoms);
-if (nPhantoms > 0) {
-  const dir = await mkdtemp(join(tmpdir(), 'r3d-phantoms-'));
-  const cli = ['--import', 'tsx', join(repo, 'src', 'cli', 'main.ts')];
-  const synth = spawnSync(
-    'node',
-    [...cli, 'synth', '--out', dir, '--lesions', String(nPhantoms), '--seed', '7'],
-    { encoding: 'utf8' },
+const cli = ['--import', 'tsx', join(repo, 'src', 'cli', 'main.ts')];
+/** Times `recist3d masks` (a fresh process, so start-up is included) and prints lesions/s. */
+function timeMasks(manifest: string, outDir: string, count: number): void {
+  const t0 = performance.now();
+  const m = spawnSync('node', [...cli, 'masks', '--manifest', manifest, '--out', outDir], {
+    encoding: 'utf8',
+  });
+  const s = (performance.now() - t0) / 1000;
+  console.log(
+    `  recist3d masks on ${count} phantom lesions: ${s.toFixed(1)} s wall (process start included), ` +
+      `${(count / s).toFixed(1)} lesions/s`,
   );
+  console.log(`    ${m.stdout.trim().split('\n').pop()}`);
+}
+if (a['phantom-manifest']) {
+  const manifest = resolve(a['phantom-manifest']);
+  const count = (await readFile(manifest, 'utf8')).trim().split('\n').length - 1;
+  const out = await mkdtemp(join(tmpdir(), 'r3d-phantom-masks-'));
+  timeMasks(manifest, out, count);
+  await rm(out, { recursive: true, force: true });
+} else if (nPhantoms > 0) {
+  const dir = await mkdtemp(join(tmpdir(), 'r3d-phantoms-'));
+  const synthArgs = [...cli, 'synth', '--out', dir, '--lesions', String(nPhantoms), '--seed', '7'];
+  const synth = spawnSync('node', synthArgs, { encoding: 'utf8' });
   if (synth.status !== 0) console.log(`  recist3d synth failed: ${synth.stderr.slice(-400)}`);
-  else {
-    const t0 = performance.now();
-    const m = spawnSync(
-      'node',
-      [...cli, 'masks', '--manifest', join(dir, 'manifest.csv'), '--out', join(dir, 'masks')],
-      { encoding: 'utf8' },
-    );
-    const s = (performance.now() - t0) / 1000;
-    console.log(
-      `  recist3d masks on ${nPhantoms} phantom lesions: ${s.toFixed(1)} s wall (process start included), ${(nPhantoms / s).toFixed(1)} lesions/s`,
-    );
-    console.log(`    ${m.stdout.trim().split('\n').pop()}`);
-  }
+  else timeMasks(join(dir, 'manifest.csv'), join(dir, 'masks'), nPhantoms);
   await rm(dir, { recursive: true, force: true });
 }
