@@ -61,7 +61,11 @@ export {
   type RoiOptions,
 } from './geometry/roi.js';
 export { TRIMAP, trimapCounts, trimapForeground } from './trimap/labels.js';
-export { trimapFromRecist, RECIST_TRIMAP_DEFAULTS, type RecistTrimapOptions } from './trimap/recist-trimap.js';
+export {
+  trimapFromRecist,
+  RECIST_TRIMAP_DEFAULTS,
+  type RecistTrimapOptions,
+} from './trimap/recist-trimap.js';
 export { boxTrimap, BOX_TRIMAP_DEFAULTS, type BoxTrimapOptions } from './trimap/box-trimap.js';
 export {
   MASK_METHODS,
@@ -71,7 +75,12 @@ export {
   type MaskMethod,
   type PseudoMaskOptions,
 } from './pseudo/methods.js';
-export { denseCrfMask, denseCrfProbability, DENSE_CRF_DEFAULTS, type DenseCrfOptions } from './pseudo/dcrf.js';
+export {
+  denseCrfMask,
+  denseCrfProbability,
+  DENSE_CRF_DEFAULTS,
+  type DenseCrfOptions,
+} from './pseudo/dcrf.js';
 export { grabCutSquares, nativeGrabCut, type GrabCutFn } from './pseudo/grabcut.js';
 export {
   generateCohortMasks,
@@ -96,7 +105,12 @@ export {
   type SegmentationMetrics,
   type MetricsReport,
 } from './metrics/index.js';
-export { evaluateCohort, type EvalRow, type EvaluationResult, type EvaluateOptions } from './metrics/evaluate.js';
+export {
+  evaluateCohort,
+  type EvalRow,
+  type EvaluationResult,
+  type EvaluateOptions,
+} from './metrics/evaluate.js';
 export {
   trainCnn,
   trainCnnOnStacks,
@@ -111,3 +125,57 @@ export {
   type KeySliceResult,
 } from './pipeline/segment2d.js';
 export { segmentCohort2d, type SegmentRow, type SegmentCohortResult } from './pipeline/segment2d-cohort.js';
+
+// --- native engine (libtorch + OpenCV) and checkpoints ---
+export {
+  SegNet,
+  grabCut,
+  grabCutWithStatus,
+  engineInfo,
+  setThreads,
+  GRABCUT_STATUS,
+  type Arch,
+  type NetConfig,
+  type TrainBatch,
+  type EpochOptions,
+  type GrabCutBatch,
+  type GrabCutResult,
+  type EngineInfo,
+} from './model/binding.js';
+export { saveCheckpoint, loadCheckpoint, readSidecar, type CheckpointSidecar } from './model/checkpoint.js';
+
+// --- the WSSS main job (paper 3.3, Algorithm 1), 3D evaluation and follow-up ---
+export { runPipeline, type RunOptions, type RunSummary } from './pipeline/run.js';
+export {
+  trainWsss,
+  WSSS_DEFAULTS,
+  type WsssOptions,
+  type WsssHooks,
+  type WsssResult,
+} from './pipeline/wsss.js';
+export {
+  buildStacks,
+  buildStack,
+  STACK_DEFAULTS,
+  type LesionStack,
+  type StackOptions,
+} from './pipeline/stack.js';
+export {
+  segmentLesion3d,
+  assembleLesion3d,
+  SEGMENT3D_DEFAULTS,
+  type Segment3dOptions,
+  type Lesion3dResult,
+} from './pipeline/segment3d.js';
+export { baselineLesion3d, BASELINES_3D, type Baseline3d } from './pipeline/grabcut3d.js';
+export { scoreCohort, type CohortScores, type LesionOutcome } from './pipeline/score-cohort.js';
+export { runExperiment3d, type Experiment3dOptions } from './pipeline/experiment3d.js';
+export { trackCohort, pearsonR2, type TrackResult, type TrackPair } from './pipeline/track.js';
+export {
+  trimapFromCnn,
+  fallbackLabels,
+  CNN_TRIMAP_DEFAULTS,
+  type CnnTrimapOptions,
+} from './trimap/from-cnn.js';
+export { PrAccumulator } from './metrics/pr-curve.js';
+export { fit, FIT_DEFAULTS, type FitOptions, type FitResult } from './train/fit.js';
