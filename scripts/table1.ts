@@ -176,7 +176,7 @@ for (const r of results) {
   ]);
 }
 console.log(
-  `n = ${lesions.length}, ROI ${a.size} px, ${a.iterations} GrabCut iterations, trimap ${a.trimap}`,
+  `n = ${lesions.length}, ROI ${a.size} px, pad ${a.pad}, ${a.iterations} GrabCut iterations, trimap ${a.trimap}, clamp ${a.clamp}`,
 );
 console.log(renderTable(rows));
 const cats = Object.keys(results[0]?.report.byCategory ?? {});
