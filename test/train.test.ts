@@ -177,6 +177,37 @@ test('train: end to end on 6 phantom lesions, then an interrupted run resumes to
     /Model already trained/,
   );
 
+  // --init: the weights of a matching model load; another architecture is refused
+  const warm = await cli(registerTrain, [
+    'train',
+    ...common,
+    '--out',
+    join(dir, 'warm'),
+    '--labels',
+    'recist',
+    '--epochs',
+    '1',
+    '--init',
+    out,
+  ]);
+  assert.match(warm, /Trained hnn/);
+  assert.equal(JSON.parse(await readFile(join(dir, 'warm', 'model.json'), 'utf8')).provenance.init, out);
+  await assert.rejects(
+    cli(registerTrain, [
+      'train',
+      ...common,
+      '--out',
+      join(dir, 'bad'),
+      '--arch',
+      'unet',
+      '--epochs',
+      '1',
+      '--init',
+      out,
+    ]),
+    (e: { code?: string }) => e.code === 'E_NATIVE_SHAPE',
+  );
+
   // the model segments a manifest it has never seen (other images, other sizes), on each input grid
   const tiny = await makeTinyCohort(dir);
   const seg = await cli(registerSegment, [
