@@ -188,6 +188,13 @@ export async function trainCnnOnStacks(
       message: 'no readable ground-truth mask for --labels full; lesion left out of training',
     }));
 
+  if (labels.length === 0) {
+    throw new Recist3dError(
+      'E_CONFIG',
+      `No training labels: --labels ${o.labels} produced none for ${stacks.length} lesions` +
+        (o.labels === 'full' ? ' (no readable mask column)' : ''),
+    );
+  }
   const byId = new Map(stacks.map((s) => [s.record.lesionId, s]));
   const all = samplesFromLabels(labels, byId, size);
   const split = splitByPatient(all, { valFraction: o.valFraction, seed: o.seed });
