@@ -29,7 +29,7 @@ export function registerDemo(program: Command): void {
     .option('--out <dir>', 'output folder', 'recist3d-demo')
     .option('--lesions <n>', 'phantom lesion studies', '48')
     .option('--cohort-seed <n>', 'seed of the phantom cohort', '1');
-  addRunOptions(cmd, { epochs: '15', fineTuneEpochs: '6' });
+  addRunOptions(cmd, { epochs: '15', fineTuneEpochs: '6', rounds: '2' });
   cmd.action(async (opts: DemoOpts) => {
     const out = resolve(opts.out);
     if (opts.force) await rm(out, { recursive: true, force: true });

@@ -27,10 +27,18 @@ interface RunOpts {
 /** Adds the options shared by `run` and `demo`. */
 export function addRunOptions(
   cmd: Command,
-  defaults: { epochs: string; fineTuneEpochs: string } = { epochs: '40', fineTuneEpochs: '12' },
+  defaults: { epochs: string; fineTuneEpochs: string; rounds: string } = {
+    epochs: '40',
+    fineTuneEpochs: '12',
+    rounds: '2',
+  },
 ): Command {
   return cmd
-    .option('--rounds <k>', 'self-paced rounds K: WSSS-3/5/7 = 1/2/3; 0 = RECIST-slice model only', '2')
+    .option(
+      '--rounds <k>',
+      'self-paced rounds K: WSSS-3/5/7 = 1/2/3; 0 = RECIST-slice model only',
+      defaults.rounds,
+    )
     .option('--arch <name>', 'network: hnn or unet', 'hnn')
     .option(
       '--labels <kind>',
