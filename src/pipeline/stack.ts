@@ -20,7 +20,10 @@ export interface StackOptions {
   marginSlices?: number;
   /** Never cut more than this many slices on each side of the key slice. */
   maxOffset?: number;
-  /** ROI beyond the image: 'constant' -1024 HU, or 'reflect' (mirrored; better for small cropped volumes). */
+  /**
+   * ROI beyond the image: 'reflect' (mirrored) or 'constant' -1024 HU. Reflect is the default because cropped
+   * volumes (LIDC VOIs) otherwise hand GrabCut a background model of padding (docs/table1.md).
+   */
   padMode?: 'constant' | 'reflect';
 }
 
@@ -29,7 +32,7 @@ export const STACK_DEFAULTS = {
   roiScale: 2,
   marginSlices: 2,
   maxOffset: 24,
-  padMode: 'constant',
+  padMode: 'reflect',
 } satisfies Required<StackOptions>;
 
 export interface LesionStack {

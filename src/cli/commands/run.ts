@@ -57,8 +57,8 @@ export function addRunOptions(
     )
     .option(
       '--pad <mode>',
-      "ROI beyond the image: 'constant' (-1024 HU) or 'reflect' (small cropped volumes)",
-      'constant',
+      "ROI beyond the image: 'reflect' (mirrored; right for cropped volumes) or 'constant' (-1024 HU)",
+      'reflect',
     )
     .option('--no-report', 'skip report.html')
     .option('--force', 'discard finished stages in --out and start over');
