@@ -2,7 +2,9 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { rm } from 'node:fs/promises';
 import { exists } from '../../pipeline/artifacts.js';
+import { loadManifest } from '../../io/manifest.js';
 import { runPipeline } from '../../pipeline/run.js';
+import { trackCohort } from '../../pipeline/track.js';
 import { writeCohort } from '../../synth/write.js';
 import { numberOption } from '../options.js';
 import { createProgress } from '../progress.js';
@@ -53,6 +55,13 @@ export function registerDemo(program: Command): void {
     try {
       const summary = await runPipeline(manifest, runDir, runOptionsFrom(opts as never), progress);
       printRunSummary(summary, runDir);
+      const track = await trackCohort(await loadManifest(manifest), runDir);
+      if (track.pairs.length) {
+        process.stdout.write(
+          `\nFollow-up: ${track.pairs.length} lesion pairs; R² of the volume change against the phantom truth: ` +
+            `3D masks ${track.r2Predicted.toFixed(3)}, RECIST ellipsoid ${track.r2Ellipsoid.toFixed(3)} (recist3d track)\n`,
+        );
+      }
       process.stdout.write(
         `Demo finished in ${((Date.now() - t0) / 1000).toFixed(0)} s. Open ${join(runDir, 'report.html')}\n`,
       );
