@@ -125,6 +125,8 @@ export async function runPipeline(
     rounds: wsss.rounds,
     stageSeconds,
     totalSeconds: summary.totalSeconds,
+    /** Peak resident memory of this process so far (kB -> MB). */
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     metrics3d: summary.metrics3d,
     metricsKey: summary.metricsKey,
     diceByOffset: summary.diceByOffset,
