@@ -7,27 +7,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { registerEval } from '../src/cli/commands/eval.js';
 import { readNifti, writeNifti } from '../src/io/nifti.js';
+import { runCliWithStderr } from './helpers/cli.js';
 import { makeTinyCohort } from './helpers/tiny-cohort.js';
 
-async function run(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  const program = new Command().exitOverride();
-  registerEval(program);
-  const out: string[] = [];
-  const err: string[] = [];
-  const [w1, w2] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
-  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    await program.parseAsync(['node', 'recist3d', ...args]);
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-  return { stdout: out.join(''), stderr: err.join('') };
-}
+const run = (args: string[]) => runCliWithStderr(registerEval, args);
 
 test('eval: scores what it can, reports missing and misaligned predictions per lesion', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'r3d-eval-'));

@@ -9,25 +9,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { registerMasks } from '../src/cli/commands/masks.js';
 import { readNifti } from '../src/io/nifti.js';
 import { computeConfusion, computeOverlap } from '../src/metrics/overlap.js';
+import { runCli } from './helpers/cli.js';
 import { makeTinyCohort } from './helpers/tiny-cohort.js';
 
-async function run(args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  registerMasks(program);
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((s: string) => (chunks.push(String(s)), true)) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(['node', 'recist3d', ...args]);
-  } finally {
-    process.stdout.write = write;
-  }
-  return chunks.join('');
-}
+const run = (args: string[]) => runCli(registerMasks, args);
 
 test('masks: writes one mask per good lesion on the input grid and reports the bad ones', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'r3d-masks-'));

@@ -9,7 +9,6 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Command } from 'commander';
 import { registerSegment } from '../src/cli/commands/segment.js';
 import { readMask, readNifti } from '../src/io/nifti.js';
 import { loadManifest } from '../src/io/manifest.js';
@@ -18,21 +17,10 @@ import { SegNet } from '../src/model/binding.js';
 import { saveCheckpoint } from '../src/model/checkpoint.js';
 import { buildKeyStacks } from '../src/pipeline/cnn-train.js';
 import { segmentKeySlices } from '../src/pipeline/segment2d.js';
+import { runCli } from './helpers/cli.js';
 import { makeTinyCohort } from './helpers/tiny-cohort.js';
 
-async function cli(args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  registerSegment(program);
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((s: string) => (chunks.push(String(s)), true)) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(['node', 'recist3d', ...args]);
-  } finally {
-    process.stdout.write = write;
-  }
-  return chunks.join('');
-}
+const cli = (args: string[]) => runCli(registerSegment, args);
 
 /** A small UNet fitted to the tiny cohort's key slices (bright disks), saved as a model folder. */
 async function tinyModel(dir: string, manifest: string): Promise<string> {

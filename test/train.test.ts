@@ -9,11 +9,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Command } from 'commander';
 import { registerSynth } from '../src/cli/commands/synth.js';
 import { registerTrain } from '../src/cli/commands/train.js';
 import { registerSegment } from '../src/cli/commands/segment.js';
 import { readMask, readNiftiHeader } from '../src/io/nifti.js';
+import { runCli } from './helpers/cli.js';
 import { makeTinyCohort } from './helpers/tiny-cohort.js';
 import { loadManifest } from '../src/io/manifest.js';
 import { SegNet } from '../src/model/binding.js';
@@ -23,20 +23,6 @@ import { createRng } from '../src/util/random.js';
 
 const softplus = (z: number) => Math.log1p(Math.exp(z));
 const logit = (p: number) => Math.log(p / (1 - p));
-
-async function cli(register: (p: Command) => void, args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  register(program);
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((s: string) => (chunks.push(String(s)), true)) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(['node', 'recist3d', ...args]);
-  } finally {
-    process.stdout.write = write;
-  }
-  return chunks.join('');
-}
 
 test('loss on a 2x2 map equals the per-image weighted BCE computed by hand (bce and balanced)', async () => {
   // A zero image makes every UNet layer output 0 (convs have no bias; BN of a constant is 0 in train and
@@ -138,7 +124,7 @@ test('an HNN checkpoint (weights + sidecar) loads into a net that predicts ident
 test('train: end to end on 6 phantom lesions, then an interrupted run resumes to the same model', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'r3d-train-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  await cli(registerSynth, ['synth', '--out', join(dir, 'ph'), '--lesions', '6', '--seed', '3']);
+  await runCli(registerSynth, ['synth', '--out', join(dir, 'ph'), '--lesions', '6', '--seed', '3']);
   const manifest = join(dir, 'ph', 'manifest.csv');
   const out = join(dir, 'model');
   const common = [
@@ -151,7 +137,7 @@ test('train: end to end on 6 phantom lesions, then an interrupted run resumes to
     '--samples-per-epoch',
     '8',
   ];
-  const stdout = await cli(registerTrain, [
+  const stdout = await runCli(registerTrain, [
     'train',
     ...common,
     '--out',
@@ -173,12 +159,12 @@ test('train: end to end on 6 phantom lesions, then an interrupted run resumes to
   assert.match(await readFile(join(out, 'training-curve.svg'), 'utf8'), /^<svg/);
   // a rerun with the same settings reuses the model
   assert.match(
-    await cli(registerTrain, ['train', ...common, '--out', out, '--labels', 'recist', '--epochs', '2']),
+    await runCli(registerTrain, ['train', ...common, '--out', out, '--labels', 'recist', '--epochs', '2']),
     /Model already trained/,
   );
 
   // --init: the weights of a matching model load; another architecture is refused
-  const warm = await cli(registerTrain, [
+  const warm = await runCli(registerTrain, [
     'train',
     ...common,
     '--out',
@@ -193,7 +179,7 @@ test('train: end to end on 6 phantom lesions, then an interrupted run resumes to
   assert.match(warm, /Trained hnn/);
   assert.equal(JSON.parse(await readFile(join(dir, 'warm', 'model.json'), 'utf8')).provenance.init, out);
   await assert.rejects(
-    cli(registerTrain, [
+    runCli(registerTrain, [
       'train',
       ...common,
       '--out',
@@ -210,7 +196,7 @@ test('train: end to end on 6 phantom lesions, then an interrupted run resumes to
 
   // the model segments a manifest it has never seen (other images, other sizes), on each input grid
   const tiny = await makeTinyCohort(dir);
-  const seg = await cli(registerSegment, [
+  const seg = await runCli(registerSegment, [
     'segment',
     '--model',
     out,
