@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { loadManifest, writeManifest, ManifestError, parseCategory } from '../src/io/manifest.js';
 import { isRecist3dError } from '../src/errors.js';
 import { writeNifti } from '../src/io/nifti.js';
+import type { Mat3, Vec3 } from '../src/types/volume.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'recist3d-manifest-'));
 test.after(() => rm(dir, { recursive: true, force: true }));
@@ -113,20 +114,10 @@ test('parseCategory accepts names, codes and rejects unknown words', () => {
 
 test('checkImages: key slice beyond the volume, RECIST outside the slice and a mask off-grid are reported', async () => {
   const vol = (k: number, dz = 2) => ({
-    size: [32, 24, k] as [number, number, number],
-    spacingMm: [0.7, 0.7, dz] as [number, number, number],
-    origin: [0, 0, 0] as [number, number, number],
-    direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ],
+    size: [32, 24, k] as Vec3,
+    spacingMm: [0.7, 0.7, dz] as Vec3,
+    origin: [0, 0, 0] as Vec3,
+    direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as Mat3,
     data: new Uint8Array(32 * 24 * k),
     meta: {},
   });

@@ -11,6 +11,7 @@ import { readMask, readNifti, writeNifti } from '../src/io/nifti.js';
 import { recistFromMask } from '../src/recist/from-mask.js';
 import { validateRecist } from '../src/recist/validate.js';
 import { sharedData, skipReason } from './helpers/shared-data.js';
+import type { Mat3, Vec3 } from '../src/types/volume.js';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '..');
@@ -50,20 +51,10 @@ test('noise is seeded per lesion; a grid mismatch fails that pair only; CLI runs
       for (let i = 0; i < 20; i++)
         if ((i - 10) ** 2 / 36 + (j - 10) ** 2 / 9 <= 1) data[i + 20 * (j + 20)] = 1;
     return {
-      size: [20, 20, 3] as [number, number, number],
-      spacingMm: [1, 1, n] as [number, number, number],
-      origin: [0, 0, 0] as [number, number, number],
-      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-      ],
+      size: [20, 20, 3] as Vec3,
+      spacingMm: [1, 1, n] as Vec3,
+      origin: [0, 0, 0] as Vec3,
+      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as Mat3,
       data,
       meta: {},
     };
