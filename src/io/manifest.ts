@@ -13,6 +13,7 @@ import { parseRecist, recistToNumbers } from '../recist/parse.js';
 import { validateRecist } from '../recist/validate.js';
 import { affineFromGrid, affinesClose } from '../geometry/affine.js';
 import type { Volume } from '../types/volume.js';
+import { csvText } from './csv.js';
 import { readNiftiHeader } from './nifti.js';
 
 /** One problem found in one manifest row. */
@@ -198,10 +199,6 @@ export async function loadManifest(path: string, options: LoadManifestOptions = 
   return out;
 }
 
-function csvCell(v: string): string {
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
 /** Relative to the manifest's folder when the file lies inside it, else absolute (relative input = to the cwd). */
 function relPath(base: string, p: string): string {
   const abs = resolve(p);
@@ -217,25 +214,21 @@ function num(x: number): string {
 /** Writes records as a manifest CSV; paths are written relative to the manifest's folder. */
 export async function writeManifest(path: string, records: readonly LesionRecord[]): Promise<void> {
   const base = dirname(resolve(path));
-  const lines = [MANIFEST_COLUMNS.join(',')];
-  for (const r of records) {
-    const cells = [
-      r.lesionId,
-      relPath(base, r.imagePath),
-      String(r.keySlice),
-      recistToNumbers(r.recist).map(num).join(','),
-      r.category,
-      r.split ?? '',
-      r.maskPath ? relPath(base, r.maskPath) : '',
-      r.patientId ?? '',
-      r.studyDate ?? '',
-      r.window ? `${r.window[0]},${r.window[1]}` : '',
-      r.trackId ?? '',
-    ];
-    lines.push(cells.map(csvCell).join(','));
-  }
+  const rows = records.map((r) => [
+    r.lesionId,
+    relPath(base, r.imagePath),
+    String(r.keySlice),
+    recistToNumbers(r.recist).map(num).join(','),
+    r.category,
+    r.split ?? '',
+    r.maskPath ? relPath(base, r.maskPath) : '',
+    r.patientId ?? '',
+    r.studyDate ?? '',
+    r.window ? `${r.window[0]},${r.window[1]}` : '',
+    r.trackId ?? '',
+  ]);
   await mkdir(base, { recursive: true });
-  await writeFile(path, lines.join('\n') + '\n');
+  await writeFile(path, csvText(MANIFEST_COLUMNS, rows));
 }
 
 /** Header-level checks of each record against its image (and mask) grid, 8 files at a time. */

@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { readMask } from '../io/nifti.js';
 import { loadManifest } from '../io/manifest.js';
-import { maskFileName, csvCell } from '../pseudo/write-masks.js';
+import { csvText } from '../io/csv.js';
+import { maskFileName } from '../pseudo/write-masks.js';
 import { sliceMaskToRoi } from '../geometry/roi.js';
 import { provenance, writeFileAtomic, writeJsonAtomic } from './artifacts.js';
 import { scoreCohort, type CohortScores, type LesionOutcome } from './score-cohort.js';
@@ -141,40 +142,40 @@ function num(v: number | undefined, digits = 2): string {
 }
 
 function lesionsCsv(lesions: LesionOutcome[]): string {
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const l of lesions) {
-    const r = l.result;
-    const m = l.scores?.metrics3d;
-    const row = [
-      l.record.lesionId,
-      l.record.patientId ?? '',
-      l.record.studyDate ?? '',
-      l.record.category,
-      l.record.split ?? '',
-      l.error ? 'failed' : 'ok',
-      l.error ? `${l.error.code}: ${l.error.message}` : '',
-      r ? `masks/${maskFileName(l.record.lesionId)}` : '',
-      num(r?.volumeMm3, 1),
-      num(l.ellipsoidMm3, 1),
-      num(l.longMm),
-      num(l.shortMm),
-      num(r?.autoLongMm),
-      num(r?.autoShortMm),
-      r && !r.flags.empty ? r.sliceRange[0] : '',
-      r && !r.flags.empty ? r.sliceRange[1] : '',
-      r && !r.flags.empty ? r.sliceRange[1] - r.sliceRange[0] + 1 : '',
-      r ? +r.flags.empty : '',
-      r ? +r.flags.touchesRoiBorder : '',
-      r ? +r.flags.keyThresholdLowered : '',
-      l.fallbacks,
-      num(m?.dice, 4),
-      num(m?.precision, 4),
-      num(m?.recall, 4),
-      num(m?.volumetricSimilarity, 4),
-      num(m?.avdMm, 3),
-      num(l.scores?.metricsKey.dice, 4),
-    ];
-    lines.push(row.map(csvCell).join(','));
-  }
-  return lines.join('\n') + '\n';
+  return csvText(
+    CSV_COLUMNS,
+    lesions.map((l) => {
+      const r = l.result;
+      const m = l.scores?.metrics3d;
+      return [
+        l.record.lesionId,
+        l.record.patientId ?? '',
+        l.record.studyDate ?? '',
+        l.record.category,
+        l.record.split ?? '',
+        l.error ? 'failed' : 'ok',
+        l.error ? `${l.error.code}: ${l.error.message}` : '',
+        r ? `masks/${maskFileName(l.record.lesionId)}` : '',
+        num(r?.volumeMm3, 1),
+        num(l.ellipsoidMm3, 1),
+        num(l.longMm),
+        num(l.shortMm),
+        num(r?.autoLongMm),
+        num(r?.autoShortMm),
+        r && !r.flags.empty ? r.sliceRange[0] : '',
+        r && !r.flags.empty ? r.sliceRange[1] : '',
+        r && !r.flags.empty ? r.sliceRange[1] - r.sliceRange[0] + 1 : '',
+        r ? +r.flags.empty : '',
+        r ? +r.flags.touchesRoiBorder : '',
+        r ? +r.flags.keyThresholdLowered : '',
+        l.fallbacks,
+        num(m?.dice, 4),
+        num(m?.precision, 4),
+        num(m?.recall, 4),
+        num(m?.volumetricSimilarity, 4),
+        num(m?.avdMm, 3),
+        num(l.scores?.metricsKey.dice, 4),
+      ];
+    }),
+  );
 }

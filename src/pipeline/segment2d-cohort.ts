@@ -5,10 +5,11 @@
  * `segment.csv`. A lesion that fails is reported in the CSV and never stops the cohort.
  */
 import { join } from 'node:path';
+import { csvText } from '../io/csv.js';
 import { readMask, writeNifti } from '../io/nifti.js';
 import { computeConfusion, computeOverlap } from '../metrics/overlap.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
-import { csvCell, maskFileName } from '../pseudo/write-masks.js';
+import { maskFileName } from '../pseudo/write-masks.js';
 import type { LesionRecord } from '../types/recist.js';
 import { writeFileAtomic, writeJsonAtomic, provenance } from './artifacts.js';
 import { buildKeyStacks } from './cnn-train.js';
@@ -179,26 +180,21 @@ function num(v: number, digits: number): string {
 }
 
 function toCsv(rows: SegmentRow[]): string {
-  const lines = [COLUMNS.join(',')];
-  for (const r of rows) {
-    lines.push(
-      [
-        r.lesionId,
-        r.patientId,
-        r.category,
-        r.status,
-        r.error,
-        r.mask,
-        r.status === 'ok' ? r.pixels : '',
-        num(r.areaMm2, 2),
-        r.gcFallback === undefined ? '' : +r.gcFallback,
-        num(r.dice, 4),
-        num(r.precision, 4),
-        num(r.recall, 4),
-      ]
-        .map(csvCell)
-        .join(','),
-    );
-  }
-  return lines.join('\n') + '\n';
+  return csvText(
+    COLUMNS,
+    rows.map((r) => [
+      r.lesionId,
+      r.patientId,
+      r.category,
+      r.status,
+      r.error,
+      r.mask,
+      r.status === 'ok' ? r.pixels : '',
+      num(r.areaMm2, 2),
+      r.gcFallback === undefined ? '' : +r.gcFallback,
+      num(r.dice, 4),
+      num(r.precision, 4),
+      num(r.recall, 4),
+    ]),
+  );
 }

@@ -4,6 +4,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { csvText } from '../io/csv.js';
 import { writeNifti } from '../io/nifti.js';
 import type { LesionRecord } from '../types/recist.js';
 import type { Mask } from '../types/volume.js';
@@ -140,33 +141,22 @@ function errorRow(record: LesionRecord, method: string, code: string, message: s
   };
 }
 
-/** RFC 4180 cell: quoted when it holds a comma, quote or newline. */
-export function csvCell(v: unknown): string {
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 function toCsv(rows: MaskRow[]): string {
-  const lines = [MASK_CSV_COLUMNS.join(',')];
-  for (const r of rows) {
-    lines.push(
-      [
-        r.lesionId,
-        r.category,
-        r.status,
-        r.errorCode,
-        r.message,
-        r.method,
-        r.fallback ? 1 : 0,
-        r.nativeStatus,
-        r.fgFractionRoi.toFixed(5),
-        r.slicePixels,
-        r.timeMs.toFixed(1),
-        r.file,
-      ]
-        .map(csvCell)
-        .join(','),
-    );
-  }
-  return lines.join('\n') + '\n';
+  return csvText(
+    MASK_CSV_COLUMNS,
+    rows.map((r) => [
+      r.lesionId,
+      r.category,
+      r.status,
+      r.errorCode,
+      r.message,
+      r.method,
+      r.fallback ? 1 : 0,
+      r.nativeStatus,
+      r.fgFractionRoi.toFixed(5),
+      r.slicePixels,
+      r.timeMs.toFixed(1),
+      r.file,
+    ]),
+  );
 }

@@ -2,10 +2,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Recist3dError } from '../../errors.js';
+import { csvText } from '../../io/csv.js';
 import { loadManifest } from '../../io/manifest.js';
 import { METRIC_NAMES, formatMetricsTable } from '../../metrics/aggregate.js';
 import { evaluateCohort } from '../../metrics/evaluate.js';
-import { csvCell } from '../../pseudo/write-masks.js';
 import { createProgress } from '../progress.js';
 
 interface EvalOpts {
@@ -65,13 +65,12 @@ export function registerEval(program: Command): void {
       const csvPath = join(outDir, `eval-${opts.slice}.csv`);
       const jsonPath = join(outDir, `eval-${opts.slice}.json`);
       const header = ['lesion_id', 'category', 'status', 'message', ...METRIC_NAMES, 'tp', 'fp', 'fn'];
-      const lines = [header.join(',')];
-      for (const r of res.rows) {
+      const rows = res.rows.map((r) => {
         const m = r.metrics;
         const vals = m ? [...METRIC_NAMES.map((k) => m[k]), m.tp, m.fp, m.fn] : header.slice(4).map(() => '');
-        lines.push([r.lesionId, r.category, r.status, r.message, ...vals].map(csvCell).join(','));
-      }
-      await writeFile(csvPath, lines.join('\n') + '\n');
+        return [r.lesionId, r.category, r.status, r.message, ...vals];
+      });
+      await writeFile(csvPath, csvText(header, rows));
       const json = {
         manifest: resolve(opts.manifest),
         pred: predDir,

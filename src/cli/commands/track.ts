@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadManifest } from '../../io/manifest.js';
-import { csvCell } from '../../pseudo/write-masks.js';
+import { csvText } from '../../io/csv.js';
 import { lineChart } from '../../report/svg.js';
 import { relativeChange, trackCohort } from '../../pipeline/track.js';
 
@@ -34,26 +34,19 @@ export function registerTrack(program: Command): void {
         'ellipsoid_change_pct',
         'truth_change_pct',
       ];
-      const lines = [header.join(',')];
-      for (const p of res.pairs) {
-        lines.push(
-          [
-            p.patientId,
-            p.track,
-            p.baseline,
-            p.followUp,
-            ...p.dates,
-            p.predicted[0].toFixed(1),
-            p.predicted[1].toFixed(1),
-            pct(p.predicted),
-            pct(p.ellipsoid),
-            pct(p.truth),
-          ]
-            .map(csvCell)
-            .join(','),
-        );
-      }
-      await writeFile(join(out, 'track.csv'), lines.join('\n') + '\n');
+      const rows = res.pairs.map((p) => [
+        p.patientId,
+        p.track,
+        p.baseline,
+        p.followUp,
+        ...p.dates,
+        p.predicted[0].toFixed(1),
+        p.predicted[1].toFixed(1),
+        pct(p.predicted),
+        pct(p.ellipsoid),
+        pct(p.truth),
+      ]);
+      await writeFile(join(out, 'track.csv'), csvText(header, rows));
       await writeFile(
         join(out, 'track.json'),
         JSON.stringify(res, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1),
