@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { parse } from 'csv-parse/sync';
 import { Recist3dError } from '../errors.js';
 import { DEEPLESION_CATEGORIES, type LesionCategory, type Recist, type Split } from '../types/recist.js';
 import type { Vec3 } from '../types/volume.js';
+import { parseCsvRows, readCsvFile } from './csv.js';
 
 /** One row of DeepLesion's DL_info.csv (all 18 official columns, typed). */
 export interface DlInfoRow {
@@ -89,39 +88,14 @@ const DEFAULTS = { skipInvalid: false, onIssue: () => {} } satisfies Required<Pa
  * unless skipInvalid, one E_DEEPLESION_ROW error lists every bad row with its row number and field.
  */
 export async function parseDlInfo(path: string, options: ParseDlInfoOptions = {}): Promise<DlInfoRow[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new Recist3dError('E_FILE_NOT_FOUND', 'DL_info file not found', { file: path });
-    throw e;
-  }
+  const text = await readCsvFile(path, 'DL_info file not found');
   return parseDlInfoText(text, path, options);
 }
 
 /** parseDlInfo on CSV text; `file` is only used in messages. */
 export function parseDlInfoText(text: string, file: string, options: ParseDlInfoOptions = {}): DlInfoRow[] {
   const o = { ...DEFAULTS, ...options };
-  let header: string[] = [];
-  let records: { record: Record<string, string>; info: { lines: number } }[];
-  try {
-    records = parse(text, {
-      columns: (h: string[]) => (header = h.map((c) => c.trim())),
-      bom: true,
-      skip_empty_lines: true,
-      trim: true,
-      info: true,
-      relax_column_count: true,
-    });
-  } catch (e) {
-    throw new Recist3dError(
-      'E_CSV_PARSE',
-      `Cannot parse DL_info CSV: ${(e as Error).message}`,
-      { file },
-      { cause: e },
-    );
-  }
+  const { header, rows: records } = parseCsvRows(text, file, 'DL_info');
   const missing = DL_INFO_COLUMNS.filter((c) => !header.includes(c));
   if (missing.length)
     throw new Recist3dError('E_DEEPLESION_ROW', `Missing column(s) ${missing.join(', ')} in the header`, {

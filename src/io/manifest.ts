@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { Recist3dError } from '../errors.js';
 import {
   DEEPLESION_CATEGORIES,
@@ -13,7 +12,7 @@ import { parseRecist, recistToNumbers } from '../recist/parse.js';
 import { validateRecist } from '../recist/validate.js';
 import { affineFromGrid, affinesClose } from '../geometry/affine.js';
 import type { Volume } from '../types/volume.js';
-import { csvText } from './csv.js';
+import { csvText, parseCsvRows, readCsvFile } from './csv.js';
 import { readNiftiHeader } from './nifti.js';
 
 /** One problem found in one manifest row. */
@@ -85,33 +84,8 @@ const DEFAULTS = { checkFiles: true, checkImages: false } satisfies Required<Loa
  */
 export async function loadManifest(path: string, options: LoadManifestOptions = {}): Promise<LesionRecord[]> {
   const o = { ...DEFAULTS, ...options };
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new Recist3dError('E_FILE_NOT_FOUND', 'Manifest not found', { file: path });
-    throw e;
-  }
-  let rows: { record: Record<string, string>; info: { lines: number } }[];
-  let header: string[] = [];
-  try {
-    rows = parse(text, {
-      columns: (h: string[]) => (header = h.map((c) => c.trim())),
-      bom: true,
-      skip_empty_lines: true,
-      trim: true,
-      info: true,
-      relax_column_count: true,
-    });
-  } catch (e) {
-    throw new Recist3dError(
-      'E_CSV_PARSE',
-      `Cannot parse manifest CSV: ${(e as Error).message}`,
-      { file: path },
-      { cause: e },
-    );
-  }
+  const text = await readCsvFile(path, 'Manifest not found');
+  const { header, rows } = parseCsvRows(text, path, 'manifest');
   const missing = REQUIRED.filter((c) => !header.includes(c));
   if (missing.length)
     throw new ManifestError(
