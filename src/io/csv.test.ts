@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { csvCell, csvText } from './csv.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isRecist3dError } from '../errors.js';
+import { csvCell, csvText, parseCsvRows, readCsvFile } from './csv.js';
 
 test('csvCell quotes only cells holding a comma, quote or newline, doubling inner quotes', () => {
   assert.equal(csvCell('plain'), 'plain');
@@ -24,4 +27,30 @@ test('csvText writes the header as given, one quoted line per row and a final ne
     'id,note\na,"x,y"\nb,3\n',
   );
   assert.equal(csvText(['id'], []), 'id\n');
+});
+
+test('parseCsvRows trims header and cells, skips blank lines, keeps line numbers; bad quoting is E_CSV_PARSE', () => {
+  const { header, rows } = parseCsvRows('\uFEFF id , note\n a ,x\n\nb\n', 'f.csv', 'demo');
+  assert.deepEqual(header, ['id', 'note']);
+  assert.deepEqual(
+    rows.map((r) => [r.record.id, r.record.note, r.info.lines]),
+    [
+      ['a', 'x', 2],
+      ['b', undefined, 4],
+    ],
+  );
+  assert.throws(
+    () => parseCsvRows('id,note\na,"unclosed\n', 'f.csv', 'demo'),
+    (e) =>
+      isRecist3dError(e, 'E_CSV_PARSE') &&
+      /Cannot parse demo CSV/.test(e.message) &&
+      /f\.csv/.test(e.message),
+  );
+});
+
+test('readCsvFile: a missing file is E_FILE_NOT_FOUND with the given message', async () => {
+  await assert.rejects(
+    readCsvFile(join(tmpdir(), 'recist3d-no-such-file.csv'), 'Thing not found'),
+    (e) => isRecist3dError(e, 'E_FILE_NOT_FOUND') && /Thing not found/.test(e.message),
+  );
 });
