@@ -70,3 +70,21 @@ export function createProgress(label: string, total: number, options: ProgressOp
     },
   };
 }
+
+/**
+ * For pipelines that learn their total only when they start calling back: the reporter is created on the first
+ * `onProgress(done, total, status)` call; `stop()` is a no-op when it never was.
+ */
+export function lazyProgress(label: string): {
+  onProgress: (done: number, total: number, status?: string) => void;
+  stop: () => void;
+} {
+  let progress: Progress | undefined;
+  return {
+    onProgress: (done, total, status) => {
+      progress ??= createProgress(label, total);
+      progress.update(done, status);
+    },
+    stop: () => progress?.stop(),
+  };
+}

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Recist3dError } from '../../errors.js';
 import { importDeepLesion } from '../../io/import-deeplesion.js';
-import { createProgress } from '../progress.js';
+import { lazyProgress } from '../progress.js';
 
 interface ImportOpts {
   dlInfo: string;
@@ -35,18 +35,15 @@ export function registerImportDeeplesion(program: Command): void {
           `Expected a non-negative integer for --max-slices but received "${opts.maxSlices}"`,
         );
       const t0 = Date.now();
-      let progress: ReturnType<typeof createProgress> | undefined;
+      const progress = lazyProgress('import-deeplesion');
       const res = await importDeepLesion({
         dlInfo: resolve(opts.dlInfo),
         imagesDir: resolve(opts.images),
         outDir: resolve(opts.out),
         maxSlicesEachSide,
-        onProgress: (done, total, id) => {
-          progress ??= createProgress('import-deeplesion', total);
-          progress.update(done, id);
-        },
+        onProgress: progress.onProgress,
       });
-      progress?.stop();
+      progress.stop();
       for (const f of res.failures.slice(0, 20))
         process.stderr.write(`skipped ${f.lesionId} (row ${f.row}): ${f.code} ${f.message}\n`);
       if (res.failures.length > 20) {

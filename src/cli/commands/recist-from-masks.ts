@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Recist3dError } from '../../errors.js';
 import { parseCategory } from '../../io/manifest.js';
 import { masksToManifest } from '../../recist/masks-to-manifest.js';
-import { createProgress } from '../progress.js';
+import { lazyProgress } from '../progress.js';
 
 interface FromMasksOpts {
   images: string;
@@ -39,7 +39,7 @@ export function registerRecistFromMasks(program: Command): void {
       const category = parseCategory(opts.category);
       if (!category) throw new Recist3dError('E_USAGE', `Unknown --category "${opts.category}"`);
       const t0 = Date.now();
-      let progress: ReturnType<typeof createProgress> | undefined;
+      const progress = lazyProgress('recist-from-masks');
       const res = await masksToManifest({
         imagesDir: resolve(opts.images),
         masksDir: resolve(opts.masks),
@@ -48,12 +48,9 @@ export function registerRecistFromMasks(program: Command): void {
         seed: opts.seed,
         category,
         patientRegex: opts.patientRegex,
-        onProgress: (done, total, id) => {
-          progress ??= createProgress('recist-from-masks', total);
-          progress.update(done, id);
-        },
+        onProgress: progress.onProgress,
       });
-      progress?.stop();
+      progress.stop();
       for (const f of res.failures) process.stderr.write(`skipped ${f.lesionId}: ${f.code} ${f.message}\n`);
       for (const u of res.unpaired) process.stderr.write(`unpaired: ${u}\n`);
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
