@@ -1,4 +1,5 @@
 /** A self-contained HTML report: tables, inline SVG charts and a PNG gallery (data URIs), no external files. */
+import { escapeXml } from './escape.js';
 
 export interface Table {
   title: string;
@@ -26,10 +27,6 @@ export interface ReportDocument {
   gallery: Figure[];
 }
 
-function esc(s: string | number): string {
-  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
 function fmt(v: string | number): string {
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) return '–';
@@ -40,23 +37,27 @@ function fmt(v: string | number): string {
 }
 
 function tableHtml(t: Table): string {
-  const head = t.columns.map((c) => `<th>${esc(c)}</th>`).join('');
-  const body = t.rows.map((r) => `<tr>${r.map((v) => `<td>${esc(fmt(v))}</td>`).join('')}</tr>`).join('\n');
-  return `<section><h2>${esc(t.title)}</h2>${t.note ? `<p class="note">${esc(t.note)}</p>` : ''}
+  const head = t.columns.map((c) => `<th>${escapeXml(c)}</th>`).join('');
+  const body = t.rows
+    .map((r) => `<tr>${r.map((v) => `<td>${escapeXml(fmt(v))}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<section><h2>${escapeXml(t.title)}</h2>${t.note ? `<p class="note">${escapeXml(t.note)}</p>` : ''}
 <table><thead><tr>${head}</tr></thead><tbody>
 ${body}
 </tbody></table></section>`;
 }
 
 function figureHtml(f: Figure): string {
-  const content = f.svg ?? (f.png ? `<img src="${f.png}" alt="${esc(f.title)}">` : '');
-  return `<figure>${content}<figcaption><b>${esc(f.title)}</b>${f.caption ? ` ${esc(f.caption)}` : ''}</figcaption></figure>`;
+  const content = f.svg ?? (f.png ? `<img src="${f.png}" alt="${escapeXml(f.title)}">` : '');
+  return `<figure>${content}<figcaption><b>${escapeXml(f.title)}</b>${f.caption ? ` ${escapeXml(f.caption)}` : ''}</figcaption></figure>`;
 }
 
 export function renderReport(doc: ReportDocument): string {
-  const facts = doc.facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(fmt(v))}</td></tr>`).join('\n');
+  const facts = doc.facts
+    .map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(fmt(v))}</td></tr>`)
+    .join('\n');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(doc.title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeXml(doc.title)}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1200px;color:#222;padding:0 16px}
 h1{margin-bottom:0}h2{margin-top:28px;border-bottom:1px solid #ddd}
@@ -69,7 +70,7 @@ figure{margin:0;display:inline-block;vertical-align:top}
 figcaption{font-size:12px;max-width:560px}
 .gallery img{image-rendering:pixelated}
 </style></head><body>
-<h1>${esc(doc.title)}</h1>${doc.subtitle ? `<p class="note">${esc(doc.subtitle)}</p>` : ''}
+<h1>${escapeXml(doc.title)}</h1>${doc.subtitle ? `<p class="note">${escapeXml(doc.subtitle)}</p>` : ''}
 <table class="facts">${facts}</table>
 ${doc.tables.map(tableHtml).join('\n')}
 ${doc.figures.length ? `<h2>Figures</h2><div class="figs">${doc.figures.map(figureHtml).join('\n')}</div>` : ''}

@@ -1,4 +1,5 @@
 /** Minimal, dependency-free SVG charts for reports and docs: line charts and scatter plots. */
+import { escapeXml } from './escape.js';
 
 export interface Series {
   name: string;
@@ -45,10 +46,6 @@ const DEFAULTS = {
   identity: false,
   legend: 'top-left',
 } satisfies Required<ChartOptions>;
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 function niceTicks(lo: number, hi: number, count = 5): number[] {
   const span = hi - lo || 1;
@@ -97,7 +94,9 @@ export function lineChart(series: Series[], options: ChartOptions = {}): string 
   );
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
   if (o.title)
-    out.push(`<text x="${o.width / 2}" y="18" text-anchor="middle" font-size="13">${esc(o.title)}</text>`);
+    out.push(
+      `<text x="${o.width / 2}" y="18" text-anchor="middle" font-size="13">${escapeXml(o.title)}</text>`,
+    );
   for (const t of niceTicks(x0, x1)) {
     out.push(`<line x1="${sx(t)}" x2="${sx(t)}" y1="${m.t}" y2="${m.t + ph}" stroke="#eee"/>`);
     out.push(`<text x="${sx(t)}" y="${m.t + ph + 14}" text-anchor="middle">${t}</text>`);
@@ -129,13 +128,15 @@ export function lineChart(series: Series[], options: ChartOptions = {}): string 
     }
     const ly = o.legend === 'top-left' ? m.t + 12 + i * 14 : m.t + ph - 8 - (series.length - 1 - i) * 14;
     out.push(`<rect x="${m.l + 8}" y="${ly - 8}" width="10" height="10" fill="${c}"/>`);
-    out.push(`<text x="${m.l + 22}" y="${ly + 1}">${esc(s.name)}</text>`);
+    out.push(`<text x="${m.l + 22}" y="${ly + 1}">${escapeXml(s.name)}</text>`);
   });
   if (o.xLabel)
-    out.push(`<text x="${m.l + pw / 2}" y="${o.height - 10}" text-anchor="middle">${esc(o.xLabel)}</text>`);
+    out.push(
+      `<text x="${m.l + pw / 2}" y="${o.height - 10}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`,
+    );
   if (o.yLabel) {
     out.push(
-      `<text transform="translate(14 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`,
+      `<text transform="translate(14 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${escapeXml(o.yLabel)}</text>`,
     );
   }
   out.push('</svg>');
