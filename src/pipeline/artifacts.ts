@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { gitRevision, packageVersion } from '../util/provenance.js';
@@ -47,6 +48,11 @@ export interface StageMarker {
   /** Hash-like key of the options the stage ran with; a different key means the stage must rerun. */
   key: string;
   info: Record<string, unknown>;
+}
+
+/** A StageMarker key: the first 16 hex digits of the SHA-1 of `value` as JSON (key order counts). */
+export function stageKey(value: unknown): string {
+  return createHash('sha1').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 }
 
 /** True when `dir/.done-<stage>.json` exists with the same key. */

@@ -7,7 +7,6 @@
  * and `training-curve.svg`. A rerun with the same settings resumes from `last` (same per-epoch seeds, so
  * the result matches an uninterrupted run) and returns at once when `model.json` exists.
  */
-import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Recist3dError } from '../errors.js';
@@ -20,7 +19,7 @@ import { subsetSamples } from '../train/dataset.js';
 import { fit, type EpochRecord, type FitOptions } from '../train/fit.js';
 import { splitByPatient } from '../train/split.js';
 import type { LesionRecord } from '../types/recist.js';
-import { exists, writeFileAtomic } from './artifacts.js';
+import { exists, stageKey, writeFileAtomic } from './artifacts.js';
 import { initialLabels, type HarvestOptions, type InitialLabels } from './harvest.js';
 import { buildStacks, type LesionStack } from './stack.js';
 import { createNet, samplesFromLabels, type NetOptions } from './train-stage.js';
@@ -122,10 +121,6 @@ export async function trainCnn(
   return { ...result, failures: [...failures, ...result.failures] };
 }
 
-function keyOf(value: unknown): string {
-  return createHash('sha1').update(JSON.stringify(value)).digest('hex').slice(0, 16);
-}
-
 /** Trains on prebuilt RECIST-slice stacks (all of them) and writes the artifacts to `outDir`. */
 export async function trainCnnOnStacks(
   stacks: readonly LesionStack[],
@@ -137,7 +132,7 @@ export async function trainCnnOnStacks(
   if (stacks.length === 0) throw new Recist3dError('E_CONFIG', 'No lesion to train on');
   const size = stacks[0].keyRoi.geometry.sizePx;
   const { onEpoch: _e, onStep: _s, bestPath: _b, resumeHistory: _r, ...fitSettings } = o.fit;
-  const key = keyOf({
+  const key = stageKey({
     lesions: stacks.map((s) => [s.record.lesionId, s.record.imagePath, s.record.keySlice, s.record.recist]),
     labels: o.labels,
     net: o.net,

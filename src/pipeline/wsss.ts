@@ -4,13 +4,12 @@
  * Every stage writes its artifacts atomically and a done-marker keyed by its options, so a run killed at any
  * point resumes at the last finished stage and a rerun with the same seed gives the same masks.
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Recist3dError } from '../errors.js';
 import type { SegNet } from '../model/binding.js';
 import type { LesionRecord } from '../types/recist.js';
 import type { EpochRecord, FitOptions } from '../train/fit.js';
-import { markStageDone, stageDone } from './artifacts.js';
+import { markStageDone, stageDone, stageKey } from './artifacts.js';
 import {
   harvestRound,
   initialLabels,
@@ -78,10 +77,6 @@ export interface WsssResult {
   stageSeconds: Record<string, number>;
 }
 
-function keyOf(value: unknown): string {
-  return createHash('sha1').update(JSON.stringify(value)).digest('hex').slice(0, 16);
-}
-
 /** Trains the self-paced model for `records`, writing artifacts under `outDir` (work/ and model/). */
 export async function trainWsss(
   records: readonly LesionRecord[],
@@ -121,12 +116,12 @@ export async function trainWsss(
     ? stacks.filter((s) => o.trainSplits.includes(s.record.split ?? ''))
     : stacks;
   const size = stacks[0]?.keyRoi.geometry.sizePx ?? o.stack.roiSize ?? 64;
-  const cohortKey = keyOf(
+  const cohortKey = stageKey(
     trainable.map((s) => [s.record.lesionId, s.record.imagePath, s.record.keySlice, s.record.recist]),
   );
 
   // round 0 labels
-  let chainKey = keyOf({ cohortKey, labels: o.labels, stack: o.stack, harvest: o.harvest, seed });
+  let chainKey = stageKey({ cohortKey, labels: o.labels, stack: o.stack, harvest: o.harvest, seed });
   const labels0Base = join(work, 'labels-r0');
   let labels0: HarvestedLabel[];
   if (await stageDone(join(work, '.done-labels-r0.json'), chainKey)) {
@@ -148,7 +143,7 @@ export async function trainWsss(
     for (let round = 0; round <= o.rounds; round++) {
       let harvest: HarvestStats | undefined;
       if (round > 0) {
-        const hKey = keyOf({ chainKey, round, what: 'harvest' });
+        const hKey = stageKey({ chainKey, round, what: 'harvest' });
         const base = join(work, `labels-r${round}`);
         if (await stageDone(join(work, `.done-labels-r${round}.json`), hKey)) {
           current = [...labels0, ...(await loadLabels(base)).labels];
@@ -166,7 +161,7 @@ export async function trainWsss(
         chainKey = hKey;
       }
       const fitOpts = round === 0 ? o.fit : { ...o.fit, ...o.fineTune };
-      const tKey = keyOf({ chainKey, round, net: netOpts, fit: fitOpts, what: 'train' });
+      const tKey = stageKey({ chainKey, round, net: netOpts, fit: fitOpts, what: 'train' });
       const ckpt = join(modelDir, `round${round}`);
       const marker = join(work, `.done-train-r${round}.json`);
       if (await stageDone(marker, tKey)) {
