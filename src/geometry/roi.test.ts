@@ -23,6 +23,18 @@ const recist: Recist = {
   ],
 };
 
+/** A lesion at the left border of the slice: its 40-pixel ROI reaches 10 pixels beyond x = 0. */
+const edge: Recist = {
+  long: [
+    [0, 20],
+    [20, 20],
+  ],
+  short: [
+    [10, 15],
+    [10, 25],
+  ],
+};
+
 test('geometry: square ROI twice the larger RECIST bbox side, centred on the bbox', () => {
   // bbox x 10..30 (w 20), y 15..25 (h 10) -> side 2*20 = 40, centre (20, 20) -> corner (0, 0)
   const g = roiGeometry(recist, [64, 64], { sizePx: 128 });
@@ -88,16 +100,6 @@ test('extractRoi: bilinear HU, -1024 padding outside the image, windowing to 0..
   // ROI pixel (0, 0) centre at x = 0.625: between pixel 0 and 1, inside the image
   assert.ok(Math.abs(r.hu[0] - 0.625) < 1e-4);
   // shift the lesion to the border: left of x = -1 only padding
-  const edge: Recist = {
-    long: [
-      [0, 20],
-      [20, 20],
-    ],
-    short: [
-      [10, 15],
-      [10, 25],
-    ],
-  };
   const r2 = extractRoi(slice, [ni, ni], edge, { sizePx: 40, window: [-160, 240] });
   assert.equal(r2.hu[0], -1024); // centre x = -10 + 0.5 = -9.5
   assert.equal(r2.image[0], 0);
@@ -138,16 +140,6 @@ test('reflect padding mirrors the image about its border pixels', async () => {
   const ni = 64;
   const slice = new Float32Array(ni * ni);
   for (let j = 0; j < ni; j++) for (let i = 0; i < ni; i++) slice[i + ni * j] = i;
-  const edge: Recist = {
-    long: [
-      [0, 20],
-      [20, 20],
-    ],
-    short: [
-      [10, 15],
-      [10, 25],
-    ],
-  };
   const r = extractRoi(slice, [ni, ni], edge, { sizePx: 40, padMode: 'reflect', window: [0, 100] });
   // ROI pixel 0 centre at x = -9.5: between mirrored pixels -10 -> 9 and -9 -> 8: HU 8.5
   assert.ok(Math.abs(r.hu[0] - 8.5) < 1e-4, `${r.hu[0]}`);
