@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRecist3dError } from '../errors.js';
-import { csvCell, csvText, parseCsvRows, readCsvFile } from './csv.js';
+import { csvCell, csvText, fixedCell, parseCsvRows, readCsvFile } from './csv.js';
 
 test('csvCell quotes only cells holding a comma, quote or newline, doubling inner quotes', () => {
   assert.equal(csvCell('plain'), 'plain');
@@ -53,4 +53,12 @@ test('readCsvFile: a missing file is E_FILE_NOT_FOUND with the given message', a
     readCsvFile(join(tmpdir(), 'recist3d-no-such-file.csv'), 'Thing not found'),
     (e) => isRecist3dError(e, 'E_FILE_NOT_FOUND') && /Thing not found/.test(e.message),
   );
+});
+
+test('fixedCell: fixed decimals, empty for undefined, NaN and infinities', () => {
+  assert.equal(fixedCell(1.23456, 2), '1.23');
+  assert.equal(fixedCell(0, 4), '0.0000');
+  assert.equal(fixedCell(undefined, 2), '');
+  assert.equal(fixedCell(Number.NaN, 2), '');
+  assert.equal(fixedCell(Number.POSITIVE_INFINITY, 1), '');
 });

@@ -9,6 +9,11 @@ export function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** A number cell with `digits` decimals; empty when the value is missing or not finite. */
+export function fixedCell(v: number | undefined, digits: number): string {
+  return v === undefined || !Number.isFinite(v) ? '' : v.toFixed(digits);
+}
+
 /**
  * CSV text: the header line joined as given (column names need no quoting), then one line per row with every
  * cell through `csvCell`, and a final newline.

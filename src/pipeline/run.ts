@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { readMask } from '../io/nifti.js';
 import { loadManifest } from '../io/manifest.js';
-import { csvText } from '../io/csv.js';
+import { csvText, fixedCell } from '../io/csv.js';
 import { maskFileName } from '../pseudo/write-masks.js';
 import { sliceMaskToRoi } from '../geometry/roi.js';
 import { provenance, writeFileAtomic, writeJsonAtomic } from './artifacts.js';
@@ -137,10 +137,6 @@ export async function runPipeline(
   return summary;
 }
 
-function num(v: number | undefined, digits = 2): string {
-  return v === undefined || !Number.isFinite(v) ? '' : v.toFixed(digits);
-}
-
 function lesionsCsv(lesions: LesionOutcome[]): string {
   return csvText(
     CSV_COLUMNS,
@@ -156,12 +152,12 @@ function lesionsCsv(lesions: LesionOutcome[]): string {
         l.error ? 'failed' : 'ok',
         l.error ? `${l.error.code}: ${l.error.message}` : '',
         r ? `masks/${maskFileName(l.record.lesionId)}` : '',
-        num(r?.volumeMm3, 1),
-        num(l.ellipsoidMm3, 1),
-        num(l.longMm),
-        num(l.shortMm),
-        num(r?.autoLongMm),
-        num(r?.autoShortMm),
+        fixedCell(r?.volumeMm3, 1),
+        fixedCell(l.ellipsoidMm3, 1),
+        fixedCell(l.longMm, 2),
+        fixedCell(l.shortMm, 2),
+        fixedCell(r?.autoLongMm, 2),
+        fixedCell(r?.autoShortMm, 2),
         r && !r.flags.empty ? r.sliceRange[0] : '',
         r && !r.flags.empty ? r.sliceRange[1] : '',
         r && !r.flags.empty ? r.sliceRange[1] - r.sliceRange[0] + 1 : '',
@@ -169,12 +165,12 @@ function lesionsCsv(lesions: LesionOutcome[]): string {
         r ? +r.flags.touchesRoiBorder : '',
         r ? +r.flags.keyThresholdLowered : '',
         l.fallbacks,
-        num(m?.dice, 4),
-        num(m?.precision, 4),
-        num(m?.recall, 4),
-        num(m?.volumetricSimilarity, 4),
-        num(m?.avdMm, 3),
-        num(l.scores?.metricsKey.dice, 4),
+        fixedCell(m?.dice, 4),
+        fixedCell(m?.precision, 4),
+        fixedCell(m?.recall, 4),
+        fixedCell(m?.volumetricSimilarity, 4),
+        fixedCell(m?.avdMm, 3),
+        fixedCell(l.scores?.metricsKey.dice, 4),
       ];
     }),
   );

@@ -5,7 +5,7 @@
  * `segment.csv`. A lesion that fails is reported in the CSV and never stops the cohort.
  */
 import { join } from 'node:path';
-import { csvText } from '../io/csv.js';
+import { csvText, fixedCell } from '../io/csv.js';
 import { readMask, writeNifti } from '../io/nifti.js';
 import { computeConfusion, computeOverlap } from '../metrics/overlap.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
@@ -175,10 +175,6 @@ function failedRow(r: LesionRecord, error: string): SegmentRow {
   };
 }
 
-function num(v: number, digits: number): string {
-  return Number.isFinite(v) ? v.toFixed(digits) : '';
-}
-
 function toCsv(rows: SegmentRow[]): string {
   return csvText(
     COLUMNS,
@@ -190,11 +186,11 @@ function toCsv(rows: SegmentRow[]): string {
       r.error,
       r.mask,
       r.status === 'ok' ? r.pixels : '',
-      num(r.areaMm2, 2),
+      fixedCell(r.areaMm2, 2),
       r.gcFallback === undefined ? '' : +r.gcFallback,
-      num(r.dice, 4),
-      num(r.precision, 4),
-      num(r.recall, 4),
+      fixedCell(r.dice, 4),
+      fixedCell(r.precision, 4),
+      fixedCell(r.recall, 4),
     ]),
   );
 }
