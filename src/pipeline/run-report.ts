@@ -109,7 +109,7 @@ export async function writeRunReport(
       r.harvest?.slices ?? '–',
       r.harvest?.cnnFound ?? '–',
       r.harvest?.grabCutFallbacks ?? '–',
-      r.resumed ? 'resumed' : r.epochs,
+      r.resumed ? `${r.epochs} (earlier run)` : r.epochs,
       r.bestValDice,
     ]),
   });

@@ -9,7 +9,7 @@ import type { Recist3dError } from '../errors.js';
 import type { SegNet } from '../model/binding.js';
 import type { LesionRecord } from '../types/recist.js';
 import type { EpochRecord, FitOptions } from '../train/fit.js';
-import { markStageDone, stageDone, stageKey } from './artifacts.js';
+import { markStageDone, readJson, stageDone, stageKey, type StageMarker } from './artifacts.js';
 import {
   harvestRound,
   initialLabels,
@@ -145,15 +145,17 @@ export async function trainWsss(
       if (round > 0) {
         const hKey = stageKey({ chainKey, round, what: 'harvest' });
         const base = join(work, `labels-r${round}`);
-        if (await stageDone(join(work, `.done-labels-r${round}.json`), hKey)) {
+        const hMarker = join(work, `.done-labels-r${round}.json`);
+        if (await stageDone(hMarker, hKey)) {
           current = [...labels0, ...(await loadLabels(base)).labels];
+          harvest = (await readJson<StageMarker>(hMarker)).info as unknown as HarvestStats;
         } else {
           const h = await timed(`harvest-r${round}`, trainable.length, () =>
             harvestRound(net, trainable, round, o.harvest),
           );
           harvest = h.stats;
           await saveLabels(base, size, h.labels);
-          await markStageDone(join(work, `.done-labels-r${round}.json`), `labels-r${round}`, hKey, {
+          await markStageDone(hMarker, `labels-r${round}`, hKey, {
             ...h.stats,
           });
           current = [...labels0, ...h.labels];
@@ -166,12 +168,14 @@ export async function trainWsss(
       const marker = join(work, `.done-train-r${round}.json`);
       if (await stageDone(marker, tKey)) {
         await net.load(`${ckpt}.pt`);
+        // the finished stage's marker still knows how it went
+        const info = (await readJson<StageMarker>(marker)).info as { epochs?: number; bestValDice?: number };
         rounds.push({
           round,
           labels: current.length,
           harvest,
-          epochs: 0,
-          bestValDice: Number.NaN,
+          epochs: info.epochs ?? 0,
+          bestValDice: info.bestValDice ?? Number.NaN,
           resumed: true,
         });
       } else {
