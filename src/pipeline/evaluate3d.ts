@@ -5,7 +5,8 @@
  */
 import { computeSegmentationMetrics, type SegmentationMetrics } from '../metrics/segmentation.js';
 import { computeConfusion, computeOverlap } from '../metrics/overlap.js';
-import type { Vec3 } from '../types/volume.js';
+import { maskBoundingBox } from '../geometry/crop.js';
+import type { Mask, Vec3 } from '../types/volume.js';
 import type { CropMask } from './segment3d.js';
 
 export interface LesionScores {
@@ -15,22 +16,19 @@ export interface LesionScores {
   diceByOffset: Map<number, number>;
 }
 
+/** Inclusive [lo, hi] voxel box of the non-zero voxels, or undefined when there are none. */
 function bbox(data: Uint8Array, size: Vec3): [Vec3, Vec3] | undefined {
-  const [ni, nj, nk] = size;
-  const lo: Vec3 = [Infinity, Infinity, Infinity];
-  const hi: Vec3 = [-1, -1, -1];
-  for (let k = 0; k < nk; k++)
-    for (let j = 0; j < nj; j++)
-      for (let i = 0; i < ni; i++) {
-        if (!data[i + ni * (j + nj * k)]) continue;
-        lo[0] = Math.min(lo[0], i);
-        lo[1] = Math.min(lo[1], j);
-        lo[2] = Math.min(lo[2], k);
-        hi[0] = Math.max(hi[0], i);
-        hi[1] = Math.max(hi[1], j);
-        hi[2] = Math.max(hi[2], k);
-      }
-  return hi[0] < 0 ? undefined : [lo, hi];
+  if (!data.some((v) => v !== 0)) return undefined;
+  const m: Mask = {
+    size,
+    data,
+    spacingMm: [1, 1, 1],
+    origin: [0, 0, 0],
+    direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+    meta: {},
+  };
+  const { beginIJK, sizeIJK } = maskBoundingBox(m);
+  return [beginIJK, beginIJK.map((b, a) => b + sizeIJK[a] - 1) as Vec3];
 }
 
 /** Scores `pred` (crop) against `truth` (full grid of `size`), with the key slice index `keySlice`. */
