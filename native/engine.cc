@@ -99,6 +99,24 @@ torch::Tensor blob(const float* p, at::IntArrayRef shape) {
   return torch::from_blob(const_cast<float*>(p), shape, torch::kFloat32);
 }
 
+/** Stores a module's 4-D weights in `format` for the scope's lifetime, then restores NCHW (exception safe). */
+class MemoryFormatScope {
+ public:
+  MemoryFormatScope(torch::nn::Module& m, at::MemoryFormat format) : module_(m) { apply(format); }
+  ~MemoryFormatScope() { apply(at::MemoryFormat::Contiguous); }
+  MemoryFormatScope(const MemoryFormatScope&) = delete;
+  MemoryFormatScope& operator=(const MemoryFormatScope&) = delete;
+
+ private:
+  void apply(at::MemoryFormat format) {
+    torch::NoGradGuard noGrad;
+    for (auto& p : module_.parameters()) {
+      if (p.dim() == 4) p.set_data(p.data().contiguous(format));
+    }
+  }
+  torch::nn::Module& module_;
+};
+
 class EngineImpl final : public Engine {
  public:
   EngineImpl(const NetConfig& c, torch::Device device) : cfg_(c), device_(device) {
@@ -124,7 +142,9 @@ class EngineImpl final : public Engine {
   float trainEpoch(const Batch& d, const EpochOptions& o, int* steps, const ProgressFn& progress) override {
     applyThreads();
     const int64_t s = cfg_.size, n = d.n, bs = std::min<int64_t>(o.batchSize, n);
-    const int total = static_cast<int>((n + bs - 1) / bs);
+    // maxSamples > 0: the epoch stops after that many images of the (seeded) shuffled order.
+    const int64_t used = o.maxSamples > 0 ? std::min<int64_t>(n, o.maxSamples) : n;
+    const int total = static_cast<int>((used + bs - 1) / bs);
     std::mt19937_64 rng(o.seed);
     std::vector<int64_t> order(n);
     std::iota(order.begin(), order.end(), 0);
@@ -138,7 +158,7 @@ class EngineImpl final : public Engine {
     double sum = 0;
     int64_t seen = 0;
     for (int k = 0; k < total; ++k) {
-      const int64_t i0 = k * bs, nb = std::min(bs, n - i0);
+      const int64_t i0 = k * bs, nb = std::min(bs, used - i0);
       torch::Tensor idx = idxAll.narrow(0, i0, nb);
       torch::Tensor x = X.index_select(0, idx), y = Y.index_select(0, idx), w = W.index_select(0, idx);
       augment(x, y, w, o.augment, rng);
@@ -152,13 +172,16 @@ class EngineImpl final : public Engine {
 
   std::vector<float> predict(const float* x, int n, int batchSize) override {
     applyThreads();
+    // Channels-last (NHWC) convolutions are ~1.5x faster for inference on CPU (oneDNN avoids reorders;
+    // bench/infer). Training stays NCHW, where NHWC measured no faster, so the weights are switched back.
+    MemoryFormatScope nhwc(*model_, at::MemoryFormat::ChannelsLast);
     c10::InferenceMode guard;
     model_->eval();
     const int64_t s = cfg_.size, c = cfg_.inChannels, plane = s * s;
     std::vector<float> out(static_cast<size_t>(n) * plane);
     for (int64_t i0 = 0; i0 < n; i0 += batchSize) {
       const int64_t nb = std::min<int64_t>(batchSize, n - i0);
-      torch::Tensor xb = blob(x + i0 * c * plane, {nb, c, s, s}).to(device_);
+      torch::Tensor xb = blob(x + i0 * c * plane, {nb, c, s, s}).to(device_).contiguous(at::MemoryFormat::ChannelsLast);
       torch::Tensor p = torch::sigmoid(model_->outputs(xb).back()).to(torch::kCPU).contiguous();
       std::memcpy(out.data() + i0 * plane, p.data_ptr<float>(), sizeof(float) * nb * plane);
     }

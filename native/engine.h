@@ -37,6 +37,8 @@ struct EpochOptions {
   int batchSize = 16;
   uint64_t seed = 0;
   bool shuffle = true;
+  /** Images per epoch (a prefix of the shuffled order); 0 = all. */
+  int64_t maxSamples = 0;
   AugmentOptions augment;
 };
 

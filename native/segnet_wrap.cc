@@ -131,11 +131,13 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
     opts.batchSize = static_cast<int>(numberField(o, "batchSize"));
     opts.seed = static_cast<uint64_t>(numberField(o, "seed"));
     opts.shuffle = o.Get("shuffle").ToBoolean();
+    opts.maxSamples = static_cast<int64_t>(numberField(o, "maxSamples"));
     opts.augment.flip = o.Get("flip").ToBoolean();
     opts.augment.rot90 = o.Get("rot90").ToBoolean();
     opts.augment.scale = numberField(o, "scale");
     opts.augment.intensity = numberField(o, "intensity");
     if (opts.batchSize < 1) fail(env, "E_NATIVE_ARG", "trainEpoch: batchSize must be >= 1");
+    if (opts.maxSamples < 0) fail(env, "E_NATIVE_ARG", "trainEpoch: maxSamples must be >= 0");
     Napi::Function onProgress = info[5].IsFunction() ? info[5].As<Napi::Function>() : Napi::Function();
     engine->setLearningRate(lr_);  // not busy, so no worker is using the optimizer now
     auto* task = new EpochTask(env, engine, data, opts, onProgress, release());

@@ -124,6 +124,20 @@ test('the event loop keeps ticking while an epoch trains, and progress reaches e
   }
 });
 
+test('maxSamples stops an epoch after that many images; a negative value is a coded error', async () => {
+  const data = disks(48, 3);
+  const net = SegNet.create({ arch: 'hnn', inChannels: 1, size: SIZE, baseWidth: 8, depth: 3, seed: 3 });
+  try {
+    const capped = await net.trainEpoch(data, { batchSize: 8, seed: 1, maxSamples: 20 });
+    assert.equal(capped.steps, 3, '20 images in batches of 8 = 3 steps');
+    const all = await net.trainEpoch(data, { batchSize: 8, seed: 1, maxSamples: 0 });
+    assert.equal(all.steps, 6, '0 = every image');
+    await assert.rejects(net.trainEpoch(data, { batchSize: 8, seed: 1, maxSamples: -1 }), /maxSamples/);
+  } finally {
+    net.dispose();
+  }
+});
+
 test('save/load round-trips weights and optimizer; same seeds give identical weights', async () => {
   const data = disks(8, 4);
   const cfg = { arch: 'unet', inChannels: 1, size: SIZE, baseWidth: 8, depth: 3, seed: 7 } as const;

@@ -6,13 +6,10 @@
  *   npx tsx bench/train-step/run.ts [--arch unet|hnn] [--threads N] [--reps 5] [--steps 20]
  *                                   [--size 64] [--base 16] [--batch 16] [--python /usr/bin/python3]
  */
-import { spawn } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SegNet, engineInfo, setThreads, type Arch } from '../../src/model/binding.js';
+import { median, startPeer } from '../lib/peer.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,47 +35,6 @@ const [threads, reps, steps, warmup, size, base, batch] = [
   args.batch,
 ].map(Number);
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-/** The PyTorch peer as a line-oriented child process (see peer.py). */
-async function startPeer() {
-  const peerPy = join(dirname(fileURLToPath(import.meta.url)), 'peer.py');
-  const child = spawn(
-    args.python,
-    [
-      peerPy,
-      '--arch',
-      arch,
-      '--threads',
-      `${threads}`,
-      '--steps',
-      `${steps}`,
-      '--warmup',
-      `${warmup}`,
-    ].concat(['--size', `${size}`, '--base', `${base}`, '--batch', `${batch}`]),
-    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: `${threads}` } },
-  );
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const next = async (): Promise<string> => {
-    const r = await lines.next();
-    if (r.done)
-      throw new Error(`${args.python} peer.py exited (code ${child.exitCode}); is python3-torch installed?`);
-    return r.value;
-  };
-  const ready = await next();
-  return {
-    ready,
-    rep: async (): Promise<number> => {
-      child.stdin.write('rep\n');
-      return Number(await next());
-    },
-    stop: () => child.stdin.end(),
-  };
-}
-
 async function main(): Promise<void> {
   setThreads(threads);
   const info = engineInfo();
@@ -91,8 +47,23 @@ async function main(): Promise<void> {
   const epochY = new Float32Array(steps * batch * plane).map(() => (Math.random() > 0.5 ? 1 : 0));
   for (let i = 0; i < warmup; i++) await net.trainStep({ x, y, n: batch });
 
-  const peer = await startPeer();
-  const peerParams = Number(peer.ready.split(' ')[1]);
+  const peer = await startPeer(
+    args.python,
+    [
+      '--arch',
+      arch,
+      '--steps',
+      `${steps}`,
+      '--warmup',
+      `${warmup}`,
+      '--size',
+      `${size}`,
+      '--base',
+      `${base}`,
+    ].concat(['--batch', `${batch}`]),
+    threads,
+  );
+  const peerParams = peer.parameterCount;
   if (peerParams !== net.parameterCount()) {
     throw new Error(
       `architectures differ: recist3d ${net.parameterCount()} parameters, PyTorch ${peerParams}`,
@@ -100,7 +71,7 @@ async function main(): Promise<void> {
   }
   console.log(
     `train-step bench: ${arch} ${size}x${size} base ${base} batch ${batch}, ${net.parameterCount()} parameters, ` +
-      `${threads} threads, ${reps} reps x ${steps} steps; libtorch ${info.torchVersion} (recist3d), ${peer.ready.split(' ')[2]} (peer)`,
+      `${threads} threads, ${reps} reps x ${steps} steps; libtorch ${info.torchVersion} (recist3d), ${peer.torchVersion} (peer)`,
   );
   const rates = { step: [] as number[], epoch: [] as number[], torch: [] as number[] };
   const recist3dStep = async () => {

@@ -51,6 +51,8 @@ export interface EpochOptions {
   seed: number;
   /** Shuffle the images; default true. */
   shuffle?: boolean;
+  /** Stop the epoch after this many images of the shuffled order (a seeded subset); 0 or absent = all. */
+  maxSamples?: number;
   augment?: {
     /** Random horizontal flips. */
     flip?: boolean;
@@ -114,6 +116,7 @@ export interface NativeSegNet {
       batchSize: number;
       seed: number;
       shuffle: boolean;
+      maxSamples: number;
       flip: boolean;
       rot90: boolean;
       scale: number;

@@ -132,6 +132,7 @@ export class SegNet {
       this.#checkBatch(data, 'trainEpoch');
       checkInt(opts.batchSize, 'trainEpoch batchSize', 1);
       checkInt(opts.seed, 'trainEpoch seed', 0);
+      checkInt(opts.maxSamples ?? 0, 'trainEpoch maxSamples', 0);
       for (const k of ['scale', 'intensity'] as const) {
         const v = opts.augment?.[k] ?? 0;
         if (!(v >= 0 && v < 1)) {
@@ -147,6 +148,7 @@ export class SegNet {
       batchSize: opts.batchSize,
       seed: opts.seed,
       shuffle: opts.shuffle ?? true,
+      maxSamples: opts.maxSamples ?? 0,
       flip: a.flip ?? false,
       rot90: a.rot90 ?? false,
       scale: a.scale ?? 0,

@@ -31,6 +31,11 @@ export interface FitOptions {
    * samples, so early stopping and the LR schedule see enough optimizer steps per epoch.
    */
   minSamplesPerEpoch?: number;
+  /**
+   * Large training sets: an epoch stops after this many images of its (seeded, per-epoch) shuffled order, so
+   * fine-tuning on thousands of harvested slices costs a bounded time per epoch; 0 = every image.
+   */
+  maxSamplesPerEpoch?: number;
   /** Path to keep the best weights at (default: a file beside nothing; keeps them in memory via save/load). */
   bestPath?: string;
   /**
@@ -72,6 +77,7 @@ export const FIT_DEFAULTS = {
   onEpoch: () => {},
   onStep: () => {},
   minSamplesPerEpoch: 512,
+  maxSamplesPerEpoch: 0,
   bestPath: '',
   resumeHistory: [],
 } satisfies Required<FitOptions>;
@@ -118,6 +124,7 @@ export async function fit(
           batchSize: o.batchSize,
           seed: (o.seed * 7919 + epoch) * 101 + rep,
           shuffle: true,
+          maxSamples: o.maxSamplesPerEpoch,
           augment: o.augment,
           onProgress: o.onStep,
         },
