@@ -9,7 +9,7 @@ import { generateStudy, planCohort } from '../src/synth/cohort.js';
 import { SLICE_SPACING_COUNTS } from '../src/synth/deeplesion-stats.js';
 import { PHANTOM_CATEGORIES } from '../src/synth/sample.js';
 import { writeCohort } from '../src/synth/write.js';
-import type { Mask } from '../src/types/volume.js';
+import type { Mask, Vec3 } from '../src/types/volume.js';
 import { sharedData, skipReason } from './helpers/shared-data.js';
 
 function sliceAreas(mask: Mask): number[] {
@@ -131,6 +131,77 @@ test('follow-up pairs: same grid, mask volume ratio matches the intended ratio',
     );
     assert.notDeepEqual(cf.image.data, cb.image.data);
   }
+});
+
+/** True when a mask voxel lies on one of the six faces of its grid. */
+function touchesBorder(mask: Mask): boolean {
+  const [ni, nj, nk] = mask.size;
+  for (let t = 0; t < mask.data.length; t++) {
+    if (!mask.data[t]) continue;
+    const i = t % ni;
+    const j = Math.floor(t / ni) % nj;
+    const k = Math.floor(t / (ni * nj));
+    if (i === 0 || j === 0 || k === 0 || i === ni - 1 || j === nj - 1 || k === nk - 1) return true;
+  }
+  return false;
+}
+
+test('uneven follow-up growth: seeded axes, planned volume ratio, changed proportions, lesion inside the crop', () => {
+  const opts = { lesions: 16, seed: 21, followUpFraction: 1, minLongMm: 12, maxLongMm: 40 };
+  const plan = planCohort(opts);
+  const follow = plan.filter((s) => s.timepoint === 1);
+  assert.ok(follow.length >= 4);
+  assert.deepEqual(
+    planCohort(opts).map((s) => s.spec.growthAxes),
+    plan.map((s) => s.spec.growthAxes),
+  );
+  for (const f of follow) {
+    const b = plan.find((s) => s.lesionId === f.lesionId.replace(/_t1$/, '_t0'))!;
+    const g = f.spec.growthAxes!;
+    assert.deepEqual(b.spec.growthAxes, [1, 1, 1]);
+    assert.ok(Math.abs(g[0] * g[1] * g[2] - 1) < 1e-12, `${f.lesionId}: axes ${g}`);
+    assert.ok(Math.max(...g) / Math.min(...g) > 1.01, `${f.lesionId}: growth is uniform ${g}`);
+    // one grid for both studies, large enough along every axis of the larger one
+    assert.equal(b.spec.maxScale, f.spec.maxScale);
+    assert.ok(f.spec.maxScale >= Math.max(1, f.spec.scale * Math.max(...g)));
+  }
+  const uniform = planCohort({ ...opts, growthAxisSigma: 0 }).filter((s) => s.timepoint === 1);
+  assert.ok(uniform.every((s) => s.spec.growthAxes!.every((x) => x === 1)));
+  assert.throws(() => planCohort({ growthAxisSigma: -0.1 }), {
+    code: 'E_CONFIG',
+    message: /growthAxisSigma/,
+  });
+
+  let reshaped = 0;
+  for (const f of follow.slice(0, 3)) {
+    const b = plan.find((s) => s.lesionId === f.lesionId.replace(/_t1$/, '_t0'))!;
+    // 1 mm slices, so voxelisation hardly blurs the volume ratio
+    const fine = (s: typeof f) => ({
+      ...s,
+      spec: { ...s.spec, spacingMm: [s.spec.spacingMm[0], s.spec.spacingMm[1], 1] as Vec3 },
+    });
+    const cb = generateStudy(fine(b));
+    const cf = generateStudy(fine(f));
+    assert.deepEqual(cf.mask.size, cb.mask.size);
+    const ratio = cf.volumeMm3 / cb.volumeMm3;
+    assert.ok(
+      Math.abs(ratio / f.volumeRatio - 1) < 0.08,
+      `${f.lesionId}: mask ratio ${ratio.toFixed(3)} vs planned ${f.volumeRatio.toFixed(3)}`,
+    );
+    for (const c of [cb, cf]) assert.ok(!touchesBorder(c.mask), `${c.lesionId} touches the crop border`);
+    // same inputs, same voxels
+    assert.deepEqual(generateStudy(fine(f)).mask.data, cf.mask.data);
+    const aspect = (c: typeof cb) => c.recist.longMm / c.recist.shortMm;
+    if (Math.abs(aspect(cf) / aspect(cb) - 1) > 0.05) reshaped++;
+    assert.ok(
+      cf.recist.shortMm >= 2.5 * f.spec.spacingMm[0] - 1e-9,
+      `${f.lesionId}: short axis ${cf.recist.shortMm}`,
+    );
+  }
+  assert.ok(reshaped >= 1, 'no follow-up changed its RECIST long/short ratio by more than 5 %');
+  // the planned grids (thick slices included) hold every study
+  for (const s of plan.slice(0, 8))
+    assert.ok(!touchesBorder(generateStudy(s).mask), `${s.lesionId} touches the crop border`);
 });
 
 test('writeCohort: identical bytes for the same seed, a loadable manifest with extra columns', async () => {

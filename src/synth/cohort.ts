@@ -1,6 +1,8 @@
 /**
  * Plans and generates a phantom cohort: patients with one or two lesions, some with a follow-up study
- * in which every lesion has grown or shrunk by a known volume ratio, split train/val/test by patient.
+ * in which every lesion has grown or shrunk by a known volume ratio, unevenly along its own axes (so its
+ * proportions change and the RECIST ellipsoid does not follow the volume exactly), split train/val/test by
+ * patient.
  */
 import { Recist3dError } from '../errors.js';
 import { recistFromMask, type RecistFromMaskResult } from '../recist/from-mask.js';
@@ -10,6 +12,8 @@ import { createRng, type Rng } from '../util/random.js';
 import { listShapeFiles } from './library.js';
 import { CATEGORY_STATS } from './deeplesion-stats.js';
 import { generatePhantom, type Phantom, type PhantomSpec } from './phantom.js';
+import { sampleGrowthAxes } from './shape.js';
+import type { Vec3 } from '../types/volume.js';
 import {
   allocateCategories,
   sampleInPlaneSpacing,
@@ -36,6 +40,11 @@ export interface CohortOptions {
   /** Follow-up volume ratios are drawn log-uniformly from [min, max] (shrinking to growing). */
   volumeRatioRange?: [number, number];
   /**
+   * Uneven follow-up growth: standard deviation of the log growth factor along each of the lesion's own
+   * axes (normalised so the volume ratio is unchanged); 0 = the follow-up is a uniformly scaled baseline.
+   */
+  growthAxisSigma?: number;
+  /**
    * Folder of real lesion masks by kind (e.g. ../shared/data/lesion-shapes); '' = procedural shapes only.
    * Missing folders fall back to procedural shapes.
    */
@@ -53,6 +62,7 @@ export const COHORT_DEFAULTS = {
   minLongMm: 6,
   maxLongMm: 60,
   volumeRatioRange: [0.35, 2.8],
+  growthAxisSigma: 0.18,
   shapeLibraryDir: '',
   shapeLibraryFraction: 0.5,
 } satisfies Required<CohortOptions>;
@@ -70,7 +80,11 @@ export interface PlannedStudy {
   split: Split;
   category: PhantomCategory;
   touching: boolean;
-  /** True lesion volume of this study over the baseline's, by construction (1 at baseline). */
+  /**
+   * True lesion volume of this study over the baseline's, by construction (1 at baseline): the follow-up
+   * lesion is a linear map of the baseline one with this determinant; the rendered masks agree up to
+   * voxelisation (`volume_mm3` holds the mask volumes).
+   */
   volumeRatio: number;
   /** HU window for display (DeepLesion's most common window of the category). */
   windowHu: [number, number];
@@ -109,6 +123,8 @@ function validateOptions(o: Required<CohortOptions>): void {
     bad('minLongMm/maxLongMm', '3 <= minLongMm < maxLongMm <= 120', [o.minLongMm, o.maxLongMm]);
   const [lo, hi] = o.volumeRatioRange;
   if (!(lo > 0 && hi >= lo)) bad('volumeRatioRange', '0 < min <= max', o.volumeRatioRange);
+  if (!(o.growthAxisSigma >= 0 && o.growthAxisSigma <= 0.5))
+    bad('growthAxisSigma', 'a number in [0, 0.5]', o.growthAxisSigma);
 }
 
 /** Lays out patients, lesions, studies, categories, sizes, spacings and splits. Cheap; no voxels. */
@@ -163,15 +179,19 @@ export function planCohort(options: CohortOptions = {}): PlannedStudy[] {
       // follow-up volume ratio; a lesion may not shrink below minLongMm
       let ratio = Math.exp(rng.uniform(Math.log(lo), Math.log(hi)));
       if (ratio < 1 && size.longMm * Math.cbrt(ratio) < o.minLongMm) ratio = Math.min(hi, 1 / ratio);
+      const base = `${patientId}_L${l + 1}`;
+      // uneven growth along the lesion's own axes, from its own stream (the cohort's draws stay as they were)
+      const axes: Vec3 = p.followUp
+        ? sampleGrowthAxes(createRng(`growth:${o.seed}:${base}`), o.growthAxisSigma)
+        : [1, 1, 1];
       // at least 2.5 pixels across the short axis in every study, so RECIST is always measurable
-      const minScale = p.followUp ? Math.min(1, Math.cbrt(ratio)) : 1;
+      const minScale = p.followUp ? Math.min(1, Math.cbrt(ratio) * Math.min(...axes)) : 1;
       const minShort = (2.5 * spacingMm[0]) / (size.longMm * minScale);
       size.shortOverLong = Math.min(1, Math.max(size.shortOverLong, minShort));
       const shapeFile = o.shapeLibraryDir
         ? pickShapeFile(rng, o.shapeLibraryDir, category, o.shapeLibraryFraction)
         : '';
-      const base = `${patientId}_L${l + 1}`;
-      const maxScale = p.followUp ? Math.max(1, Math.cbrt(ratio)) : 1;
+      const maxScale = p.followUp ? Math.max(1, Math.cbrt(ratio) * Math.max(...axes)) : 1;
       for (let t = 0; t < (p.followUp ? 2 : 1); t++) {
         const lesionId = `${base}_t${t}`;
         out.push({
@@ -195,6 +215,7 @@ export function planCohort(options: CohortOptions = {}): PlannedStudy[] {
             spacingMm: [...spacingMm],
             touching: touching[lesionIndex],
             scale: t === 0 ? 1 : Math.cbrt(ratio),
+            growthAxes: t === 0 ? [1, 1, 1] : [...axes],
             maxScale,
             ...(shapeFile ? { shapeFile } : {}),
           },

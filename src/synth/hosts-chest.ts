@@ -5,6 +5,7 @@
 import type { Vec3 } from '../types/volume.js';
 import { lookTissue, sampleLook } from './lesion-look.js';
 import { capsule, ellipsoid, halfSpace, type Shape } from './scene.js';
+import { grownRadiiMm } from './shape.js';
 import {
   add,
   fill,
@@ -52,7 +53,7 @@ export function lungHost(ctx: HostContext): HostScene {
   let touchingDone = false;
   if (ctx.touching && rng.next() < 0.6) {
     // juxtapleural nodule: the chest wall touches the lesion surface
-    shapes.push(...chestWall(ctx, inPlaneDir(rng), ctx.lesion.radiiMm[1] * ctx.lesion.scale * 0.9));
+    shapes.push(...chestWall(ctx, inPlaneDir(rng), grownRadiiMm(ctx.lesion)[1] * 0.9));
     touchingDone = true;
   } else if (rng.next() < 0.5) {
     shapes.push(...chestWall(ctx, inPlaneDir(rng), ctx.lesionRadiusMm + rng.uniform(4, 35)));

@@ -183,11 +183,16 @@ export function libraryShape(mask: Mask, file: string): LibraryShape {
 
 /**
  * The signed distance (world mm) of a library shape placed at `centerMm`, rotated by `angleRad` about z and
- * scaled by `k` (source mm -> world mm). Outside the source box the distance to the box is added.
+ * scaled by `k` (source mm -> world mm): one factor, or one per source axis (x, y, z), which stretches the
+ * real shape along its own axes (follow-up growth) and multiplies its volume by k[0] * k[1] * k[2]. Outside
+ * the source box the distance to the box is added. With unequal factors the source distance times the
+ * smallest factor is returned: the sign is exact and the magnitude a lower bound of the world distance.
  */
-export function librarySdf(shape: LibraryShape, centerMm: Vec3, angleRad: number, k: number): Sdf {
+export function librarySdf(shape: LibraryShape, centerMm: Vec3, angleRad: number, k: number | Vec3): Sdf {
   const { size, spacingMm: sp, sdfMm, centroidMm } = shape;
   const [ni, nj, nk] = size;
+  const [kx, ky, kz] = typeof k === 'number' ? [k, k, k] : k;
+  const kMin = Math.min(kx, ky, kz);
   const cs = Math.cos(angleRad);
   const sn = Math.sin(angleRad);
   const at = (i: number, j: number, kk: number) => sdfMm[i + ni * (j + nj * kk)];
@@ -200,9 +205,9 @@ export function librarySdf(shape: LibraryShape, centerMm: Vec3, angleRad: number
     n[1] = dy / len;
     n[2] = dz / len;
     // world -> source mm -> source voxel (continuous)
-    const fi = ((cs * dx + sn * dy) / k + centroidMm[0]) / sp[0];
-    const fj = ((-sn * dx + cs * dy) / k + centroidMm[1]) / sp[1];
-    const fk = (dz / k + centroidMm[2]) / sp[2];
+    const fi = ((cs * dx + sn * dy) / kx + centroidMm[0]) / sp[0];
+    const fj = ((-sn * dx + cs * dy) / ky + centroidMm[1]) / sp[1];
+    const fk = (dz / kz + centroidMm[2]) / sp[2];
     const ci = Math.min(ni - 1, Math.max(0, fi));
     const cj = Math.min(nj - 1, Math.max(0, fj));
     const ck = Math.min(nk - 1, Math.max(0, fk));
@@ -216,6 +221,6 @@ export function librarySdf(shape: LibraryShape, centerMm: Vec3, angleRad: number
     const lerp = (kk: number) =>
       (1 - v) * ((1 - u) * at(i0, j0, kk) + u * at(i0 + 1, j0, kk)) +
       v * ((1 - u) * at(i0, j0 + 1, kk) + u * at(i0 + 1, j0 + 1, kk));
-    return ((1 - w) * lerp(k0) + w * lerp(k0 + 1) + outside) * k;
+    return ((1 - w) * lerp(k0) + w * lerp(k0 + 1) + outside) * kMin;
   };
 }

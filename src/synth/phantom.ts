@@ -1,8 +1,8 @@
 /**
  * One phantom study of one lesion: a small CT crop (int16 HU) and its ground-truth mask (uint8).
  * Anatomy (host scene, lesion shape, tissue texture) comes from `anatomySeed`, so a follow-up study with
- * the same anatomy seed shows the same lesion in the same place, only scaled; scanner noise comes from
- * `scanSeed`.
+ * the same anatomy seed shows the same lesion in the same place, grown by `scale` and stretched along its own
+ * axes by `growthAxes`; scanner noise comes from `scanSeed`.
  */
 import { isRecist3dError, Recist3dError } from '../errors.js';
 import { IDENTITY_DIRECTION, type Mask, type Mat3, type Vec3, type Volume } from '../types/volume.js';
@@ -44,9 +44,18 @@ export interface PhantomSpec {
   spacingMm: Vec3;
   /** A structure of similar density touches the lesion. */
   touching: boolean;
-  /** Linear growth factor of this study (1 = baseline). */
+  /** Linear growth factor of this study (1 = baseline); the volume changes by scale^3. */
   scale: number;
-  /** Largest growth factor over this lesion's studies, so all studies share one grid. */
+  /**
+   * Per-axis growth along the lesion's own axes on top of `scale`, product 1 (changes proportions, not
+   * volume); default [1, 1, 1]. Procedural shapes: the axes of the superellipsoid; real shapes: the source
+   * mask's axes.
+   */
+  growthAxes?: Vec3;
+  /**
+   * Largest linear growth along any axis over this lesion's studies (max of scale times the largest
+   * growthAxes factor), so all studies share one grid that holds the lesion in each of them.
+   */
   maxScale: number;
   /** A real lesion mask (uint8 NIfTI) to use as the shape instead of a procedural one (optional). */
   shapeFile?: string;
@@ -81,12 +90,18 @@ function surfaceDistanceMm(sdf: Sdf, centerMm: Vec3, dir: Vec3): number {
   return t;
 }
 
-/** The lesion's geometry, procedural or from the shape library, at a given centre and growth scale. */
+/** Growth of one study: isotropic `scale` times per-axis `axes` (product 1) in the lesion's own frame. */
+interface Growth {
+  scale: number;
+  axes: Vec3;
+}
+
+/** The lesion's geometry, procedural or from the shape library, at a given centre and growth. */
 interface LesionGeometry {
   /** Procedural stand-in that hosts use for placement (centre, radii, scale). */
   shape: LesionShape;
-  halfExtentMm(scale: number): Vec3;
-  sdf(centerMm: Vec3, scale: number): Sdf;
+  halfExtentMm(growth: Growth): Vec3;
+  sdf(centerMm: Vec3, growth: Growth): Sdf;
   /** Library file used, if any. */
   file?: string;
 }
@@ -97,8 +112,8 @@ function lesionGeometry(spec: PhantomSpec, shape0: LesionShape): LesionGeometry 
   if (!spec.shapeFile) {
     return {
       shape: shape0,
-      halfExtentMm: (scale) => halfExtentMm({ ...shape0, scale }),
-      sdf: (centerMm, scale) => lesionSdf({ ...shape0, centerMm, scale }),
+      halfExtentMm: ({ scale, axes }) => halfExtentMm({ ...shape0, scale, growthAxes: axes }),
+      sdf: (centerMm, { scale, axes }) => lesionSdf({ ...shape0, centerMm, scale, growthAxes: axes }),
     };
   }
   let lib = libraryCache.get(spec.shapeFile);
@@ -116,7 +131,12 @@ function lesionGeometry(spec: PhantomSpec, shape0: LesionShape): LesionGeometry 
   const shape = lib;
   const k = spec.longMm / shape.longMm;
   const [hx, hy, hz] = shape.halfExtentMm;
-  const hxy = Math.hypot(hx, hy);
+  // per source axis: source mm -> world mm
+  const kAxes = ({ scale, axes }: Growth): Vec3 => [
+    k * scale * axes[0],
+    k * scale * axes[1],
+    k * scale * axes[2],
+  ];
   return {
     shape: {
       ...shape0,
@@ -125,8 +145,13 @@ function lesionGeometry(spec: PhantomSpec, shape0: LesionShape): LesionGeometry 
       exponent: 2,
       tiltRad: 0,
     },
-    halfExtentMm: (scale) => [hxy * k * scale, hxy * k * scale, hz * k * scale],
-    sdf: (centerMm, scale) => librarySdf(shape, centerMm, shape0.angleRad, k * scale),
+    halfExtentMm: (growth) => {
+      const [kx, ky, kz] = kAxes(growth);
+      // the source x-y box rotated about z stays within its half-diagonal
+      const hxy = Math.hypot(hx * kx, hy * ky);
+      return [hxy, hxy, hz * kz];
+    },
+    sdf: (centerMm, growth) => librarySdf(shape, centerMm, shape0.angleRad, kAxes(growth)),
     file: spec.shapeFile,
   };
 }
@@ -138,7 +163,10 @@ export function generatePhantom(spec: PhantomSpec): Phantom {
     spec,
     sampleShape(rng, spec.category, [0, 0, 0], spec.longMm, spec.shortOverLong),
   );
-  const size = cropSize(geometry.halfExtentMm(spec.maxScale), spec.spacingMm);
+  // every study of the lesion fits the grid: scale * growthAxes <= maxScale along every own axis
+  const gridGrowth: Growth = { scale: spec.maxScale, axes: [1, 1, 1] };
+  const growth: Growth = { scale: spec.scale, axes: spec.growthAxes ?? [1, 1, 1] };
+  const size = cropSize(geometry.halfExtentMm(gridGrowth), spec.spacingMm);
   const [sx, sy, sz] = spec.spacingMm;
   const kc = Math.floor(size[2] / 2);
   const center: Vec3 = [
@@ -148,8 +176,13 @@ export function generatePhantom(spec: PhantomSpec): Phantom {
     // centre always cuts the lesion near its widest (even shrunk to 0.7 in a follow-up)
     kc * sz + rng.uniform(-1, 1) * Math.min(0.3 * sz, 0.2 * geometry.shape.radiiMm[2]),
   ];
-  const shape: LesionShape = { ...geometry.shape, centerMm: center, scale: spec.scale };
-  const lesion = geometry.sdf(center, spec.scale);
+  const shape: LesionShape = {
+    ...geometry.shape,
+    centerMm: center,
+    scale: growth.scale,
+    growthAxes: growth.axes,
+  };
+  const lesion = geometry.sdf(center, growth);
   const grid: RenderGrid = {
     size,
     spacingMm: spec.spacingMm,
@@ -160,7 +193,7 @@ export function generatePhantom(spec: PhantomSpec): Phantom {
     grid,
     rng,
     lesion: shape,
-    lesionRadiusMm: geometry.halfExtentMm(spec.maxScale)[0],
+    lesionRadiusMm: geometry.halfExtentMm(gridGrowth)[0],
     wobble,
     fovMm: [size[0] * sx, size[1] * sy, size[2] * sz],
     touching: spec.touching,
@@ -186,7 +219,7 @@ export function generatePhantom(spec: PhantomSpec): Phantom {
   const edgeMm =
     host.look.kind === 'ground-glass' ? rng.uniform(1.5, 3) : rng.next() < 0.4 ? 0 : rng.uniform(0.3, 2.5);
   // the box must hold the whole edge transition: half of (voxel width along the normal + edgeMm)
-  const half = geometry.halfExtentMm(spec.scale);
+  const half = geometry.halfExtentMm(growth);
   const m = 1 + (sx + sy + sz + edgeMm) / 2;
   const bbox: [Vec3, Vec3] = [
     [center[0] - half[0] - m, center[1] - half[1] - m, center[2] - half[2] - m],

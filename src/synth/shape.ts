@@ -1,8 +1,10 @@
 /**
  * Procedural lesion shapes: a superellipsoid whose radius is modulated by smooth lobes on the sphere
  * (lobulation, indentations, and for some lung lesions thin spicules). The radial modulation depends only
- * on direction, so the shape is star-shaped (one connected component) and scaling it by s multiplies its
- * volume by exactly s^3 (follow-up studies rely on this).
+ * on direction, so the shape is star-shaped (one connected component). A follow-up study grows it by a linear
+ * map in the lesion's own frame: `scale` times the per-axis factors `growthAxes` (product 1), which changes the
+ * shape's proportions yet multiplies its volume by exactly scale^3 (a linear map scales volume by its
+ * determinant).
  */
 import type { Vec3 } from '../types/volume.js';
 import type { LesionCategory } from '../types/recist.js';
@@ -31,6 +33,11 @@ export interface LesionShape {
   lobes: Lobe[];
   /** Isotropic growth factor (1 at baseline; a follow-up with volume ratio v uses v^(1/3)). */
   scale: number;
+  /**
+   * Per-axis growth along the shape's own axes (the axes of `radiiMm`), applied on top of `scale`; the
+   * product is 1, so it changes proportions but not volume. [1, 1, 1] at baseline.
+   */
+  growthAxes: Vec3;
 }
 
 function unitVector(rng: Rng, zScale: number): Vec3 {
@@ -76,6 +83,7 @@ export function sampleShape(
     exponent: 2,
     lobes,
     scale: 1,
+    growthAxes: [1, 1, 1],
   };
   const k = longMm / inPlaneDiameterMm(probe);
   return {
@@ -86,6 +94,7 @@ export function sampleShape(
     exponent: rng.next() < 0.7 ? 2 : rng.uniform(1.7, 2.8),
     lobes,
     scale: 1,
+    growthAxes: [1, 1, 1],
   };
 }
 
@@ -128,13 +137,21 @@ export function maxRadiusMm(shape: LesionShape): number {
   const boost = maxRadialFactor(shape);
   // superellipsoid with exponent < 2 never exceeds the ellipsoid; > 2 reaches corners at most 3^(1/2-1/m)
   const corner = shape.exponent > 2 ? Math.pow(3, 0.5 - 1 / shape.exponent) : 1;
-  return Math.max(...shape.radiiMm) * boost * corner * shape.scale;
+  // a per-axis scaling moves no point further from the centre than its largest factor does
+  return Math.max(...grownRadiiMm(shape)) * boost * corner;
+}
+
+/** Semi-axes (mm) after growth: radiiMm times scale times growthAxes. */
+export function grownRadiiMm(shape: LesionShape): Vec3 {
+  const { radiiMm: r, scale: s, growthAxes: g } = shape;
+  return [r[0] * s * g[0], r[1] * s * g[1], r[2] * s * g[2]];
 }
 
 /** Half-extent (mm) of the shape's bounding box along x, y and z (z is usually much shorter). */
 export function halfExtentMm(shape: LesionShape): Vec3 {
   const r = maxRadiusMm(shape);
-  const [a, b, c] = shape.radiiMm;
+  const [a, b, c] = grownRadiiMm(shape);
+  // world z = sin(tilt) * (own y) + cos(tilt) * (own z), and |own y| <= b * factor, |own z| <= c * factor
   const zFrac = (c + Math.max(a, b) * Math.abs(Math.sin(shape.tiltRad))) / Math.max(a, b, c);
   return [r, r, Math.min(r, r * zFrac)];
 }
@@ -152,7 +169,7 @@ function radialFactor(shape: LesionShape, dx: number, dy: number, dz: number): n
 /** Signed radial distance (mm) to the lesion surface; the normal is the ellipsoid's. */
 export function lesionSdf(shape: LesionShape): Sdf {
   const [cx, cy, cz] = shape.centerMm;
-  const [a, b, c] = shape.radiiMm.map((r) => r * shape.scale);
+  const [a, b, c] = grownRadiiMm(shape);
   const ct = Math.cos(shape.angleRad);
   const st = Math.sin(shape.angleRad);
   const cp = Math.cos(shape.tiltRad);
@@ -196,4 +213,15 @@ export function lesionSdf(shape: LesionShape): Sdf {
     n[2] = gz / gl;
     return len * (1 - f / r);
   };
+}
+
+/**
+ * Per-axis growth factors for a follow-up: log-normal with standard deviation `sigmaLog` per axis (draws
+ * clipped at 2 sigma), divided by their geometric mean so the product is 1 (the volume change stays the
+ * planned one). sigmaLog 0 gives [1, 1, 1].
+ */
+export function sampleGrowthAxes(rng: Rng, sigmaLog: number): Vec3 {
+  const l = [0, 1, 2].map(() => sigmaLog * Math.max(-2, Math.min(2, rng.normal())));
+  const mean = (l[0] + l[1] + l[2]) / 3;
+  return [Math.exp(l[0] - mean), Math.exp(l[1] - mean), Math.exp(l[2] - mean)];
 }
