@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadManifest } from '../../io/manifest.js';
@@ -20,6 +20,7 @@ export function registerTrack(program: Command): void {
       const records = await loadManifest(resolve(opts.manifest));
       const res = await trackCohort(records, resolve(opts.pred));
       const out = resolve(opts.out ?? opts.pred);
+      await mkdir(out, { recursive: true });
       const pct = (v: [number, number] | undefined) => (v ? (100 * relativeChange(v)).toFixed(1) : '');
       const header = [
         'patient_id',
