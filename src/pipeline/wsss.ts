@@ -44,7 +44,16 @@ export const WSSS_DEFAULTS = {
   stack: {} as StackOptions,
   net: {} as NetOptions,
   fit: { maxEpochs: 40, learningRate: 1e-3 },
-  fineTune: { maxEpochs: 12, learningRate: 3e-4, minEpochs: 3, stopPatience: 4, lrPatience: 3 },
+  // maxSamplesPerEpoch 0: every harvested slice in every fine-tuning epoch. On LIDC a cap of 1,536 cut the
+  // run from 572 to 464 s but also 3D Dice from 0.782 to 0.774 (docs/results-3d.md); `--fine-tune-samples`.
+  fineTune: {
+    maxEpochs: 12,
+    learningRate: 3e-4,
+    minEpochs: 3,
+    stopPatience: 4,
+    lrPatience: 3,
+    maxSamplesPerEpoch: 0,
+  },
   harvest: {} as HarvestOptions,
   trainSplits: [] as string[],
   seed: 0,

@@ -66,7 +66,7 @@ export function registerTrain(program: Command): void {
     )
     .option('--arch <name>', 'network: hnn or unet', 'hnn')
     .option('--roi-size <px>', 'ROI working size in pixels (the CNN input)', '64')
-    .option('--base-width <n>', 'width of the first network stage', '16')
+    .option('--base-width <n>', 'width of the first network stage (8 is the default of run too)', '8')
     .option('--epochs <n>', 'maximum epochs (early stopping on a patient split)', '30')
     .option(
       '--samples-per-epoch <n>',
