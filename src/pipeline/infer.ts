@@ -32,25 +32,60 @@ export function stackInput(s: LesionStack, k: number, channels: number, out: Flo
   for (let p = 0; p < n * n; p++) out[offset + n * n + p] = prior[p];
 }
 
-/**
- * Probability maps (n*n each) for the given slices, in order. Batches of `chunk` images are sent to the
- * engine at once, so memory stays bounded on large cohorts.
- */
+/** A flip of an n*n image (in place into `out`): none, left-right, up-down, or both (a 180° rotation). */
+export type Flip = 'none' | 'x' | 'y' | 'xy';
+
+/** Flips each of `count` n*n planes of `src` into `dst` (flips are their own inverse). */
+export function flipPlanes(src: Float32Array, dst: Float32Array, n: number, count: number, flip: Flip): void {
+  const fx = flip === 'x' || flip === 'xy';
+  const fy = flip === 'y' || flip === 'xy';
+  const px = n * n;
+  for (let c = 0; c < count; c++) {
+    const o = c * px;
+    for (let y = 0; y < n; y++) {
+      const sy = fy ? n - 1 - y : y;
+      for (let x = 0; x < n; x++) dst[o + y * n + x] = src[o + sy * n + (fx ? n - 1 - x : x)];
+    }
+  }
+}
+
+export interface PredictOptions {
+  /** Images per engine call, so memory stays bounded on large cohorts. */
+  chunk?: number;
+  /**
+   * Test-time augmentation: average the maps of the image and its left-right, up-down and 180° flips (the
+   * network was trained with those flips). Four times the inference cost.
+   */
+  tta?: boolean;
+}
+
+/** Probability maps (n*n each) for the given slices, in order. */
 export async function predictSlices(
   net: SegNet,
   refs: readonly SliceRef[],
-  chunk = 256,
+  options: PredictOptions = {},
 ): Promise<Float32Array[]> {
+  const { chunk = 256, tta = false } = options;
   const n = net.config.size;
   const c = net.config.inChannels;
   const px = n * n;
+  const flips: Flip[] = tta ? ['none', 'x', 'y', 'xy'] : ['none'];
   const out: Float32Array[] = [];
   for (let start = 0; start < refs.length; start += chunk) {
     const part = refs.slice(start, start + chunk);
     const x = new Float32Array(part.length * c * px);
     part.forEach((r, i) => stackInput(r.stack, r.k, c, x, i * c * px));
-    const prob = await net.predict(x, part.length, { batchSize: 64 });
-    part.forEach((_, i) => out.push(prob.slice(i * px, (i + 1) * px)));
+    const sum = new Float32Array(part.length * px);
+    const xf = flips.length > 1 ? new Float32Array(x.length) : x;
+    const back = new Float32Array(part.length * px);
+    for (const flip of flips) {
+      if (flip !== 'none') flipPlanes(x, xf, n, part.length * c, flip);
+      const prob = await net.predict(flip === 'none' ? x : xf, part.length, { batchSize: 64 });
+      if (flip !== 'none') flipPlanes(prob, back, n, part.length, flip);
+      const unflipped = flip === 'none' ? prob : back;
+      for (let p = 0; p < sum.length; p++) sum[p] += unflipped[p] / flips.length;
+    }
+    part.forEach((_, i) => out.push(sum.slice(i * px, (i + 1) * px)));
   }
   return out;
 }

@@ -68,7 +68,7 @@ export async function segmentKeySlices(
     const probs = await predictSlices(
       net,
       part.map((s) => ({ stack: s, k: s.record.keySlice })),
-      o.batchSize,
+      { chunk: o.batchSize },
     );
     const roiMasks = o.gc ? await cnnGc(part, probs, o, engine) : undefined;
     part.forEach((s, i) => {

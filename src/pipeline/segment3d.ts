@@ -28,6 +28,8 @@ export interface Segment3dOptions {
   /** Zero slices more than this many slices beyond where the estimated RECIST vanishes (-1 = no clamp). */
   clampBeyondEstimate?: number;
   cnnTrimap?: CnnTrimapOptions;
+  /** Test-time augmentation: average the CNN maps over the four flips of each slice (4x inference). */
+  tta?: boolean;
 }
 
 export const SEGMENT3D_DEFAULTS = {
@@ -37,6 +39,7 @@ export const SEGMENT3D_DEFAULTS = {
   iterations: 5,
   clampBeyondEstimate: 1,
   cnnTrimap: {},
+  tta: false,
 } satisfies Required<Segment3dOptions>;
 
 /** A lesion mask stored as its bounding crop on the CT grid. */
@@ -74,6 +77,7 @@ export async function segmentLesion3d(
   let maps = await predictSlices(
     net,
     ks.map((k) => ({ stack: s, k })),
+    { tta: o.tta },
   );
   if (o.gc) maps = await refineWithGrabCut(s, ks, maps, o, engine);
   return assembleLesion3d(s, maps, o);
