@@ -13,12 +13,16 @@ function positiveInt(field: string, raw: string, min = 1): number {
   return v;
 }
 
-function fraction(field: string, raw: string): number {
+function fraction(field: string, raw: string, max = 1): number {
   const v = Number(raw);
-  if (!(v >= 0 && v <= 1))
-    throw new Recist3dError('E_USAGE', `Expected a number in [0, 1] for --${field} but received "${raw}"`, {
-      field,
-    });
+  if (!(v >= 0 && v <= max))
+    throw new Recist3dError(
+      'E_USAGE',
+      `Expected a number in [0, ${max}] for --${field} but received "${raw}"`,
+      {
+        field,
+      },
+    );
   return v;
 }
 
@@ -28,6 +32,7 @@ interface SynthOptions {
   seed: string;
   followUp: string;
   touching: string;
+  growthSigma: string;
   shapeLibrary?: string;
   shapeFraction: string;
 }
@@ -43,6 +48,11 @@ export function registerSynth(program: Command): void {
     .option('--follow-up <f>', 'fraction of patients with a follow-up study', '0.25')
     .option('--touching <f>', 'fraction of lesions touched by a structure of similar density', '0.2')
     .option(
+      '--growth-sigma <s>',
+      'follow-ups: SD of the log growth factor per lesion axis (0 = uniform growth, at most 0.5)',
+      '0.18',
+    )
+    .option(
       '--shape-library <dir>',
       'folder of real lesion masks by kind (e.g. lesion-shapes); default: procedural',
     )
@@ -56,6 +66,7 @@ export function registerSynth(program: Command): void {
       const seed = positiveInt('seed', opts.seed, 0);
       const followUpFraction = fraction('follow-up', opts.followUp);
       const touchingFraction = fraction('touching', opts.touching);
+      const growthAxisSigma = fraction('growth-sigma', opts.growthSigma, 0.5);
       const shapeLibraryFraction = fraction('shape-fraction', opts.shapeFraction);
       if (opts.shapeLibrary && !existsSync(opts.shapeLibrary))
         throw new Recist3dError('E_FILE_NOT_FOUND', `shape library folder not found: ${opts.shapeLibrary}`, {
@@ -68,6 +79,7 @@ export function registerSynth(program: Command): void {
         seed,
         followUpFraction,
         touchingFraction,
+        growthAxisSigma,
         shapeLibraryDir: opts.shapeLibrary ?? '',
         shapeLibraryFraction,
         onStudy: (done, _total, study) => progress.update(done, study.lesionId),
