@@ -19,8 +19,13 @@ import type { LesionStack } from './stack.js';
 export interface Segment3dOptions {
   /** Probability threshold on the CT grid. */
   threshold?: number;
-  /** Lowest threshold tried on the key slice when the mask covers less than half of the RECIST axes. */
+  /** Lowest threshold tried on the key slice when the mask covers too little of the RECIST axes. */
   minKeyThreshold?: number;
+  /**
+   * Fraction of the RECIST axes' pixels the key-slice mask must cover: the threshold there is lowered (down
+   * to `minKeyThreshold`) until it does. The axes end on the lesion's edge, so a mask should cover them.
+   */
+  keyAxisCoverage?: number;
   /** CNN-GC: refine each slice with GrabCut initialised from the CNN trimap. */
   gc?: boolean;
   /** GrabCut iterations for CNN-GC. */
@@ -35,6 +40,7 @@ export interface Segment3dOptions {
 export const SEGMENT3D_DEFAULTS = {
   threshold: 0.5,
   minKeyThreshold: 0.1,
+  keyAxisCoverage: 0.5,
   gc: false,
   iterations: 5,
   clampBeyondEstimate: 1,
@@ -120,7 +126,8 @@ export function assembleLesion3d(
     let t = o.threshold;
     if (z === keyIdx) {
       const axes = seed.subarray(z * plane, (z + 1) * plane);
-      while (t > o.minKeyThreshold && coverage(prob, axes, t) < 0.5) t -= 0.05;
+      // steps of 0.05, never below minKeyThreshold (the epsilon absorbs the steps' rounding)
+      while (coverage(prob, axes, t) < o.keyAxisCoverage && t - 0.05 >= o.minKeyThreshold - 1e-9) t -= 0.05;
       keyThresholdLowered = t < o.threshold;
     }
     for (let p = 0; p < plane; p++) binary[z * plane + p] = prob[p] >= t ? 1 : 0;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { rm } from 'node:fs/promises';
 import { formatMetricsTable } from '../../metrics/aggregate.js';
 import { runPipeline, type RunOptions } from '../../pipeline/run.js';
+import { SEGMENT3D_DEFAULTS } from '../../pipeline/segment3d.js';
 import { WSSS_DEFAULTS } from '../../pipeline/wsss.js';
 import { choiceOption, numberOption } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
@@ -21,6 +22,7 @@ interface RunOpts {
   seed: string;
   gc?: boolean;
   tta?: boolean;
+  keyCoverage: string;
   recistPrior?: boolean;
   pad: string;
   report: boolean;
@@ -63,6 +65,11 @@ export function addRunOptions(
     )
     .option('--seed <n>', 'seed of every random step', '0')
     .option('--gc', 'CNN-GC: refine every slice with GrabCut from the CNN trimap')
+    .option(
+      '--key-coverage <f>',
+      'lower the RECIST-slice threshold until the mask covers this share of the RECIST axes (0-1)',
+      String(SEGMENT3D_DEFAULTS.keyAxisCoverage),
+    )
     .option('--tta', 'test-time augmentation of the final masks: average over 4 flips (4x inference time)')
     .option(
       '--recist-prior',
@@ -97,7 +104,11 @@ export function runOptionsFrom(opts: RunOpts): RunOptions {
       maxSamplesPerEpoch: numberOption(opts.fineTuneSamples, 'fine-tune-samples', 0, 1e7, true),
     },
     seed: numberOption(opts.seed, 'seed', 0, 2 ** 31, true),
-    segment: { gc: opts.gc === true, tta: opts.tta === true },
+    segment: {
+      gc: opts.gc === true,
+      tta: opts.tta === true,
+      keyAxisCoverage: numberOption(opts.keyCoverage, 'key-coverage', 0, 1, false),
+    },
     report: opts.report,
   };
 }

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { recistToRoi } from '../geometry/roi.js';
+import { writeCohort } from '../synth/write.js';
+import { rasterizeEllipse } from '../trimap/raster.js';
+import { assembleLesion3d, stackSlices } from './segment3d.js';
+import { buildStacks } from './stack.js';
+
+test('keyAxisCoverage lowers the key-slice threshold until the mask covers that share of the RECIST axes', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'r3d-seg3d-'));
+  try {
+    const cohort = await writeCohort(dir, { lesions: 1, seed: 5, followUpFraction: 0 });
+    const [res] = await buildStacks(cohort.records);
+    assert.ok(res.ok);
+    const s = res.stack;
+    const n = s.keyRoi.geometry.sizePx;
+    const roiRecist = recistToRoi(s.keyRoi.geometry, s.record.recist);
+    // key slice: 0.7 in the inner 70 % of the RECIST ellipse, 0.3 out to the axes' ends; nothing elsewhere
+    const inner = rasterizeEllipse(roiRecist, n, 0.7);
+    const outer = rasterizeEllipse(roiRecist, n, 1.05);
+    const maps = stackSlices(s).map((k) => {
+      const m = new Float32Array(n * n);
+      if (k !== s.record.keySlice) return m;
+      for (let p = 0; p < m.length; p++) m[p] = inner[p] ? 0.7 : outer[p] ? 0.3 : 0;
+      return m;
+    });
+    const half = assembleLesion3d(s, maps, { keyAxisCoverage: 0.5 });
+    const most = assembleLesion3d(s, maps, { keyAxisCoverage: 0.9 });
+    assert.equal(half.flags.keyThresholdLowered, false, 'the inner 70 % already covers half of the axes');
+    assert.equal(most.flags.keyThresholdLowered, true);
+    assert.ok(most.voxels > 1.5 * half.voxels, `${most.voxels} voxels at 0.9 vs ${half.voxels} at 0.5`);
+    // never below minKeyThreshold: with it at 0.35 the 0.3 ring stays out (only the bilinear edge between
+    // 0.7 and 0.3 comes in)
+    const floored = assembleLesion3d(s, maps, { keyAxisCoverage: 0.9, minKeyThreshold: 0.35 });
+    assert.ok(floored.voxels >= half.voxels && floored.voxels < most.voxels, `${floored.voxels} voxels`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
