@@ -1,8 +1,9 @@
-"""PyTorch peer for bench/train-step: the same UNet / HNN, loss and Adam as recist3d's native engine.
+"""PyTorch peer for bench/train-step and bench/infer: the same UNet / HNN, loss and Adam as recist3d's engine.
 
 Run by run.ts with Debian's /usr/bin/python3 (python3-torch, the same libtorch 1.13 build). Protocol: prints
 `ready <parameterCount>` once built and warmed up, then answers each stdin line `rep` with the images/s of
-`--steps` training steps, so the two engines can alternate repetitions under the same machine load.
+`--steps` training steps (`--mode infer`: the ms per ROI of one batched prediction), so the two engines can
+alternate repetitions under the same machine load.
 """
 import argparse
 import sys
@@ -119,21 +120,29 @@ def main():
 
     if a.mode == "infer":
         return serve_inference(model, x, a)
-    for _ in range(a.warmup):
-        step()
+
+    def train_rep():
+        t0 = time.perf_counter()
+        for _ in range(a.steps):
+            step()
+        return f"{a.steps * a.batch / (time.perf_counter() - t0):.3f}"
+
+    serve(model, lambda: [step() for _ in range(a.warmup)], train_rep)
+
+
+def serve(model, warm_up, rep):
+    """The protocol of run.ts: warm up, print `ready <parameters> torch=<version>`, then answer each stdin
+    line `rep` with the number rep() measures, until any other line or EOF."""
+    warm_up()
     print(f"ready {sum(p.numel() for p in model.parameters())} torch={torch.__version__}", flush=True)
     for line in sys.stdin:
         if line.strip() != "rep":
             break
-        t0 = time.perf_counter()
-        for _ in range(a.steps):
-            step()
-        dt = time.perf_counter() - t0
-        print(f"{a.steps * a.batch / dt:.3f}", flush=True)
+        print(rep(), flush=True)
 
 
 def serve_inference(model, x, a):
-    """bench/infer protocol: each `rep` line -> ms per ROI of one batched prediction (fused output, sigmoid).
+    """bench/infer: each `rep` -> ms per ROI of one batched prediction (fused output, sigmoid).
 
     Uses the fastest CPU setup we know for this PyTorch: eval mode, no_grad and channels-last (NHWC) weights
     and inputs, which oneDNN runs without layout reorders (measured ~1.5x faster than NCHW here).
@@ -146,15 +155,12 @@ def serve_inference(model, x, a):
         with torch.no_grad():
             return torch.sigmoid(model(x)[-1]).contiguous()
 
-    for _ in range(max(1, a.warmup)):
-        predict()
-    print(f"ready {sum(p.numel() for p in model.parameters())} torch={torch.__version__}", flush=True)
-    for line in sys.stdin:
-        if line.strip() != "rep":
-            break
+    def infer_rep():
         t0 = time.perf_counter()
         predict()
-        print(f"{(time.perf_counter() - t0) * 1000 / a.batch:.4f}", flush=True)
+        return f"{(time.perf_counter() - t0) * 1000 / a.batch:.4f}"
+
+    serve(model, lambda: [predict() for _ in range(max(1, a.warmup))], infer_rep)
 
 
 if __name__ == "__main__":
