@@ -40,7 +40,7 @@ export interface Segment3dOptions {
 export const SEGMENT3D_DEFAULTS = {
   threshold: 0.5,
   minKeyThreshold: 0.1,
-  keyAxisCoverage: 0.5,
+  keyAxisCoverage: 0.9,
   gc: false,
   iterations: 5,
   clampBeyondEstimate: 1,
