@@ -40,3 +40,32 @@ test('keyAxisCoverage lowers the key-slice threshold until the mask covers that 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('zExtent clears the slices beyond that fraction of the Pythagorean extent (plus one slice)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'r3d-seg3d-'));
+  try {
+    const cohort = await writeCohort(dir, { lesions: 1, seed: 7, followUpFraction: 0 });
+    const [res] = await buildStacks(cohort.records);
+    assert.ok(res.ok);
+    const s = res.stack;
+    const n = s.keyRoi.geometry.sizePx;
+    const disk = rasterizeEllipse(recistToRoi(s.keyRoi.geometry, s.record.recist), n, 0.6);
+    // the CNN "sees" the lesion on every slice of the stack
+    const maps = stackSlices(s).map(() => Float32Array.from(disk, (v) => (v ? 0.9 : 0)));
+    const sz = s.image.spacingMm[2];
+    const key = s.record.keySlice;
+    for (const zExtent of [1, 0.5]) {
+      const r = assembleLesion3d(s, maps, { zExtent, clampBeyondEstimate: 1 });
+      const halfMm = (zExtent * s.longMm) / 2;
+      // the last slice strictly within halfMm is ceil(halfMm / sz) - 1 away; the clamp's margin adds one
+      const reach = Math.ceil(halfMm / sz - 1e-9);
+      assert.deepEqual(
+        r.sliceRange,
+        [Math.max(s.kMin, key - reach), Math.min(s.kMax, key + reach)],
+        `zExtent ${zExtent}`,
+      );
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -32,6 +32,8 @@ export interface Segment3dOptions {
   iterations?: number;
   /** Zero slices more than this many slices beyond where the estimated RECIST vanishes (-1 = no clamp). */
   clampBeyondEstimate?: number;
+  /** The lesion's estimated half-extent in z as a fraction of L/2 (the Pythagorean rule's 1), for the clamp. */
+  zExtent?: number;
   cnnTrimap?: CnnTrimapOptions;
   /** Test-time augmentation: average the CNN maps over the four flips of each slice (4x inference). */
   tta?: boolean;
@@ -44,6 +46,7 @@ export const SEGMENT3D_DEFAULTS = {
   gc: false,
   iterations: 5,
   clampBeyondEstimate: 1,
+  zExtent: 0.7,
   cnnTrimap: {},
   tta: false,
 } satisfies Required<Segment3dOptions>;
@@ -131,7 +134,7 @@ export function assembleLesion3d(
       keyThresholdLowered = t < o.threshold;
     }
     for (let p = 0; p < plane; p++) binary[z * plane + p] = prob[p] >= t ? 1 : 0;
-    if (o.clampBeyondEstimate >= 0 && beyondEstimate(s, k, o.clampBeyondEstimate))
+    if (o.clampBeyondEstimate >= 0 && beyondEstimate(s, k, o.clampBeyondEstimate, o.zExtent))
       binary.fill(0, z * plane, (z + 1) * plane);
   });
   const kept = keepComponentsTouching(binary, seed, [w, h, d]);
@@ -199,10 +202,17 @@ function coverage(prob: Float32Array, axes: Uint8Array, t: number): number {
   return all ? hit / all : 1;
 }
 
-function beyondEstimate(s: LesionStack, k: number, margin: number): boolean {
+/**
+ * True when slice k lies more than `margin` slices beyond the lesion's estimated end: the Pythagorean rule
+ * ends it at |dz| = L/2 (`zExtent` 1); `zExtent` < 1 ends it sooner.
+ */
+function beyondEstimate(s: LesionStack, k: number, margin: number, zExtent: number): boolean {
   const dir = Math.sign(k - s.record.keySlice);
   if (dir === 0) return false;
-  for (let m = 0; m <= margin; m++) if (estimatedRoiRecist(s, k - dir * m)) return false;
+  const halfMm = (zExtent * s.longMm) / 2;
+  for (let m = 0; m <= margin; m++) {
+    if (Math.abs((k - dir * m - s.record.keySlice) * s.image.spacingMm[2]) < halfMm) return false;
+  }
   return true;
 }
 

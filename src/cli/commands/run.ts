@@ -23,6 +23,7 @@ interface RunOpts {
   gc?: boolean;
   tta?: boolean;
   keyCoverage: string;
+  zExtent: string;
   recistPrior?: boolean;
   pad: string;
   report: boolean;
@@ -70,6 +71,11 @@ export function addRunOptions(
       'lower the RECIST-slice threshold until the mask covers this share of the RECIST axes (0-1)',
       String(SEGMENT3D_DEFAULTS.keyAxisCoverage),
     )
+    .option(
+      '--z-extent <f>',
+      "clear slices beyond this fraction of the Pythagorean z extent (L/2) plus one slice (1 = the paper's rule)",
+      String(SEGMENT3D_DEFAULTS.zExtent),
+    )
     .option('--tta', 'test-time augmentation of the final masks: average over 4 flips (4x inference time)')
     .option(
       '--recist-prior',
@@ -108,6 +114,7 @@ export function runOptionsFrom(opts: RunOpts): RunOptions {
       gc: opts.gc === true,
       tta: opts.tta === true,
       keyAxisCoverage: numberOption(opts.keyCoverage, 'key-coverage', 0, 1, false),
+      zExtent: numberOption(opts.zExtent, 'z-extent', 0.1, 2, false),
     },
     report: opts.report,
   };
