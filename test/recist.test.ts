@@ -170,6 +170,11 @@ test('estimateRecist3d: Pythagorean shrink about the intersection, undefined pas
   assert.equal(estimateRecist3d(r, 4, spacing, 2), undefined, '|dz| = L/2 vanishes');
   assert.equal(estimateRecist3d(r, 0, [1, 1, 1], -1), undefined, 'negative slice');
   assert.ok(estimateRecist3d(r, 4, [1, 1, 1], 9));
+  // a flatter body: half-depth 0.7 * L/2 = 7 mm, so 5 mm off the key slice the factor is sqrt(49 - 25) / 7
+  const flat = estimateRecist3d(r, 4, spacing, 1, 0.7)!;
+  close(flat.long[1][0] - flat.long[0][0], (20 * Math.sqrt(49 - 25)) / 7, 1e-9, 'flat long');
+  assert.equal(estimateRecist3d(r, 4, [1, 1, 1], 7, 0.7), undefined, '|dz| = 0.7 L/2 vanishes');
+  assert.ok(estimateRecist3d(r, 4, [1, 1, 1], 6, 0.7));
 });
 
 test('recistFromMask on an axis-aligned ellipse with anisotropic pixels', () => {

@@ -29,6 +29,8 @@ export interface HarvestOptions {
   fallbackMinRatio?: number;
   /** CNN trimap options. */
   cnnTrimap?: CnnTrimapOptions;
+  /** Depth of the estimated 3D RECIST body as a fraction of L/2 (1 = the paper's Pythagorean rule). */
+  zExtent?: number;
 }
 
 export const HARVEST_DEFAULTS = {
@@ -36,6 +38,7 @@ export const HARVEST_DEFAULTS = {
   batchSize: 64,
   fallbackMinRatio: 1.05,
   cnnTrimap: {},
+  zExtent: 1,
 } satisfies Required<HarvestOptions>;
 
 const ones = (n: number) => new Uint8Array(n).fill(1);
@@ -86,8 +89,14 @@ export async function initialLabels(
 }
 
 /** The estimated RECIST of a stack's slice k in ROI coordinates, or undefined where the lesion vanishes. */
-export function estimatedRoiRecist(s: LesionStack, k: number): Recist | undefined {
-  const r = estimateRecist3d(s.record.recist, s.record.keySlice, s.image.spacingMm, k - s.record.keySlice);
+export function estimatedRoiRecist(s: LesionStack, k: number, zExtent = 1): Recist | undefined {
+  const r = estimateRecist3d(
+    s.record.recist,
+    s.record.keySlice,
+    s.image.spacingMm,
+    k - s.record.keySlice,
+    zExtent,
+  );
   return r ? recistToRoi(s.keyRoi.geometry, r) : undefined;
 }
 
@@ -117,7 +126,7 @@ export async function harvestRound(
       if (tau === 0) continue;
       const k = s.record.keySlice + tau;
       if (k < s.kMin || k > s.kMax) continue;
-      const recistHat = estimatedRoiRecist(s, k);
+      const recistHat = estimatedRoiRecist(s, k, o.zExtent);
       if (!recistHat) {
         skippedVanished++;
         continue;

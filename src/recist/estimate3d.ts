@@ -9,17 +9,19 @@ import { recistIntersection, scaleRecist, segmentLengthMm } from './parse.js';
  * so the long/short ratio and the intersection stay fixed. Returns undefined where the lesion vanishes
  * (|dz| >= L/2) or the target slice index would be negative.
  *
- * `spacingMm` is [si, sj, sk] (in-plane spacing for L, sk for dz).
+ * `spacingMm` is [si, sj, sk] (in-plane spacing for L, sk for dz). `zExtent` < 1 makes the body flatter: its
+ * half-depth is zExtent * L/2 (factor sqrt(1 - (dz / (zExtent L/2))^2), vanishing at zExtent * L/2).
  */
 export function estimateRecist3d(
   recist: Recist,
   keySlice: number,
   spacingMm: Vec3 | readonly number[],
   offsetSlices: number,
+  zExtent = 1,
 ): Recist | undefined {
   if (offsetSlices === 0) return recist;
   if (keySlice + offsetSlices < 0) return undefined;
-  const half = segmentLengthMm(recist.long[0], recist.long[1], spacingMm) / 2;
+  const half = (zExtent * segmentLengthMm(recist.long[0], recist.long[1], spacingMm)) / 2;
   const dz = Math.abs(offsetSlices * spacingMm[2]);
   if (!(dz < half)) return undefined;
   const factor = Math.sqrt(half * half - dz * dz) / half;
