@@ -11,7 +11,7 @@ import { lineChart } from '../report/svg.js';
 import { writeFileAtomic, writeJsonAtomic } from './artifacts.js';
 import { baselineLesion3d, type Baseline3d } from './grabcut3d.js';
 import { scoreCohort, type CohortScores } from './score-cohort.js';
-import { segmentLesion3d } from './segment3d.js';
+import { SEGMENT3D_DEFAULTS, segmentLesion3d, type Segment3dOptions } from './segment3d.js';
 import { trainWsss, type WsssHooks, type WsssOptions } from './wsss.js';
 
 export interface Experiment3dOptions extends WsssOptions {
@@ -21,6 +21,8 @@ export interface Experiment3dOptions extends WsssOptions {
   maxOffsetPlotted?: number;
   /** Title prefix of tables and figures (e.g. the data set). */
   title?: string;
+  /** Options of the CNN rows' 3D segmentation (defaults: SEGMENT3D_DEFAULTS). */
+  segment?: Segment3dOptions;
 }
 
 export interface MethodRow {
@@ -56,12 +58,19 @@ export async function runExperiment3d(
         (s) => baselineLesion3d(s, b),
       );
     }
+    // the image-free reference with the same flatter body the CNN masks are clamped to (--z-extent)
+    const zExtent = options.segment?.zExtent ?? SEGMENT3D_DEFAULTS.zExtent;
+    if (zExtent !== 1) {
+      await run(`RECIST ellipsoid, depth ${zExtent} L`, (s) => baselineLesion3d(s, 'ellipsoid', { zExtent }));
+    }
     for (let r = 0; r <= rounds; r++) {
       await wsss.net.load(join(outDir, 'wsss', 'model', `round${r}.pt`));
-      await run(ROUND_NAMES[r] ?? `WSSS round ${r}`, (s) => segmentLesion3d(wsss.net, s));
+      await run(ROUND_NAMES[r] ?? `WSSS round ${r}`, (s) =>
+        segmentLesion3d(wsss.net, s, { ...options.segment, gc: false }),
+      );
       if (options.withGc)
         await run(`${ROUND_NAMES[r] ?? `WSSS round ${r}`} + GC`, (s) =>
-          segmentLesion3d(wsss.net, s, { gc: true }),
+          segmentLesion3d(wsss.net, s, { ...options.segment, gc: true }),
         );
     }
   } finally {

@@ -25,7 +25,11 @@ export async function baselineLesion3d(
 ): Promise<Lesion3dResult> {
   const n = s.keyRoi.geometry.sizePx;
   const ks = stackSlices(s);
-  const recists = ks.map((k) => (method === 'grabcut-3d' ? s.keyRoi.recist : estimatedRoiRecist(s, k)));
+  // the estimated 3D RECIST of the paper (Pythagorean, depth L) unless a z extent is given explicitly
+  const zExtent = options.zExtent ?? 1;
+  const recists = ks.map((k) =>
+    method === 'grabcut-3d' ? s.keyRoi.recist : estimatedRoiRecist(s, k, zExtent),
+  );
   const maps = ks.map(() => new Float32Array(n * n));
   if (method === 'ellipsoid') {
     recists.forEach((r, z) => {
