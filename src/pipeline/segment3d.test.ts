@@ -69,3 +69,35 @@ test('zExtent clears the slices beyond that fraction of the Pythagorean extent (
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('nestMm keeps each slice inside the previous one (grown by nestMm) going out from the key slice', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'r3d-seg3d-'));
+  try {
+    const cohort = await writeCohort(dir, { lesions: 1, seed: 7, followUpFraction: 0 });
+    const [res] = await buildStacks(cohort.records);
+    assert.ok(res.ok);
+    const s = res.stack;
+    const n = s.keyRoi.geometry.sizePx;
+    const disk = rasterizeEllipse(recistToRoi(s.keyRoi.geometry, s.record.recist), n, 0.6);
+    // off the key slice the "CNN" also marks a band to the right of the disk (a leak along a neighbour)
+    const maps = stackSlices(s).map((k) =>
+      Float32Array.from(disk, (v, p) => (v || (k !== s.record.keySlice && p % n > n * 0.6) ? 0.9 : 0)),
+    );
+    const opts = { zExtent: 1, keyAxisCoverage: 0.5 };
+    const loose = assembleLesion3d(s, maps, { ...opts, nestMm: -1 });
+    const nested = assembleLesion3d(s, maps, { ...opts, nestMm: 0 });
+    assert.ok(nested.voxels < loose.voxels, `${nested.voxels} nested vs ${loose.voxels} voxels`);
+    const [w, h, d] = nested.mask.size;
+    const keyIdx = s.record.keySlice - nested.mask.start[2];
+    for (let z = 0; z < d; z++) {
+      if (z === keyIdx) continue;
+      const inner = z < keyIdx ? z + 1 : z - 1;
+      for (let p = 0; p < w * h; p++) {
+        if (nested.mask.data[z * w * h + p])
+          assert.equal(nested.mask.data[inner * w * h + p], 1, `slice ${z}`);
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

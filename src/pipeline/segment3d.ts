@@ -32,6 +32,11 @@ export interface Segment3dOptions {
   iterations?: number;
   /** Zero slices more than this many slices beyond where the estimated RECIST vanishes (-1 = no clamp). */
   clampBeyondEstimate?: number;
+  /**
+   * Going outward from the key slice, each slice's mask must lie within the previous slice's mask grown by
+   * this many mm (lesions narrow towards their ends; a leak along a neighbouring structure widens); -1 = off.
+   */
+  nestMm?: number;
   /** The lesion's estimated half-extent in z as a fraction of L/2 (the Pythagorean rule's 1), for the clamp. */
   zExtent?: number;
   cnnTrimap?: CnnTrimapOptions;
@@ -47,6 +52,7 @@ export const SEGMENT3D_DEFAULTS = {
   iterations: 5,
   clampBeyondEstimate: 1,
   zExtent: 0.7,
+  nestMm: 1,
   cnnTrimap: {},
   tta: false,
 } satisfies Required<Segment3dOptions>;
@@ -137,6 +143,7 @@ export function assembleLesion3d(
     if (o.clampBeyondEstimate >= 0 && beyondEstimate(s, k, o.clampBeyondEstimate, o.zExtent))
       binary.fill(0, z * plane, (z + 1) * plane);
   });
+  if (o.nestMm >= 0) nestOutward(binary, [w, h, d], keyIdx, o.nestMm, s.image.spacingMm);
   const kept = keepComponentsTouching(binary, seed, [w, h, d]);
   const spacing = s.image.spacingMm;
   let voxels = 0;
@@ -200,6 +207,38 @@ function coverage(prob: Float32Array, axes: Uint8Array, t: number): number {
     if (prob[p] >= t) hit++;
   }
   return all ? hit / all : 1;
+}
+
+/** In place: from the key slice outward, slice z keeps only pixels within `mm` of slice z -/+ 1's mask. */
+function nestOutward(binary: Uint8Array, size: Vec3, keyIdx: number, mm: number, spacingMm: Vec3): void {
+  const [w, h, d] = size;
+  const plane = w * h;
+  const rx = Math.floor(mm / spacingMm[0]);
+  const ry = Math.floor(mm / spacingMm[1]);
+  const grown = new Uint8Array(plane);
+  const rows = new Uint8Array(plane);
+  for (const dir of [-1, 1]) {
+    for (let z = keyIdx + dir; z >= 0 && z < d; z += dir) {
+      const prev = binary.subarray((z - dir) * plane, (z - dir + 1) * plane);
+      // separable square dilation of the previous slice's mask by (rx, ry) pixels
+      for (let j = 0; j < h; j++) {
+        for (let i = 0; i < w; i++) {
+          let v = 0;
+          for (let a = Math.max(0, i - rx); a <= Math.min(w - 1, i + rx) && !v; a++) v = prev[a + w * j];
+          rows[i + w * j] = v;
+        }
+      }
+      for (let j = 0; j < h; j++) {
+        for (let i = 0; i < w; i++) {
+          let v = 0;
+          for (let b = Math.max(0, j - ry); b <= Math.min(h - 1, j + ry) && !v; b++) v = rows[i + w * b];
+          grown[i + w * j] = v;
+        }
+      }
+      const cur = binary.subarray(z * plane, (z + 1) * plane);
+      for (let p = 0; p < plane; p++) if (!grown[p]) cur[p] = 0;
+    }
+  }
 }
 
 /**

@@ -24,6 +24,7 @@ interface RunOpts {
   tta?: boolean;
   keyCoverage: string;
   zExtent: string;
+  nestMm: string;
   recistPrior?: boolean;
   pad: string;
   report: boolean;
@@ -76,6 +77,11 @@ export function addRunOptions(
       "clear slices beyond this fraction of the Pythagorean z extent (L/2) plus one slice (1 = the paper's rule)",
       String(SEGMENT3D_DEFAULTS.zExtent),
     )
+    .option(
+      '--nest-mm <mm>',
+      "outward from the key slice, keep each slice's mask within the previous one grown by this many mm (-1 = off)",
+      String(SEGMENT3D_DEFAULTS.nestMm),
+    )
     .option('--tta', 'test-time augmentation of the final masks: average over 4 flips (4x inference time)')
     .option(
       '--recist-prior',
@@ -115,6 +121,7 @@ export function runOptionsFrom(opts: RunOpts): RunOptions {
       tta: opts.tta === true,
       keyAxisCoverage: numberOption(opts.keyCoverage, 'key-coverage', 0, 1, false),
       zExtent: numberOption(opts.zExtent, 'z-extent', 0.1, 2, false),
+      nestMm: numberOption(opts.nestMm, 'nest-mm', -1, 1000, false),
     },
     report: opts.report,
   };
