@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { writeCohort } from '../synth/write.js';
 import { baselineLesion3d } from './grabcut3d.js';
-import { buildStacks } from './stack.js';
+import { withPhantomStack } from '../../test/helpers/phantom-stack.js';
 
 test('the RECIST ellipsoid baseline follows the Pythagorean rule, or a flatter body when zExtent is given', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'r3d-gc3d-'));
-  try {
-    const cohort = await writeCohort(dir, { lesions: 1, seed: 7, followUpFraction: 0 });
-    const [res] = await buildStacks(cohort.records);
-    assert.ok(res.ok);
-    const s = res.stack;
+  await withPhantomStack(7, async (s) => {
     const sz = s.image.spacingMm[2];
     const key = s.record.keySlice;
     const paper = await baselineLesion3d(s, 'ellipsoid');
@@ -31,7 +22,5 @@ test('the RECIST ellipsoid baseline follows the Pythagorean rule, or a flatter b
       );
     }
     assert.ok(flat.voxels < paper.voxels);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });

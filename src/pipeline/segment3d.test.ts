@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { recistToRoi } from '../geometry/roi.js';
-import { writeCohort } from '../synth/write.js';
 import { rasterizeEllipse } from '../trimap/raster.js';
 import { assembleLesion3d, stackSlices } from './segment3d.js';
-import { buildStacks } from './stack.js';
+import { withPhantomStack } from '../../test/helpers/phantom-stack.js';
 
 test('keyAxisCoverage lowers the key-slice threshold until the mask covers that share of the RECIST axes', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'r3d-seg3d-'));
-  try {
-    const cohort = await writeCohort(dir, { lesions: 1, seed: 5, followUpFraction: 0 });
-    const [res] = await buildStacks(cohort.records);
-    assert.ok(res.ok);
-    const s = res.stack;
+  await withPhantomStack(5, (s) => {
     const n = s.keyRoi.geometry.sizePx;
     const roiRecist = recistToRoi(s.keyRoi.geometry, s.record.recist);
     // key slice: 0.7 in the inner 70 % of the RECIST ellipse, 0.3 out to the axes' ends; nothing elsewhere
@@ -36,18 +27,11 @@ test('keyAxisCoverage lowers the key-slice threshold until the mask covers that 
     // 0.7 and 0.3 comes in)
     const floored = assembleLesion3d(s, maps, { keyAxisCoverage: 0.9, minKeyThreshold: 0.35 });
     assert.ok(floored.voxels >= half.voxels && floored.voxels < most.voxels, `${floored.voxels} voxels`);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('zExtent clears the slices beyond that fraction of the Pythagorean extent (plus one slice)', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'r3d-seg3d-'));
-  try {
-    const cohort = await writeCohort(dir, { lesions: 1, seed: 7, followUpFraction: 0 });
-    const [res] = await buildStacks(cohort.records);
-    assert.ok(res.ok);
-    const s = res.stack;
+  await withPhantomStack(7, (s) => {
     const n = s.keyRoi.geometry.sizePx;
     const disk = rasterizeEllipse(recistToRoi(s.keyRoi.geometry, s.record.recist), n, 0.6);
     // the CNN "sees" the lesion on every slice of the stack
@@ -65,18 +49,11 @@ test('zExtent clears the slices beyond that fraction of the Pythagorean extent (
         `zExtent ${zExtent}`,
       );
     }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('nestMm keeps each slice inside the previous one (grown by nestMm) going out from the key slice', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'r3d-seg3d-'));
-  try {
-    const cohort = await writeCohort(dir, { lesions: 1, seed: 7, followUpFraction: 0 });
-    const [res] = await buildStacks(cohort.records);
-    assert.ok(res.ok);
-    const s = res.stack;
+  await withPhantomStack(7, (s) => {
     const n = s.keyRoi.geometry.sizePx;
     const disk = rasterizeEllipse(recistToRoi(s.keyRoi.geometry, s.record.recist), n, 0.6);
     // off the key slice the "CNN" also marks a band to the right of the disk (a leak along a neighbour)
@@ -97,7 +74,5 @@ test('nestMm keeps each slice inside the previous one (grown by nestMm) going ou
           assert.equal(nested.mask.data[inner * w * h + p], 1, `slice ${z}`);
       }
     }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
