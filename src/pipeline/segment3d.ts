@@ -9,6 +9,7 @@ import { recistFromMask } from '../recist/from-mask.js';
 import { grabCutSquares, nativeGrabCut, type GrabCutFn } from '../pseudo/grabcut.js';
 import { trimapFromCnn, type CnnTrimapOptions } from '../trimap/from-cnn.js';
 import { trimapCounts } from '../trimap/labels.js';
+import { dilateBox } from '../trimap/raster.js';
 import type { Mask, Vec3 } from '../types/volume.js';
 import { keepComponentsTouching } from './connected.js';
 import { estimatedRoiRecist } from './harvest.js';
@@ -215,26 +216,9 @@ function nestOutward(binary: Uint8Array, size: Vec3, keyIdx: number, mm: number,
   const plane = w * h;
   const rx = Math.floor(mm / spacingMm[0]);
   const ry = Math.floor(mm / spacingMm[1]);
-  const grown = new Uint8Array(plane);
-  const rows = new Uint8Array(plane);
   for (const dir of [-1, 1]) {
     for (let z = keyIdx + dir; z >= 0 && z < d; z += dir) {
-      const prev = binary.subarray((z - dir) * plane, (z - dir + 1) * plane);
-      // separable square dilation of the previous slice's mask by (rx, ry) pixels
-      for (let j = 0; j < h; j++) {
-        for (let i = 0; i < w; i++) {
-          let v = 0;
-          for (let a = Math.max(0, i - rx); a <= Math.min(w - 1, i + rx) && !v; a++) v = prev[a + w * j];
-          rows[i + w * j] = v;
-        }
-      }
-      for (let j = 0; j < h; j++) {
-        for (let i = 0; i < w; i++) {
-          let v = 0;
-          for (let b = Math.max(0, j - ry); b <= Math.min(h - 1, j + ry) && !v; b++) v = rows[i + w * b];
-          grown[i + w * j] = v;
-        }
-      }
+      const grown = dilateBox(binary.subarray((z - dir) * plane, (z - dir + 1) * plane), w, h, rx, ry);
       const cur = binary.subarray(z * plane, (z + 1) * plane);
       for (let p = 0; p < plane; p++) if (!grown[p]) cur[p] = 0;
     }
@@ -248,10 +232,7 @@ function nestOutward(binary: Uint8Array, size: Vec3, keyIdx: number, mm: number,
 function beyondEstimate(s: LesionStack, k: number, margin: number, zExtent: number): boolean {
   const dir = Math.sign(k - s.record.keySlice);
   if (dir === 0) return false;
-  const halfMm = (zExtent * s.longMm) / 2;
-  for (let m = 0; m <= margin; m++) {
-    if (Math.abs((k - dir * m - s.record.keySlice) * s.image.spacingMm[2]) < halfMm) return false;
-  }
+  for (let m = 0; m <= margin; m++) if (estimatedRoiRecist(s, k - dir * m, zExtent)) return false;
   return true;
 }
 

@@ -15,7 +15,7 @@
 import { keepComponentsTouching } from '../pipeline/connected.js';
 import type { Recist } from '../types/recist.js';
 import { TRIMAP } from './labels.js';
-import { distanceToPx, rasterizeAxes } from './raster.js';
+import { dilateBox, distanceToPx, rasterizeAxes } from './raster.js';
 import { trimapFromRecist, type RecistTrimapOptions } from './recist-trimap.js';
 
 export interface CnnTrimapOptions {
@@ -118,7 +118,7 @@ export function fallbackLabels(
 ): { y: Float32Array; w: Float32Array } {
   const y = new Float32Array(n * n);
   const w = new Float32Array(n * n);
-  const nearAxes = dilate(dilate(t.axes, n), n);
+  const nearAxes = dilateBox(t.axes, n, n, 2, 2);
   for (let p = 0; p < n * n; p++) {
     if (t.region[p] || t.axes[p]) {
       y[p] = 1;
@@ -128,20 +128,4 @@ export function fallbackLabels(
     }
   }
   return { y, w };
-}
-
-function dilate(m: Uint8Array, n: number): Uint8Array {
-  const out = new Uint8Array(m);
-  for (let v = 0; v < n; v++) {
-    for (let u = 0; u < n; u++) {
-      if (!m[u + n * v]) continue;
-      for (let dv = -1; dv <= 1; dv++)
-        for (let du = -1; du <= 1; du++) {
-          const uu = u + du;
-          const vv = v + dv;
-          if (uu >= 0 && vv >= 0 && uu < n && vv < n) out[uu + n * vv] = 1;
-        }
-    }
-  }
-  return out;
 }

@@ -95,3 +95,27 @@ export function dilateToCount(seed: ArrayLike<number>, n: number, count: number)
   for (let r = 0; r < Math.min(count, order.length); r++) out[order[r]] = 1;
   return out;
 }
+
+/**
+ * Square (box) dilation of a w*h binary mask by rx pixels along x and ry along y, separable in two passes.
+ * Returns a new mask; a pixel is set when any mask pixel lies within (rx, ry) of it (Chebyshev box).
+ */
+export function dilateBox(mask: ArrayLike<number>, w: number, h: number, rx: number, ry: number): Uint8Array {
+  const rows = new Uint8Array(w * h);
+  for (let j = 0; j < h; j++) {
+    for (let i = 0; i < w; i++) {
+      let v = 0;
+      for (let a = Math.max(0, i - rx); a <= Math.min(w - 1, i + rx) && !v; a++) v = mask[a + w * j] ? 1 : 0;
+      rows[i + w * j] = v;
+    }
+  }
+  const out = new Uint8Array(w * h);
+  for (let j = 0; j < h; j++) {
+    for (let i = 0; i < w; i++) {
+      let v = 0;
+      for (let b = Math.max(0, j - ry); b <= Math.min(h - 1, j + ry) && !v; b++) v = rows[i + w * b];
+      out[i + w * j] = v;
+    }
+  }
+  return out;
+}

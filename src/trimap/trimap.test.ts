@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Recist } from '../types/recist.js';
 import { TRIMAP, trimapCounts, trimapForeground } from './labels.js';
-import { dilateToCount, rasterizeAxes, rasterizeEllipse } from './raster.js';
+import { dilateBox, dilateToCount, rasterizeAxes, rasterizeEllipse } from './raster.js';
 import { trimapFromRecist } from './recist-trimap.js';
 import { boxTrimap, paddedRecistBox } from './box-trimap.js';
 
@@ -111,4 +111,28 @@ test('rankBy: the packed fast path and the comparator path agree, ties by index'
   assert.deepEqual([...rankBy(ints)], [1, 5, 4, 0, 2, 6, 3]);
   const frac = [5.5, 0, 5.5, Infinity, 2, 0, 9];
   assert.deepEqual([...rankBy(frac)], [1, 5, 4, 0, 2, 6, 3]);
+});
+
+test('dilateBox sets exactly the pixels within (rx, ry) of the mask (brute force on a seeded mask)', () => {
+  const [w, h] = [13, 9];
+  let seed = 7;
+  const mask = Uint8Array.from({ length: w * h }, () =>
+    (seed = (seed * 1103515245 + 12345) % 2 ** 31) % 17 === 0 ? 1 : 0,
+  );
+  for (const [rx, ry] of [
+    [0, 0],
+    [1, 2],
+    [3, 0],
+  ]) {
+    const got = dilateBox(mask, w, h, rx, ry);
+    for (let j = 0; j < h; j++) {
+      for (let i = 0; i < w; i++) {
+        let want = 0;
+        for (let b = Math.max(0, j - ry); b <= Math.min(h - 1, j + ry); b++)
+          for (let a = Math.max(0, i - rx); a <= Math.min(w - 1, i + rx); a++) if (mask[a + w * b]) want = 1;
+        assert.equal(got[i + w * j], want, `(${i}, ${j}) with r = (${rx}, ${ry})`);
+      }
+    }
+  }
+  assert.ok(mask.some((v) => v) && !mask.every((v) => v), 'the mask is neither empty nor full');
 });
