@@ -69,23 +69,33 @@ export async function predictSlices(
   const n = net.config.size;
   const c = net.config.inChannels;
   const px = n * n;
-  const flips: Flip[] = tta ? ['none', 'x', 'y', 'xy'] : ['none'];
   const out: Float32Array[] = [];
   for (let start = 0; start < refs.length; start += chunk) {
     const part = refs.slice(start, start + chunk);
     const x = new Float32Array(part.length * c * px);
     part.forEach((r, i) => stackInput(r.stack, r.k, c, x, i * c * px));
-    const sum = new Float32Array(part.length * px);
-    const xf = flips.length > 1 ? new Float32Array(x.length) : x;
-    const back = new Float32Array(part.length * px);
-    for (const flip of flips) {
-      if (flip !== 'none') flipPlanes(x, xf, n, part.length * c, flip);
-      const prob = await net.predict(flip === 'none' ? x : xf, part.length, { batchSize: 64 });
-      if (flip !== 'none') flipPlanes(prob, back, n, part.length, flip);
-      const unflipped = flip === 'none' ? prob : back;
-      for (let p = 0; p < sum.length; p++) sum[p] += unflipped[p] / flips.length;
-    }
-    part.forEach((_, i) => out.push(sum.slice(i * px, (i + 1) * px)));
+    const prob = tta
+      ? await predictFlipAveraged(net, x, part.length)
+      : await net.predict(x, part.length, BATCH);
+    part.forEach((_, i) => out.push(prob.slice(i * px, (i + 1) * px)));
   }
   return out;
+}
+
+const BATCH = { batchSize: 64 };
+const TTA_FLIPS: Flip[] = ['x', 'y', 'xy'];
+
+/** The mean of the maps of `x` and of its three flips (each map flipped back before averaging). */
+async function predictFlipAveraged(net: SegNet, x: Float32Array, count: number): Promise<Float32Array> {
+  const n = net.config.size;
+  const sum = await net.predict(x, count, BATCH);
+  const xf = new Float32Array(x.length);
+  const back = new Float32Array(sum.length);
+  for (const flip of TTA_FLIPS) {
+    flipPlanes(x, xf, n, count * net.config.inChannels, flip);
+    flipPlanes(await net.predict(xf, count, BATCH), back, n, count, flip);
+    for (let p = 0; p < sum.length; p++) sum[p] += back[p];
+  }
+  for (let p = 0; p < sum.length; p++) sum[p] /= TTA_FLIPS.length + 1;
+  return sum;
 }
