@@ -28,6 +28,8 @@ const sidecarSchema = z.object({
     window: z.string(),
     /** Second input channel: 'recist-ellipse' = the (estimated) RECIST ellipse of the slice; 'none' = image only. */
     prior: z.enum(['none', 'recist-ellipse']).default('none'),
+    /** Neighbouring slices on each side given as image channels before the prior (0 = the slice alone). */
+    context: z.number().int().nonnegative().default(0),
   }),
   metrics: z.record(z.string(), z.unknown()).default({}),
   provenance: z.record(z.string(), z.unknown()).default({}),
@@ -50,7 +52,7 @@ export async function saveCheckpoint(net: SegNet, base: string, info: Checkpoint
   const sidecar: CheckpointSidecar = {
     format: 'recist3d-checkpoint-1',
     net: { ...net.config },
-    input: { prior: 'none', ...info.input },
+    input: { prior: 'none', context: 0, ...info.input },
     metrics: info.metrics ?? {},
     provenance: provenance({
       torch: e.torchVersion,

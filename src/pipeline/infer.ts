@@ -16,20 +16,46 @@ export function toInput(image: Uint8Array, out: Float32Array, offset = 0): void 
 }
 
 /**
- * The network input of slice k of a stack, written at `offset` of `out`: channel 0 is the windowed image in
- * [0, 1]; with `channels` = 2, channel 1 is a RECIST prior: the ellipse of the (estimated, on off-key slices)
- * RECIST of that slice, 0 where the estimate says the lesion has ended. Slices outside the stack stay 0.
+ * How a network's input channels are made, decoded from their count: `2 * context + 1` image channels (slices
+ * k-context..k+context), then, when the count is even, the RECIST prior.
+ */
+export interface InputLayout {
+  /** Neighbouring slices on each side of slice k given as extra image channels (2.5D context). */
+  context: number;
+  /** A last channel with the ellipse of the slice's (estimated) RECIST. */
+  prior: boolean;
+}
+
+export function inputChannels(layout: InputLayout): number {
+  return 2 * layout.context + 1 + (layout.prior ? 1 : 0);
+}
+
+export function inputLayout(channels: number): InputLayout {
+  const prior = channels % 2 === 0;
+  return { context: (channels - 1 - (prior ? 1 : 0)) / 2, prior };
+}
+
+/**
+ * The network input of slice k of a stack, written at `offset` of `out` (layout from the channel count, see
+ * `inputLayout`): the windowed images in [0, 1] of slices k-context..k+context (a neighbour beyond the stack
+ * repeats its edge slice), then, with the prior, the ellipse of the (estimated, on off-key slices) RECIST of
+ * slice k, 0 where the estimate says the lesion has ended. Slices outside the stack stay 0.
  */
 export function stackInput(s: LesionStack, k: number, channels: number, out: Float32Array, offset = 0): void {
   const img = stackImage(s, k);
   if (!img) return;
-  toInput(img, out, offset);
-  if (channels < 2) return;
+  const { context, prior } = inputLayout(channels);
   const n = s.keyRoi.geometry.sizePx;
+  const px = n * n;
+  for (let c = -context; c <= context; c++) {
+    const kk = Math.min(s.kMax, Math.max(s.kMin, k + c));
+    toInput(stackImage(s, kk)!, out, offset + (c + context) * px);
+  }
+  if (!prior) return;
   const r = estimateRecist3d(s.record.recist, s.record.keySlice, s.image.spacingMm, k - s.record.keySlice);
   if (!r) return;
-  const prior = rasterizeEllipse(recistToRoi(s.keyRoi.geometry, r), n);
-  for (let p = 0; p < n * n; p++) out[offset + n * n + p] = prior[p];
+  const ellipse = rasterizeEllipse(recistToRoi(s.keyRoi.geometry, r), n);
+  out.set(ellipse, offset + (2 * context + 1) * px);
 }
 
 /** A flip of an n*n image (in place into `out`): none, left-right, up-down, or both (a 180° rotation). */

@@ -6,7 +6,7 @@ import { saveCheckpoint } from '../model/checkpoint.js';
 import { packSamples, subsetSamples, type Sample, type SampleSet } from '../train/dataset.js';
 import { fit, type EpochRecord, type FitOptions, type FitResult } from '../train/fit.js';
 import { splitByPatient } from '../train/split.js';
-import { stackInput } from './infer.js';
+import { inputChannels, inputLayout, stackInput } from './infer.js';
 import type { HarvestedLabel } from './label-store.js';
 import { stackImage, type LesionStack } from './stack.js';
 
@@ -22,6 +22,11 @@ export interface NetOptions {
    * Not in the paper: it tells the network where the RECIST says the lesion is on off-key slices.
    */
   recistPrior?: boolean;
+  /**
+   * Neighbouring slices on each side given as extra input channels (2.5D): the network sees where the lesion
+   * goes above and below the slice it segments. Not in the paper.
+   */
+  context?: number;
 }
 
 export const NET_DEFAULTS = {
@@ -30,6 +35,7 @@ export const NET_DEFAULTS = {
   loss: 'bce',
   seed: 0,
   recistPrior: false,
+  context: 0,
 } satisfies Required<NetOptions>;
 
 /** Packs labels into a SampleSet (x from the stacks), skipping labels whose lesion or slice is gone. */
@@ -99,7 +105,8 @@ export async function trainStage(
     input: {
       roiScale: 2,
       window: 'record-or-category',
-      prior: net.config.inChannels > 1 ? 'recist-ellipse' : 'none',
+      prior: inputLayout(net.config.inChannels).prior ? 'recist-ellipse' : 'none',
+      context: inputLayout(net.config.inChannels).context,
     },
     metrics: {
       bestEpoch: result.bestEpoch,
@@ -117,7 +124,7 @@ export function createNet(size: number, options: NetOptions = {}): SegNet {
   const o = { ...NET_DEFAULTS, ...options };
   return SegNet.create({
     arch: o.arch,
-    inChannels: o.recistPrior ? 2 : 1,
+    inChannels: inputChannels({ context: o.context, prior: o.recistPrior }),
     size,
     baseWidth: o.baseWidth,
     seed: o.seed,

@@ -5,6 +5,7 @@ import { formatMetricsTable } from '../../metrics/aggregate.js';
 import { runPipeline, type RunOptions } from '../../pipeline/run.js';
 import { SEGMENT3D_DEFAULTS } from '../../pipeline/segment3d.js';
 import { WSSS_DEFAULTS } from '../../pipeline/wsss.js';
+import { NET_DEFAULTS } from '../../pipeline/train-stage.js';
 import { choiceOption, numberOption } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
 
@@ -26,6 +27,7 @@ interface RunOpts {
   zExtent: string;
   nestMm: string;
   recistPrior?: boolean;
+  context: string;
   pad: string;
   report: boolean;
   force?: boolean;
@@ -88,6 +90,11 @@ export function addRunOptions(
       'give the network a second input channel: the (estimated) RECIST ellipse of each slice',
     )
     .option(
+      '--context <n>',
+      'give the network the n neighbouring slices on each side of a slice as extra input channels (2.5D)',
+      String(NET_DEFAULTS.context),
+    )
+    .option(
       '--pad <mode>',
       "ROI beyond the image: 'reflect' (mirrored; right for cropped volumes) or 'constant' (-1024 HU)",
       'reflect',
@@ -97,6 +104,7 @@ export function addRunOptions(
 }
 
 export function runOptionsFrom(opts: RunOpts): RunOptions {
+  const context = numberOption(opts.context ?? '0', 'context', 0, 8, true);
   return {
     rounds: numberOption(opts.rounds, 'rounds', 0, 10, true),
     labels: choiceOption(opts.labels, 'labels', ['grabcut-r', 'recist', 'full'] as const),
@@ -104,6 +112,8 @@ export function runOptionsFrom(opts: RunOpts): RunOptions {
       arch: choiceOption(opts.arch, 'arch', ['hnn', 'unet'] as const),
       baseWidth: numberOption(opts.baseWidth, 'base-width', 1, 256, true),
       recistPrior: opts.recistPrior === true,
+      // only when used, so the stage keys (and the resumable artifacts) of earlier runs stay valid
+      ...(context > 0 ? { context } : {}),
     },
     stack: {
       roiSize: numberOption(opts.roiSize, 'roi-size', 16, 512, true),
