@@ -76,3 +76,21 @@ test('nestMm keeps each slice inside the previous one (grown by nestMm) going ou
     }
   });
 });
+
+test('endConfidence ends the lesion at the first slice the CNN is much less sure of than the key slice', async () => {
+  await withPhantomStack(7, (s) => {
+    const n = s.keyRoi.geometry.sizePx;
+    const disk = rasterizeEllipse(recistToRoi(s.keyRoi.geometry, s.record.recist), n, 0.6);
+    const key = s.record.keySlice;
+    // 0.95 on the key slice, 0.9 one slice away, 0.6 further out (where a leak would be)
+    const p = (k: number) => (k === key ? 0.95 : Math.abs(k - key) === 1 ? 0.9 : 0.6);
+    const maps = stackSlices(s).map((k) => Float32Array.from(disk, (v) => (v ? p(k) : 0)));
+    const opts = { zExtent: 1, keyAxisCoverage: 0.5 };
+    const off = assembleLesion3d(s, maps, { ...opts, endConfidence: 0 });
+    const on = assembleLesion3d(s, maps, { ...opts, endConfidence: 0.9 });
+    assert.ok(off.sliceRange[1] - off.sliceRange[0] > 2, `without the rule ${off.sliceRange.join('..')}`);
+    assert.deepEqual(on.sliceRange, [key - 1, key + 1]);
+    // 0.6 / 0.95 = 0.63: a ratio below that keeps every slice
+    assert.deepEqual(assembleLesion3d(s, maps, { ...opts, endConfidence: 0.6 }).sliceRange, off.sliceRange);
+  });
+});

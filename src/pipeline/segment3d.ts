@@ -40,6 +40,11 @@ export interface Segment3dOptions {
   nestMm?: number;
   /** The lesion's estimated half-extent in z as a fraction of L/2 (the Pythagorean rule's 1), for the clamp. */
   zExtent?: number;
+  /**
+   * Outward from the key slice, the lesion ends at the first slice whose mask's mean probability is below this
+   * fraction of the key slice mask's (past a lesion's tip the CNN is less sure of what it marks); 0 = off.
+   */
+  endConfidence?: number;
   cnnTrimap?: CnnTrimapOptions;
   /** Test-time augmentation: average the CNN maps over the four flips of each slice (4x inference). */
   tta?: boolean;
@@ -54,6 +59,7 @@ export const SEGMENT3D_DEFAULTS = {
   clampBeyondEstimate: 1,
   zExtent: 0.7,
   nestMm: 1,
+  endConfidence: 0.9,
   cnnTrimap: {},
   tta: false,
 } satisfies Required<Segment3dOptions>;
@@ -146,6 +152,7 @@ export function assembleLesion3d(
   });
   if (o.nestMm >= 0) nestOutward(binary, [w, h, d], keyIdx, o.nestMm, s.image.spacingMm);
   const kept = keepComponentsTouching(binary, seed, [w, h, d]);
+  if (o.endConfidence > 0) endAtUnsureSlice(kept, probCrop, [w, h, d], keyIdx, o.endConfidence);
   const spacing = s.image.spacingMm;
   let voxels = 0;
   let first = Number.NaN;
@@ -221,6 +228,44 @@ function nestOutward(binary: Uint8Array, size: Vec3, keyIdx: number, mm: number,
       const grown = dilateBox(binary.subarray((z - dir) * plane, (z - dir + 1) * plane), w, h, rx, ry);
       const cur = binary.subarray(z * plane, (z + 1) * plane);
       for (let p = 0; p < plane; p++) if (!grown[p]) cur[p] = 0;
+    }
+  }
+}
+
+/**
+ * In place: outward from the key slice, clears the first slice whose mask's mean probability is below `ratio`
+ * times the key slice mask's, and every slice beyond it.
+ */
+function endAtUnsureSlice(
+  mask: Uint8Array,
+  prob: Float32Array,
+  size: Vec3,
+  keyIdx: number,
+  ratio: number,
+): void {
+  const plane = size[0] * size[1];
+  const d = size[2];
+  const meanProb = (z: number) => {
+    let n = 0;
+    let sum = 0;
+    for (let p = z * plane; p < (z + 1) * plane; p++) {
+      if (!mask[p]) continue;
+      n++;
+      sum += prob[p];
+    }
+    return n ? sum / n : Number.NaN;
+  };
+  const key = meanProb(keyIdx);
+  if (Number.isNaN(key)) return;
+  for (const dir of [-1, 1]) {
+    for (let z = keyIdx + dir; z >= 0 && z < d; z += dir) {
+      const m = meanProb(z);
+      if (Number.isNaN(m)) break;
+      if (m < ratio * key) {
+        const [a, b] = dir > 0 ? [z, d] : [0, z + 1];
+        mask.fill(0, a * plane, b * plane);
+        break;
+      }
     }
   }
 }

@@ -26,6 +26,7 @@ interface RunOpts {
   keyCoverage: string;
   zExtent: string;
   nestMm: string;
+  endConfidence: string;
   recistPrior?: boolean;
   context: string;
   pad: string;
@@ -84,6 +85,11 @@ export function addRunOptions(
       "outward from the key slice, keep each slice's mask within the previous one grown by this many mm (-1 = off)",
       String(SEGMENT3D_DEFAULTS.nestMm),
     )
+    .option(
+      '--end-confidence <ratio>',
+      "outward from the key slice, end the lesion at the first slice whose mask's mean probability is below this fraction of the key slice's (0 = off)",
+      String(SEGMENT3D_DEFAULTS.endConfidence),
+    )
     .option('--tta', 'test-time augmentation of the final masks: average over 4 flips (4x inference time)')
     .option(
       '--recist-prior',
@@ -132,6 +138,7 @@ export function runOptionsFrom(opts: RunOpts): RunOptions {
       keyAxisCoverage: numberOption(opts.keyCoverage, 'key-coverage', 0, 1, false),
       zExtent: numberOption(opts.zExtent, 'z-extent', 0.1, 2, false),
       nestMm: numberOption(opts.nestMm, 'nest-mm', -1, 1000, false),
+      endConfidence: numberOption(opts.endConfidence, 'end-confidence', 0, 1, false),
     },
     report: opts.report,
   };
