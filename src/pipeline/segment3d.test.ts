@@ -92,5 +92,14 @@ test('endConfidence ends the lesion at the first slice the CNN is much less sure
     assert.deepEqual(on.sliceRange, [key - 1, key + 1]);
     // 0.6 / 0.95 = 0.63: a ratio below that keeps every slice
     assert.deepEqual(assembleLesion3d(s, maps, { ...opts, endConfidence: 0.6 }).sliceRange, off.sliceRange);
+    // a key threshold lowered to cover the axes takes in a 0.2 ring; the key slice's confidence counts only
+    // its pixels at or above the base threshold, so the ring does not make the far slices look sure
+    const ring = rasterizeEllipse(recistToRoi(s.keyRoi.geometry, s.record.recist), n, 1.1);
+    const ringed = maps.map((m, z) =>
+      stackSlices(s)[z] === key ? Float32Array.from(m, (v, q) => (v || !ring[q] ? v : 0.2)) : m,
+    );
+    const covered = assembleLesion3d(s, ringed, { ...opts, keyAxisCoverage: 0.9, endConfidence: 0.9 });
+    assert.equal(covered.flags.keyThresholdLowered, true);
+    assert.deepEqual(covered.sliceRange, [key - 1, key + 1]);
   });
 });

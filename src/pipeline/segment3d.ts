@@ -41,8 +41,10 @@ export interface Segment3dOptions {
   /** The lesion's estimated half-extent in z as a fraction of L/2 (the Pythagorean rule's 1), for the clamp. */
   zExtent?: number;
   /**
-   * Outward from the key slice, the lesion ends at the first slice whose mask's mean probability is below this
-   * fraction of the key slice mask's (past a lesion's tip the CNN is less sure of what it marks); 0 = off.
+   * Outward from the key slice, the lesion ends at the first slice whose confidence is below this fraction of
+   * the key slice's (past a lesion's tip the CNN is less sure of what it marks); 0 = off. A slice's confidence
+   * is the mean probability of its mask's pixels at or above `threshold`, so a key threshold lowered by
+   * `keyAxisCoverage` does not lower the key slice's.
    */
   endConfidence?: number;
   cnnTrimap?: CnnTrimapOptions;
@@ -152,7 +154,7 @@ export function assembleLesion3d(
   });
   if (o.nestMm >= 0) nestOutward(binary, [w, h, d], keyIdx, o.nestMm, s.image.spacingMm);
   const kept = keepComponentsTouching(binary, seed, [w, h, d]);
-  if (o.endConfidence > 0) endAtUnsureSlice(kept, probCrop, [w, h, d], keyIdx, o.endConfidence);
+  if (o.endConfidence > 0) endAtUnsureSlice(kept, probCrop, [w, h, d], keyIdx, o.endConfidence, o.threshold);
   const spacing = s.image.spacingMm;
   let voxels = 0;
   let first = Number.NaN;
@@ -233,8 +235,8 @@ function nestOutward(binary: Uint8Array, size: Vec3, keyIdx: number, mm: number,
 }
 
 /**
- * In place: outward from the key slice, clears the first slice whose mask's mean probability is below `ratio`
- * times the key slice mask's, and every slice beyond it.
+ * In place: outward from the key slice, clears the first slice whose confidence (the mean probability of its
+ * mask's pixels at or above `threshold`) is below `ratio` times the key slice's, and every slice beyond it.
  */
 function endAtUnsureSlice(
   mask: Uint8Array,
@@ -242,6 +244,7 @@ function endAtUnsureSlice(
   size: Vec3,
   keyIdx: number,
   ratio: number,
+  threshold: number,
 ): void {
   const plane = size[0] * size[1];
   const d = size[2];
@@ -249,7 +252,7 @@ function endAtUnsureSlice(
     let n = 0;
     let sum = 0;
     for (let p = z * plane; p < (z + 1) * plane; p++) {
-      if (!mask[p]) continue;
+      if (!mask[p] || prob[p] < threshold) continue;
       n++;
       sum += prob[p];
     }
