@@ -59,7 +59,7 @@ export const SEGMENT3D_DEFAULTS = {
   gc: false,
   iterations: 5,
   clampBeyondEstimate: 1,
-  zExtent: 0.7,
+  zExtent: 1,
   nestMm: 1,
   endConfidence: 0.9,
   cnnTrimap: {},
