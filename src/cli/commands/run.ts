@@ -9,7 +9,7 @@ import { NET_DEFAULTS } from '../../pipeline/train-stage.js';
 import { choiceOption, numberOption } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
 
-interface RunOpts {
+export interface RunOpts {
   manifest: string;
   out: string;
   rounds: string;
