@@ -58,6 +58,12 @@ test('run writes a mask per lesion on the input grid, lesions.csv and a report; 
   const csv = (await readFile(join(out, 'lesions.csv'), 'utf8')).trim().split('\n');
   assert.equal(csv.length, 1 + 8);
   assert.match(csv[0], /^lesion_id,.*volume_mm3,recist_ellipsoid_mm3/);
+  const header = csv[0].split(',');
+  for (const flag of ['qc_empty', 'qc_key_threshold_lowered', 'qc_ended_by_confidence']) {
+    const col = header.indexOf(flag);
+    assert.ok(col > 0, `${flag} column`);
+    for (const line of csv.slice(1)) assert.match(line.split(',')[col], /^[01]$/, `${flag} of ${line}`);
+  }
   const masks = await readdir(join(out, 'masks'));
   assert.equal(masks.length, 8);
   // every mask on exactly its image's grid

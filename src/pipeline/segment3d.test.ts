@@ -90,6 +90,8 @@ test('endConfidence ends the lesion at the first slice the CNN is much less sure
     const on = assembleLesion3d(s, maps, { ...opts, endConfidence: 0.9 });
     assert.ok(off.sliceRange[1] - off.sliceRange[0] > 2, `without the rule ${off.sliceRange.join('..')}`);
     assert.deepEqual(on.sliceRange, [key - 1, key + 1]);
+    assert.equal(on.flags.endedByConfidence, true);
+    assert.equal(off.flags.endedByConfidence, false);
     // 0.6 / 0.95 = 0.63: a ratio below that keeps every slice
     assert.deepEqual(assembleLesion3d(s, maps, { ...opts, endConfidence: 0.6 }).sliceRange, off.sliceRange);
     // a key threshold lowered to cover the axes takes in a 0.2 ring; the key slice's confidence counts only

@@ -84,7 +84,13 @@ export interface Lesion3dResult {
   /** Auto-RECIST of the 3D mask (reader-style, on its largest slice), NaN when not measurable. */
   autoLongMm: number;
   autoShortMm: number;
-  flags: { empty: boolean; touchesRoiBorder: boolean; keyThresholdLowered: boolean };
+  flags: {
+    empty: boolean;
+    touchesRoiBorder: boolean;
+    keyThresholdLowered: boolean;
+    /** The confidence rule (`endConfidence`) ended the lesion before the CNN's mask did. */
+    endedByConfidence: boolean;
+  };
   /** The projected per-voxel maps on the crop grid (same layout as `mask.data`), before thresholding. */
   prob: Float32Array;
 }
@@ -154,7 +160,8 @@ export function assembleLesion3d(
   });
   if (o.nestMm >= 0) nestOutward(binary, [w, h, d], keyIdx, o.nestMm, s.image.spacingMm);
   const kept = keepComponentsTouching(binary, seed, [w, h, d]);
-  if (o.endConfidence > 0) endAtUnsureSlice(kept, probCrop, [w, h, d], keyIdx, o.endConfidence, o.threshold);
+  const endedByConfidence =
+    o.endConfidence > 0 && endAtUnsureSlice(kept, probCrop, [w, h, d], keyIdx, o.endConfidence, o.threshold);
   const spacing = s.image.spacingMm;
   let voxels = 0;
   let first = Number.NaN;
@@ -203,7 +210,7 @@ export function assembleLesion3d(
     sliceRange: [first, last],
     autoLongMm,
     autoShortMm,
-    flags: { empty: voxels === 0, touchesRoiBorder: touches, keyThresholdLowered },
+    flags: { empty: voxels === 0, touchesRoiBorder: touches, keyThresholdLowered, endedByConfidence },
     prob: probCrop,
   };
 }
@@ -237,6 +244,7 @@ function nestOutward(binary: Uint8Array, size: Vec3, keyIdx: number, mm: number,
 /**
  * In place: outward from the key slice, clears the first slice whose confidence (the mean probability of its
  * mask's pixels at or above `threshold`) is below `ratio` times the key slice's, and every slice beyond it.
+ * Returns whether it cleared anything.
  */
 function endAtUnsureSlice(
   mask: Uint8Array,
@@ -245,7 +253,7 @@ function endAtUnsureSlice(
   keyIdx: number,
   ratio: number,
   threshold: number,
-): void {
+): boolean {
   const plane = size[0] * size[1];
   const d = size[2];
   const meanProb = (z: number) => {
@@ -259,7 +267,8 @@ function endAtUnsureSlice(
     return n ? sum / n : Number.NaN;
   };
   const key = meanProb(keyIdx);
-  if (Number.isNaN(key)) return;
+  if (Number.isNaN(key)) return false;
+  let cleared = false;
   for (const dir of [-1, 1]) {
     for (let z = keyIdx + dir; z >= 0 && z < d; z += dir) {
       const m = meanProb(z);
@@ -267,10 +276,12 @@ function endAtUnsureSlice(
       if (m < ratio * key) {
         const [a, b] = dir > 0 ? [z, d] : [0, z + 1];
         mask.fill(0, a * plane, b * plane);
+        cleared = true;
         break;
       }
     }
   }
+  return cleared;
 }
 
 /**
