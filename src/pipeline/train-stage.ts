@@ -101,12 +101,13 @@ export async function trainStage(
     bestPath: `${checkpointBase}.best.pt`,
     onEpoch,
   });
+  const layout = inputLayout(net.config.inChannels);
   await saveCheckpoint(net, checkpointBase, {
     input: {
       roiScale: 2,
       window: 'record-or-category',
-      prior: inputLayout(net.config.inChannels).prior ? 'recist-ellipse' : 'none',
-      context: inputLayout(net.config.inChannels).context,
+      prior: layout.prior ? 'recist-ellipse' : 'none',
+      context: layout.context,
     },
     metrics: {
       bestEpoch: result.bestEpoch,

@@ -87,7 +87,7 @@ export function addRunOptions(
     )
     .option(
       '--end-confidence <ratio>',
-      "outward from the key slice, end the lesion at the first slice whose mask's mean probability is below this fraction of the key slice's (0 = off)",
+      "outward from the key slice, end the lesion at the first slice whose confidence (mean probability of its mask's pixels >= 0.5) is below this fraction of the key slice's (0 = off)",
       String(SEGMENT3D_DEFAULTS.endConfidence),
     )
     .option('--tta', 'test-time augmentation of the final masks: average over 4 flips (4x inference time)')
@@ -110,7 +110,7 @@ export function addRunOptions(
 }
 
 export function runOptionsFrom(opts: RunOpts): RunOptions {
-  const context = numberOption(opts.context ?? '0', 'context', 0, 8, true);
+  const context = numberOption(opts.context, 'context', 0, 8, true);
   return {
     rounds: numberOption(opts.rounds, 'rounds', 0, 10, true),
     labels: choiceOption(opts.labels, 'labels', ['grabcut-r', 'recist', 'full'] as const),
