@@ -19,7 +19,7 @@ import { loadManifest } from '../src/io/manifest.js';
 import { readNifti } from '../src/io/nifti.js';
 import { formatStat, renderTable } from '../src/metrics/aggregate.js';
 import { lesionRoi, type CohortMaskOptions } from '../src/pseudo/cohort.js';
-import { compareMethods, type ComparisonLesion } from '../src/pseudo/compare.js';
+import { compareMethods, type ComparisonLesion } from '../src/experiments/table1.js';
 import { MASK_METHODS, isMaskMethod, type MaskMethod } from '../src/pseudo/methods.js';
 import { recistFromMask } from '../src/recist/from-mask.js';
 import type { LesionCategory, LesionRecord } from '../src/types/recist.js';

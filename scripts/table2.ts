@@ -19,14 +19,15 @@ import { readMask } from '../src/io/nifti.js';
 import { formatStat, meanStd, renderTable } from '../src/metrics/aggregate.js';
 import { computeConfusion, computeOverlap } from '../src/metrics/overlap.js';
 import type { Arch } from '../src/model/binding.js';
-import { initialLabels, type InitialLabels } from '../src/pipeline/harvest.js';
 import { PrAccumulator } from '../src/metrics/pr-curve.js';
-import { buildKeyStacks, trainCnnOnStacks } from '../src/pipeline/cnn-train.js';
-import { roiBoxOnSlice, roiToSliceBox } from '../src/pipeline/project.js';
-import { segmentKeySlices, type KeySliceResult } from '../src/pipeline/segment2d.js';
-import type { LesionStack } from '../src/pipeline/stack.js';
+import { trainCnnOnStacks } from '../src/pipeline/train-cnn.js';
+import { roiBoxOnSlice, roiToSliceBox } from '../src/geometry/roi-project.js';
+import { segmentKeySlices, type KeySliceResult } from '../src/steps/key-slice.js';
 import { lineChart } from '../src/report/svg.js';
 import { createRng } from '../src/util/random.js';
+import { type LesionStack } from '../src/types/stack.js';
+import { initialLabels, type InitialLabels } from '../src/steps/2-round0-labels.js';
+import { buildKeyStacks } from '../src/steps/1-roi-stacks.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -125,7 +126,7 @@ const rows: Row[] = [];
     const maskBox = Uint8Array.from(p, (v) => (v >= 0.5 ? 1 : 0));
     cnn.set(
       l.lesionId,
-      diceOf({ lesionId: l.lesionId, box, probBox: p, maskBox, gcFallback: false, cnnFound: false }),
+      diceOf({ lesionId: l.lesionId, box, probBox: p, maskBox, threshold: 0.5, gcFallback: false }),
     );
   });
   rows.push({ id: 'grabcut-r', label: 'GrabCut-R (no CNN; the training labels)', cnn });
@@ -153,7 +154,7 @@ async function trainAndScore(
     {
       labels,
       net: { arch, baseWidth: Number(a['base-width']) },
-      roiSize: roi.roiSize,
+      stack: { roiSize: roi.roiSize },
       fit: fitOpts,
       seed,
     },
@@ -165,11 +166,13 @@ async function trainAndScore(
     },
   );
   try {
-    const cnn = await segmentKeySlices(r.net, test);
-    const gc = await segmentKeySlices(r.net, test, { gc: true });
-    const seconds = Number(r.sidecar.metrics.trainSeconds ?? (performance.now() - t) / 1000);
-    log(`${id}: ${r.reused ? 'reused' : 'trained'} (${r.history.length} epochs, ${seconds.toFixed(0)} s)`);
-    return { cnn, gc, seconds, epochs: r.history.length };
+    // the paper's CNN rows: the map at 0.5 (no key-coverage lowering), components touching the RECIST
+    const cnn = await segmentKeySlices(r.net, test, { keyAxisCoverage: 0 });
+    const gc = await segmentKeySlices(r.net, test, { gc: true, keyAxisCoverage: 0 });
+    const round = r.rounds[0];
+    const seconds = r.stageSeconds['train-r0'] ?? (performance.now() - t) / 1000;
+    log(`${id}: ${round.resumed ? 'reused' : 'trained'} (${round.epochs} epochs, ${seconds.toFixed(0)} s)`);
+    return { cnn, gc, seconds, epochs: round.epochs };
   } finally {
     r.net.dispose();
   }

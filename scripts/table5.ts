@@ -6,16 +6,16 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { runExperiment3d } from '../src/pipeline/experiment3d.js';
+import { runExperiment3d } from '../src/experiments/table5.js';
 import { stageProgress } from '../src/cli/stage-progress.js';
-import { addRunOptions, runOptionsFrom } from '../src/cli/commands/run.js';
+import { addRunOptions, RUN_COMMAND_DEFAULTS, runOptionsFrom } from '../src/cli/commands/run.js';
 
 const program = addRunOptions(
   new Command('table5')
     .requiredOption('--manifest <csv>', 'manifest with ground-truth masks')
     .requiredOption('--out <dir>', 'output folder')
     .option('--title <s>', 'title prefix', ''),
-  { epochs: '40', fineTuneEpochs: '12', rounds: '3' },
+  { ...RUN_COMMAND_DEFAULTS, rounds: 3 },
 );
 program.parse();
 const o = program.opts();

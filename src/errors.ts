@@ -40,13 +40,13 @@ export type ErrorCode =
 
 export interface ErrorContext {
   /** File the problem was found in, when there is one. */
-  file?: string;
+  file?: string | undefined;
   /** 1-based row number (header = row 1) for CSV inputs. */
-  row?: number;
+  row?: number | undefined;
   /** Field or column name. */
-  field?: string;
+  field?: string | undefined;
   /** Lesion the problem belongs to. */
-  lesionId?: string;
+  lesionId?: string | undefined;
 }
 
 export class Recist3dError extends Error {
@@ -73,4 +73,29 @@ function formatContext(c: ErrorContext): string {
 /** Type guard that also narrows by code. */
 export function isRecist3dError(e: unknown, code?: ErrorCode): e is Recist3dError {
   return e instanceof Recist3dError && (code === undefined || e.code === code);
+}
+
+/** Any error as a Recist3dError carrying the lesion's context. */
+export function asLesionError(
+  e: unknown,
+  record: { lesionId: string; row?: number | undefined },
+): Recist3dError {
+  if (isRecist3dError(e)) {
+    if (e.context.lesionId) return e;
+    // the message already ends with " (context)"; drop it so the new context is not printed twice
+    const base = Object.keys(e.context).length > 0 ? e.message.replace(/ \([^()]*\)$/, '') : e.message;
+    return new Recist3dError(
+      e.code,
+      base,
+      { ...e.context, lesionId: record.lesionId, row: record.row },
+      { cause: e },
+    );
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  return new Recist3dError(
+    'E_PIPELINE',
+    `Unexpected failure: ${msg}`,
+    { lesionId: record.lesionId, row: record.row },
+    { cause: e },
+  );
 }

@@ -22,7 +22,7 @@ export { parseDlInfo, parseDlInfoText, type DlInfoRow } from './io/deeplesion.js
 export { loadDeepLesionVolume, deepLesionKeySlice, type DeepLesionMeta } from './io/deeplesion-volume.js';
 export { readPng16, type Png16Slice } from './io/png16.js';
 export { importDeepLesion, type ImportDeepLesionResult } from './io/import-deeplesion.js';
-export { masksToManifest, type MasksToManifestResult } from './recist/masks-to-manifest.js';
+export { masksToManifest, type MasksToManifestResult } from './io/manifest-from-masks.js';
 export { parseRecist, recistToNumbers, recistIntersection, segmentLengthMm } from './recist/parse.js';
 export { validateRecist, ellipsoidVolumeMm3, type RecistMeasurement } from './recist/validate.js';
 export { recistFromMask, type RecistFromMaskOptions, type RecistFromMaskResult } from './recist/from-mask.js';
@@ -89,8 +89,8 @@ export {
   type CohortMaskOptions,
   type LesionMaskResult,
 } from './pseudo/cohort.js';
-export { writeCohortMasks, maskFileName, type MaskRow } from './pseudo/write-masks.js';
-export { compareMethods, type ComparisonLesion, type MethodComparison } from './pseudo/compare.js';
+export { writeCohortMasks, type MaskRow } from './pseudo/write-masks.js';
+export { compareMethods, type ComparisonLesion, type MethodComparison } from './experiments/table1.js';
 export {
   computeConfusion,
   computeOverlap,
@@ -116,15 +116,14 @@ export {
   trainCnnOnStacks,
   CNN_TRAIN_DEFAULTS,
   type CnnTrainOptions,
-  type CnnTrainResult,
-} from './pipeline/cnn-train.js';
+} from './pipeline/train-cnn.js';
 export {
   segmentKeySlices,
-  SEGMENT2D_DEFAULTS,
-  type Segment2dOptions,
+  SEGMENT_KEY_SLICE_DEFAULTS,
+  type SegmentKeySliceOptions,
   type KeySliceResult,
-} from './pipeline/segment2d.js';
-export { segmentCohort2d, type SegmentRow, type SegmentCohortResult } from './pipeline/segment2d-cohort.js';
+} from './steps/key-slice.js';
+export { segmentCohort2d, type SegmentRow, type SegmentCohortResult } from './pipeline/segment-cohort.js';
 
 // --- native engine (libtorch + OpenCV) and checkpoints ---
 export {
@@ -153,23 +152,17 @@ export {
   type WsssHooks,
   type WsssResult,
 } from './pipeline/wsss.js';
-export {
-  buildStacks,
-  buildStack,
-  STACK_DEFAULTS,
-  type LesionStack,
-  type StackOptions,
-} from './pipeline/stack.js';
+export { buildStacks, buildStack, STACK_DEFAULTS, type StackOptions } from './steps/1-roi-stacks.js';
 export {
   segmentLesion3d,
   assembleLesion3d,
   SEGMENT3D_DEFAULTS,
   type Segment3dOptions,
   type Lesion3dResult,
-} from './pipeline/segment3d.js';
-export { baselineLesion3d, BASELINES_3D, type Baseline3d } from './pipeline/grabcut3d.js';
+} from './steps/5-segment-3d.js';
+export { baselineLesion3d, BASELINES_3D, type Baseline3d } from './experiments/baselines-3d.js';
 export { scoreCohort, type CohortScores, type LesionOutcome } from './pipeline/score-cohort.js';
-export { runExperiment3d, type Experiment3dOptions } from './pipeline/experiment3d.js';
+export { runExperiment3d, type Experiment3dOptions } from './experiments/table5.js';
 export { trackCohort, pearsonR2, type TrackResult, type TrackPair } from './pipeline/track.js';
 export {
   trimapFromCnn,
@@ -179,3 +172,5 @@ export {
 } from './trimap/from-cnn.js';
 export { PrAccumulator } from './metrics/pr-curve.js';
 export { fit, FIT_DEFAULTS, type FitOptions, type FitResult } from './train/fit.js';
+export { type LesionStack } from './types/stack.js';
+export { maskFileName } from './io/mask-files.js';

@@ -18,6 +18,11 @@ export function stageProgress(): WsssHooks & { stop(): void } {
       const extra = info && Object.keys(info).length ? ` ${JSON.stringify(info)}` : '';
       process.stderr.write(`[${name}] finished in ${seconds.toFixed(1)} s${extra}\n`);
     },
+    log(message) {
+      // on a terminal, clear the bar's line first; the bar redraws itself on its next update
+      const clear = process.stderr.isTTY && process.env.CI !== 'true' ? '\r\x1b[K' : '';
+      process.stderr.write(`${clear}${message}\n`);
+    },
     stop() {
       bar?.stop();
     },

@@ -30,7 +30,7 @@ export function gridFromAffine(a: Affine): {
   spacingMm: Vec3;
   origin: Vec3;
   direction: Mat3;
-  badAxis?: number;
+  badAxis?: number | undefined;
 } {
   const spacingMm: Vec3 = [0, 0, 0];
   const direction: Mat3 = [1, 0, 0, 0, 1, 0, 0, 0, 1];

@@ -2,6 +2,7 @@ import { Recist3dError } from '../errors.js';
 import type { Mask, Vec3, Volume, VoxelData } from '../types/volume.js';
 import { voxelToWorld } from './affine.js';
 import { takeBlock, withStep, type CaseGeometry } from './case-geometry.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface CropOptions {
   /** First voxel [i, j, k] of the box (inclusive, 0-based). */
@@ -43,7 +44,7 @@ export function crop<T extends VoxelData>(
   vol: Volume<T>,
   options: CropOptions,
 ): { volume: Volume<T>; geometry: CaseGeometry } {
-  const o = { ...CROP_DEFAULTS, ...options };
+  const o = resolveOptions(CROP_DEFAULTS, options);
   for (let a = 0; a < 3; a++) {
     const b = o.beginIJK[a];
     const s = o.sizeIJK[a];
@@ -80,7 +81,7 @@ export function pad<T extends VoxelData>(
   vol: Volume<T>,
   options: PadOptions,
 ): { volume: Volume<T>; geometry: CaseGeometry } {
-  const o = { ...PAD_DEFAULTS, ...options };
+  const o = resolveOptions(PAD_DEFAULTS, options);
   const before = [...o.before] as Vec3;
   const after = [...o.after] as Vec3;
   for (let a = 0; a < 3; a++) {

@@ -3,6 +3,7 @@ import type { Vec3, Volume, VoxelData } from '../types/volume.js';
 import { voxelToWorld } from './affine.js';
 import { withStep, type CaseGeometry } from './case-geometry.js';
 import { resampleAxis } from './resample-core.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface ResampleOptions {
   /** Target size in voxels (the physical extent is kept; spacing = old extent / new size). */
@@ -31,7 +32,7 @@ export function resample<T extends VoxelData>(
   vol: Volume<T>,
   options: ResampleOptions,
 ): { volume: Volume<T>; geometry: CaseGeometry } {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   if ((options.size === undefined) === (options.spacingMm === undefined))
     throw new Recist3dError('E_GEOMETRY', 'resample needs exactly one of size or spacingMm', {
       field: 'size',

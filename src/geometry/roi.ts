@@ -8,29 +8,10 @@
  */
 import { Recist3dError } from '../errors.js';
 import type { LesionCategory, PointIJ, Recist } from '../types/recist.js';
+import type { Roi, RoiGeometry } from '../types/roi.js';
+import { resolveOptions } from '../util/options.js';
 
-export interface RoiGeometry {
-  /** Slice size [ni, nj] in pixels. */
-  sliceSize: [number, number];
-  /** Continuous slice position of the ROI's outer corner, [x0, y0] (pixel centres are at integers). */
-  cornerIJ: [number, number];
-  /** Side length of the ROI in slice pixels (may be fractional). */
-  sideVoxels: number;
-  /** Side length of the resampled ROI in ROI pixels. */
-  sizePx: number;
-}
-
-export interface Roi {
-  geometry: RoiGeometry;
-  /** Resampled HU values, sizePx * sizePx, u fastest. */
-  hu: Float32Array;
-  /** The same windowed to 0..255. */
-  image: Uint8Array;
-  /** The RECIST in continuous ROI pixel coordinates (pixel centres at integers). */
-  recist: Recist;
-  /** HU window used for `image`. */
-  window: [number, number];
-}
+export type { Roi, RoiGeometry } from '../types/roi.js';
 
 export interface RoiOptions {
   /** ROI side as a multiple of the larger side of the RECIST bounding box (the paper: 2). */
@@ -87,7 +68,7 @@ export function roiGeometry(
   sliceSize: [number, number],
   options: RoiOptions = {},
 ): RoiGeometry {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const pts = recistPoints(recist);
   const xs = pts.map((p) => p[0]);
   const ys = pts.map((p) => p[1]);
@@ -127,7 +108,7 @@ export function extractRoi(
   recist: Recist,
   options: RoiOptions = {},
 ): Roi {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const [ni, nj] = sliceSize;
   for (const [x, y] of recistPoints(recist)) {
     if (!(x >= -0.5 && x <= ni - 0.5 && y >= -0.5 && y <= nj - 0.5)) {

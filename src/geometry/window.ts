@@ -1,6 +1,7 @@
 import { Recist3dError } from '../errors.js';
 import type { Volume } from '../types/volume.js';
 import { geometryOf, type CaseGeometry } from './case-geometry.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface WindowOptions {
   /** HU mapped to 0. */
@@ -18,7 +19,7 @@ export function window(
   vol: Volume,
   options: WindowOptions,
 ): { volume: Volume<Float32Array> | Volume<Uint8Array>; geometry: CaseGeometry } {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   if (!(Number.isFinite(o.minHu) && Number.isFinite(o.maxHu) && o.minHu < o.maxHu))
     throw new Recist3dError('E_GEOMETRY', `Window needs minHu < maxHu, got [${o.minHu}, ${o.maxHu}]`, {
       field: 'window',

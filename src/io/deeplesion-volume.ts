@@ -4,6 +4,7 @@ import { Recist3dError } from '../errors.js';
 import type { Vec3, Volume } from '../types/volume.js';
 import type { DlInfoRow } from './deeplesion.js';
 import { readPng16 } from './png16.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface LoadDeepLesionOptions {
   /** At most this many slices on each side of the key slice (within Slice_range). */
@@ -44,7 +45,7 @@ export async function loadDeepLesionVolume(
   imagesDir: string,
   options: LoadDeepLesionOptions = {},
 ): Promise<Volume<Int16Array>> {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const key = row.keySliceIndex;
   const path = (s: number) => deepLesionSlicePath(imagesDir, row.seriesDir, s);
   if (!existsSync(path(key)))

@@ -2,6 +2,7 @@ import { Recist3dError } from '../errors.js';
 import { DEEPLESION_CATEGORIES, type LesionCategory, type Recist, type Split } from '../types/recist.js';
 import type { Vec3 } from '../types/volume.js';
 import { parseCsvRows, readCsvFile } from './csv.js';
+import { resolveOptions } from '../util/options.js';
 
 /** One row of DeepLesion's DL_info.csv (all 18 official columns, typed). */
 export interface DlInfoRow {
@@ -35,7 +36,7 @@ export interface DlInfoRow {
   dicomWindow: [number, number];
   patientGender: string;
   /** Patient_age in years; undefined when not given. */
-  patientAge?: number;
+  patientAge?: number | undefined;
   /** Train_Val_Test: 1 train, 2 val, 3 test. */
   trainValTest: 1 | 2 | 3;
   split: Split;
@@ -94,7 +95,7 @@ export async function parseDlInfo(path: string, options: ParseDlInfoOptions = {}
 
 /** parseDlInfo on CSV text; `file` is only used in messages. */
 export function parseDlInfoText(text: string, file: string, options: ParseDlInfoOptions = {}): DlInfoRow[] {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const { header, rows: records } = parseCsvRows(text, file, 'DL_info');
   const missing = DL_INFO_COLUMNS.filter((c) => !header.includes(c));
   if (missing.length)

@@ -8,6 +8,7 @@ import { parseDlInfo } from './deeplesion.js';
 import { loadDeepLesionVolume, type DeepLesionMeta } from './deeplesion-volume.js';
 import { writeManifest } from './manifest.js';
 import { writeNifti } from './nifti.js';
+import { resolveOptions } from '../util/options.js';
 
 /** A lesion that could not be imported (the import goes on without it). */
 export interface ImportFailure {
@@ -42,7 +43,7 @@ const DEFAULTS = {
 export interface ImportDeepLesionResult {
   manifestPath: string;
   /** import-failures.csv (lesion_id,row,code,message), written when any lesion failed. */
-  failuresPath?: string;
+  failuresPath?: string | undefined;
   records: LesionRecord[];
   failures: ImportFailure[];
   /** NIfTI volumes written (several lesions may share one). */
@@ -55,7 +56,7 @@ export interface ImportDeepLesionResult {
  * Volumes are named like DeepLesion's own NIfTI release: PPPPPP_SS_RR_FFF-LLL.nii.gz (first-last slice).
  */
 export async function importDeepLesion(options: ImportDeepLesionOptions): Promise<ImportDeepLesionResult> {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const failures: ImportFailure[] = [];
   const rows = await parseDlInfo(o.dlInfo, {
     skipInvalid: true,

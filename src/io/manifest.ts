@@ -14,6 +14,7 @@ import { affineFromGrid, affinesClose } from '../geometry/affine.js';
 import type { Volume } from '../types/volume.js';
 import { csvText, parseCsvRows, readCsvFile } from './csv.js';
 import { readNiftiHeader } from './nifti.js';
+import { resolveOptions } from '../util/options.js';
 
 /** One problem found in one manifest row. */
 export interface ManifestIssue {
@@ -83,7 +84,7 @@ const DEFAULTS = { checkFiles: true, checkImages: false } satisfies Required<Loa
  * folder. Every row is checked; if any is bad, one ManifestError (E_MANIFEST_INVALID) lists them all.
  */
 export async function loadManifest(path: string, options: LoadManifestOptions = {}): Promise<LesionRecord[]> {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const text = await readCsvFile(path, 'Manifest not found');
   const { header, rows } = parseCsvRows(text, path, 'manifest');
   const missing = REQUIRED.filter((c) => !header.includes(c));

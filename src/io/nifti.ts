@@ -19,6 +19,7 @@ import {
   loadHeaderBytes,
   parseNiftiHeader,
 } from './nifti-decode.js';
+import { resolveOptions } from '../util/options.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -107,7 +108,7 @@ export function niftiHeaderFor(vol: Volume, description = ''): NiftiHeaderFields
  * written for an input volume lands on the same grid in any viewer.
  */
 export async function writeNifti(path: string, vol: Volume, options: WriteNiftiOptions = {}): Promise<void> {
-  const o = { ...WRITE_DEFAULTS, ...options };
+  const o = resolveOptions(WRITE_DEFAULTS, options);
   const n = vol.size[0] * vol.size[1] * vol.size[2];
   if (vol.data.length !== n)
     throw new Recist3dError('E_GRID_MISMATCH', `Volume data has ${vol.data.length} voxels, size says ${n}`, {
@@ -133,7 +134,7 @@ const MASK_DEFAULTS = { binarize: true } satisfies Required<ReadMaskOptions>;
  * Throws E_NIFTI_UNSUPPORTED when a value is not an integer 0..255 and `binarize` is false.
  */
 export async function readMask(path: string, options: ReadMaskOptions = {}): Promise<Mask> {
-  const o = { ...MASK_DEFAULTS, ...options };
+  const o = resolveOptions(MASK_DEFAULTS, options);
   const vol = await readNifti(path);
   if (vol.data instanceof Uint8Array && !o.binarize) return vol as Mask;
   const data = new Uint8Array(vol.data.length);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { decode } from 'fast-png';
 import { Recist3dError } from '../errors.js';
+import { resolveOptions } from '../util/options.js';
 
 /** One decoded DeepLesion-style 16-bit grey PNG slice. */
 export interface Png16Slice {
@@ -23,7 +24,7 @@ const DEFAULTS = { offset: 32768 } satisfies Required<ReadPng16Options>;
  * E_PNG_CORRUPT naming the file.
  */
 export async function readPng16(path: string, options: ReadPng16Options = {}): Promise<Png16Slice> {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   let bytes: Buffer;
   try {
     bytes = await readFile(path);

@@ -8,11 +8,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { affineFromGrid, affinesClose } from '../geometry/affine.js';
 import { readNifti } from '../io/nifti.js';
-import { maskFileName } from '../pseudo/write-masks.js';
 import type { LesionRecord } from '../types/recist.js';
 import type { Vec3, Volume } from '../types/volume.js';
 import { MetricsAccumulator, type MetricsReport } from './aggregate.js';
 import { computeSegmentationMetrics, type SegmentationMetrics } from './segmentation.js';
+import { maskFileName } from '../io/mask-files.js';
+import { resolveOptions } from '../util/options.js';
 
 export type EvalStatus = 'ok' | 'missing' | 'misaligned' | 'unreadable' | 'no_truth';
 
@@ -53,7 +54,7 @@ export async function evaluateCohort(
   options: EvaluateOptions = {},
   onLesion: (row: EvalRow) => void = () => {},
 ): Promise<EvaluationResult> {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const rows: EvalRow[] = [];
   const acc = new MetricsAccumulator();
   const counts: Record<EvalStatus, number> = { ok: 0, missing: 0, misaligned: 0, unreadable: 0, no_truth: 0 };

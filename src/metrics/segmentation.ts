@@ -5,6 +5,7 @@
 import type { Vec3 } from '../types/volume.js';
 import { computeConfusion, computeOverlap, type Confusion, type OverlapScores } from './overlap.js';
 import { squaredDistanceMm2, surfaceVoxels } from './distance.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface SegmentationMetrics extends OverlapScores, Confusion {
   /**
@@ -38,7 +39,7 @@ export function computeSegmentationMetrics(
   grid: GridSpec,
   options: SegmentationMetricsOptions = {},
 ): SegmentationMetrics {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const n = grid.size[0] * grid.size[1] * grid.size[2];
   if (pred.length !== n || truth.length !== n) {
     throw new RangeError(

@@ -5,9 +5,10 @@
  */
 import { z } from 'zod';
 import { Recist3dError } from '../errors.js';
-import { exists, provenance, readJson, writeJsonAtomic } from '../pipeline/artifacts.js';
 import { SegNet, engineInfo, type NetConfig } from './binding.js';
 import { rename } from 'node:fs/promises';
+import { exists, readJson, writeJsonAtomic } from '../util/fs.js';
+import { provenance } from '../util/provenance.js';
 
 const sidecarSchema = z.object({
   format: z.literal('recist3d-checkpoint-1'),
@@ -24,9 +25,13 @@ const sidecarSchema = z.object({
   input: z.object({
     /** ROI side as a multiple of the RECIST bounding box. */
     roiScale: z.number().positive(),
-    /** 'record-or-category': the manifest row's window, else the per-category default. */
+    /** How the ROI is filled beyond the image: mirrored, or constant -1024 HU. */
+    padMode: z.enum(['constant', 'reflect']).default('reflect'),
+    /** 'record-or-category': the manifest row's window, else `categoryWindows[category]`. */
     window: z.string(),
-    /** Second input channel: 'recist-ellipse' = the (estimated) RECIST ellipse of the slice; 'none' = image only. */
+    /** The per-category HU windows the model was trained with. */
+    categoryWindows: z.record(z.string(), z.tuple([z.number(), z.number()])).optional(),
+    /** Last input channel: 'recist-ellipse' = the (estimated) RECIST ellipse of the slice; 'none' = image only. */
     prior: z.enum(['none', 'recist-ellipse']).default('none'),
     /** Neighbouring slices on each side given as image channels before the prior (0 = the slice alone). */
     context: z.number().int().nonnegative().default(0),
@@ -37,8 +42,11 @@ const sidecarSchema = z.object({
 
 export type CheckpointSidecar = z.infer<typeof sidecarSchema>;
 
+/** How the network's inputs were made, as the sidecar records it. */
+export type CheckpointInput = CheckpointSidecar['input'];
+
 export interface CheckpointInfo {
-  input: z.input<typeof sidecarSchema>['input'];
+  input: CheckpointInput;
   metrics?: Record<string, unknown>;
   extra?: Record<string, unknown>;
 }
@@ -52,7 +60,7 @@ export async function saveCheckpoint(net: SegNet, base: string, info: Checkpoint
   const sidecar: CheckpointSidecar = {
     format: 'recist3d-checkpoint-1',
     net: { ...net.config },
-    input: { prior: 'none', context: 0, ...info.input },
+    input: info.input,
     metrics: info.metrics ?? {},
     provenance: provenance({
       torch: e.torchVersion,

@@ -14,7 +14,7 @@ import {
   type NativeSegNet,
   type NetConfig,
   type TrainBatch,
-} from './binding.js';
+} from './native.js';
 
 const DEFAULT_DEPTH = { unet: 4, hnn: 5 } as const;
 

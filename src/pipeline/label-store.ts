@@ -5,24 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Recist3dError } from '../errors.js';
-import { readJson, writeFileAtomic, writeJsonAtomic } from './artifacts.js';
-
-/** How a label was made. */
-export type LabelSource =
-  'grabcut' | 'grabcut-fallback' | 'cnn-fallback' | 'recist-trimap' | 'truth' | 'direct';
-
-export interface HarvestedLabel {
-  lesionId: string;
-  /** Slice index k in the image. */
-  k: number;
-  /** Offset from the key slice. */
-  offset: number;
-  source: LabelSource;
-  /** n*n target, 0/1. */
-  y: Uint8Array;
-  /** n*n weight, 0/1 (0 = ignored in training). */
-  w: Uint8Array;
-}
+import type { HarvestedLabel, LabelSource } from '../types/label.js';
+import { readJson, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 
 interface LabelIndex {
   format: 'recist3d-labels-1';

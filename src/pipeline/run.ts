@@ -3,18 +3,17 @@
  * (volumes, RECIST ellipsoid, auto-RECIST, slices, QC flags, scores when ground truth exists), metrics.json and
  * the HTML report. A lesion that fails is reported in the CSV and never stops the cohort.
  */
-import { join } from 'node:path';
-import { readMask } from '../io/nifti.js';
+import { join, resolve } from 'node:path';
 import { loadManifest } from '../io/manifest.js';
 import { csvText, fixedCell } from '../io/csv.js';
-import { maskFileName } from '../pseudo/write-masks.js';
-import { sliceMaskToRoi } from '../geometry/roi.js';
-import { provenance, writeFileAtomic, writeJsonAtomic } from './artifacts.js';
 import { scoreCohort, type CohortScores, type LesionOutcome } from './score-cohort.js';
-import { segmentLesion3d, type Segment3dOptions } from './segment3d.js';
-import type { LesionStack } from './stack.js';
+import { segmentLesion3d, type Segment3dOptions } from '../steps/5-segment-3d.js';
 import { trainWsss, type WsssHooks, type WsssOptions, type WsssResult } from './wsss.js';
-import { writeRunReport } from './run-report.js';
+import { writeRunReport } from '../report/run-report.js';
+import { type LesionStack } from '../types/stack.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { provenance } from '../util/provenance.js';
+import { maskFileName } from '../io/mask-files.js';
 
 export interface RunOptions extends WsssOptions {
   segment?: Segment3dOptions;
@@ -68,23 +67,7 @@ export async function runPipeline(
 ): Promise<RunSummary> {
   const t0 = performance.now();
   const records = await loadManifest(manifestPath);
-  const truthCache = new Map<string, Uint8Array>();
-  const truthKey = (s: LesionStack) => {
-    if (!s.record.maskPath) return undefined;
-    return truthCache.get(s.record.lesionId);
-  };
-  if (options.labels === 'full') {
-    for (const r of records) {
-      if (!r.maskPath) continue;
-      const m = await readMask(r.maskPath);
-      const plane = m.size[0] * m.size[1];
-      truthCache.set(r.lesionId, m.data.slice(r.keySlice * plane, (r.keySlice + 1) * plane));
-    }
-  }
-  const wsss = await trainWsss(records, outDir, options, hooks, (s) => {
-    const slice = truthKey(s);
-    return slice ? sliceMaskToRoi(slice, s.keyRoi.geometry) : undefined;
-  });
+  const wsss = await trainWsss(records, outDir, options, hooks);
   const { net, stacks, ...wsssInfo } = wsss;
   const stageSeconds = { ...wsss.stageSeconds };
   let scores: CohortScores;
@@ -101,17 +84,7 @@ export async function runPipeline(
   } finally {
     net.dispose();
   }
-  const lesions = scores.lesions;
-  for (const f of wsss.failures) {
-    lesions.push({
-      record: f.record,
-      ellipsoidMm3: Number.NaN,
-      longMm: Number.NaN,
-      shortMm: Number.NaN,
-      error: { code: f.error.code, message: f.error.message },
-      fallbacks: 0,
-    });
-  }
+  const lesions = [...scores.lesions, ...wsss.failures.map(failedOutcome)];
   const summary: RunSummary = {
     ...scores,
     lesions,
@@ -119,13 +92,38 @@ export async function runPipeline(
     stageSeconds,
     totalSeconds: (performance.now() - t0) / 1000,
   };
-  await writeFileAtomic(join(outDir, 'lesions.csv'), lesionsCsv(lesions));
+  await writeRunOutputs(outDir, manifestPath, options, summary, stacks);
+  return summary;
+}
+
+function failedOutcome(f: WsssResult['failures'][number]): LesionOutcome {
+  return {
+    record: f.record,
+    ellipsoidMm3: Number.NaN,
+    longMm: Number.NaN,
+    shortMm: Number.NaN,
+    error: { code: f.error.code, message: f.error.message },
+    fallbacks: 0,
+  };
+}
+
+/** lesions.csv, metrics.json and (unless `report: false`) report.html. */
+async function writeRunOutputs(
+  outDir: string,
+  manifestPath: string,
+  options: RunOptions,
+  summary: RunSummary,
+  stacks: readonly LesionStack[],
+): Promise<void> {
+  await writeFileAtomic(join(outDir, 'lesions.csv'), lesionsCsv(summary.lesions));
   await writeJsonAtomic(join(outDir, 'metrics.json'), {
     provenance: provenance({ options }),
-    lesions: lesions.length,
-    failed: lesions.filter((l) => l.error).length,
-    rounds: wsss.rounds,
-    stageSeconds,
+    manifest: resolve(manifestPath),
+    lesions: summary.lesions.length,
+    failed: summary.lesions.filter((l) => l.error).length,
+    excludedFromTraining: summary.wsss.excluded,
+    rounds: summary.wsss.rounds,
+    stageSeconds: summary.stageSeconds,
     totalSeconds: summary.totalSeconds,
     /** Peak resident memory of this process so far (kB -> MB). */
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
@@ -134,8 +132,7 @@ export async function runPipeline(
     diceByOffset: summary.diceByOffset,
     prCurve: summary.pr ? { maxF: summary.pr.maxF(), histogram: summary.pr.toJSON() } : undefined,
   });
-  if (options.report !== false) await writeRunReport(join(outDir, 'report.html'), summary, stacks);
-  return summary;
+  if (options.report !== false) await writeRunReport(join(outDir, 'report.html'), summary, [...stacks]);
 }
 
 function lesionsCsv(lesions: LesionOutcome[]): string {

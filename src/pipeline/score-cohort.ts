@@ -8,11 +8,12 @@ import { readMask, writeNifti } from '../io/nifti.js';
 import { MetricsAccumulator, type MetricsReport } from '../metrics/aggregate.js';
 import { PrAccumulator } from '../metrics/pr-curve.js';
 import type { SegmentationMetrics } from '../metrics/segmentation.js';
-import { maskFileName } from '../pseudo/write-masks.js';
 import { ellipsoidVolumeMm3 } from '../recist/validate.js';
-import { scoreLesion } from './evaluate3d.js';
-import { cropToFull, fullToCrop, type Lesion3dResult } from './segment3d.js';
-import type { LesionStack } from './stack.js';
+import { scoreLesion } from '../metrics/score-3d.js';
+import { type Lesion3dResult } from '../steps/5-segment-3d.js';
+import { type LesionStack } from '../types/stack.js';
+import { cropToFull, fullToCrop } from '../geometry/crop-mask.js';
+import { maskFileName } from '../io/mask-files.js';
 
 export interface LesionOutcome {
   record: LesionStack['record'];
@@ -31,11 +32,11 @@ export interface LesionOutcome {
 
 export interface CohortScores {
   lesions: LesionOutcome[];
-  metrics3d?: MetricsReport;
-  metricsKey?: MetricsReport;
+  metrics3d?: MetricsReport | undefined;
+  metricsKey?: MetricsReport | undefined;
   /** [offset, mean Dice, lesions] sorted by offset. */
   diceByOffset: [number, number, number][];
-  pr?: PrAccumulator;
+  pr?: PrAccumulator | undefined;
 }
 
 export interface ScoreCohortOptions {

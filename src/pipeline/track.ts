@@ -10,10 +10,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Recist3dError } from '../errors.js';
 import { readMask, readNiftiHeader } from '../io/nifti.js';
-import { maskFileName } from '../pseudo/write-masks.js';
 import { segmentLengthMm } from '../recist/parse.js';
 import { ellipsoidVolumeMm3 } from '../recist/validate.js';
 import type { LesionRecord } from '../types/recist.js';
+import { maskFileName } from '../io/mask-files.js';
 
 export interface TrackPair {
   patientId: string;
@@ -24,7 +24,7 @@ export interface TrackPair {
   /** Volumes in mm^3 at baseline and follow-up. */
   predicted: [number, number];
   ellipsoid: [number, number];
-  truth?: [number, number];
+  truth?: [number, number] | undefined;
 }
 
 export interface TrackResult {

@@ -1,25 +1,46 @@
 /**
- * The WSSS main job (paper Algorithm 1): ROI stacks -> round-0 labels (GrabCut-R on the key slices) ->
- * train -> for k = 1..K: harvest slices r-k..r+k with the previous model, fine-tune -> final 3D masks.
- * Every stage writes its artifacts atomically and a done-marker keyed by its options, so a run killed at any
- * point resumes at the last finished stage and a rerun with the same seed gives the same masks.
+ * The WSSS training job (paper Algorithm 1), shared by `run` (K self-paced rounds) and `train` (round 0 only):
+ * ROI stacks (step 1) -> round-0 labels (step 2) -> train (step 3) -> for k = 1..K: harvest slices r-k..r+k
+ * with the previous model (step 4), fine-tune (step 3). Every stage goes through the StageRunner, so a job
+ * killed at any point resumes at its last finished stage (training at its last finished epoch), and a rerun
+ * with other settings reruns from the first stage they change.
+ *
+ * Folder layout: `work/` (cohort.json, stage markers, label stores), `rounds/roundK.pt/.json` (every round's
+ * model, with `.last` per-epoch and `.best` checkpoints), `model.pt/.json` (the final model, which `segment
+ * --model DIR` reads) and `training-curve.svg`.
  */
 import { join } from 'node:path';
-import type { Recist3dError } from '../errors.js';
-import type { SegNet } from '../model/binding.js';
-import type { LesionRecord } from '../types/recist.js';
-import type { EpochRecord, FitOptions } from '../train/fit.js';
-import { markStageDone, readJson, stageDone, stageKey, type StageMarker } from './artifacts.js';
+import { asLesionError, Recist3dError } from '../errors.js';
+import { DEFAULT_WINDOWS, sliceMaskToRoi } from '../geometry/roi.js';
+import { readMask } from '../io/nifti.js';
+import { engineInfo, type SegNet } from '../model/binding.js';
+import { readSidecar, saveCheckpoint, type CheckpointInput } from '../model/checkpoint.js';
+import { lineChart } from '../report/svg.js';
+import { buildStacks, STACK_DEFAULTS, type StackOptions } from '../steps/1-roi-stacks.js';
 import {
-  harvestRound,
   initialLabels,
+  ROUND0_LABEL_DEFAULTS,
+  type InitialLabels,
+  type Round0LabelOptions,
+} from '../steps/2-round0-labels.js';
+import { createNet, NET_DEFAULTS, trainStage, type NetOptions } from '../steps/3-train.js';
+import {
+  HARVEST_DEFAULTS,
+  harvestRound,
   type HarvestOptions,
   type HarvestStats,
-  type InitialLabels,
-} from './harvest.js';
-import { loadLabels, saveLabels, type HarvestedLabel } from './label-store.js';
-import { buildStacks, type LesionStack, type StackOptions } from './stack.js';
-import { createNet, trainStage, type NetOptions } from './train-stage.js';
+} from '../steps/4-harvest.js';
+import { FIT_DEFAULTS, type EpochRecord, type FitOptions } from '../train/fit.js';
+import type { HarvestedLabel } from '../types/label.js';
+import type { LesionRecord } from '../types/recist.js';
+import type { LesionStack } from '../types/stack.js';
+import { exists, writeFileAtomic } from '../util/fs.js';
+import { resolveOptions } from '../util/options.js';
+import { loadLabels, saveLabels } from './label-store.js';
+import { StageRunner, stageKey, type StageMarker } from './stage-runner.js';
+
+/** The numeric settings of the training loop (FitOptions without its callbacks and paths). */
+export type FitSettings = Omit<FitOptions, 'onEpoch' | 'onStep' | 'bestPath' | 'resumeHistory' | 'seed'>;
 
 export interface WsssOptions {
   /** Self-paced rounds K (WSSS-3/5/7 = 1/2/3); 0 = the RECIST-slice model only. */
@@ -29,23 +50,38 @@ export interface WsssOptions {
   stack?: StackOptions;
   net?: NetOptions;
   /** Training of round 0. */
-  fit?: FitOptions;
-  /** Fine-tuning in rounds >= 1 (merged over `fit`). */
-  fineTune?: FitOptions;
+  fit?: FitSettings;
+  /** Fine-tuning in rounds >= 1 (over `fit`). */
+  fineTune?: FitSettings;
+  round0?: Round0LabelOptions;
   harvest?: HarvestOptions;
-  /** Train only on lesions of these splits (default: every lesion; training uses RECIST marks only). */
+  /** Train only on lesions of these manifest splits (empty: every lesion; training uses RECIST marks only). */
   trainSplits?: string[];
+  /** Share of the training patients held out for early stopping. */
+  valFraction?: number;
+  /** Start round 0 from these weights: a `.pt` file, a checkpoint base (`X` of `X.pt`) or a model folder. */
+  init?: string;
+  /** Seed of every random step (the network's initialisation too, unless `net.seed` is given). */
   seed?: number;
 }
 
+const FIT_SETTINGS_DEFAULTS = (({
+  onEpoch: _e,
+  onStep: _s,
+  bestPath: _b,
+  resumeHistory: _r,
+  seed: _d,
+  ...f
+}) => f)(FIT_DEFAULTS) satisfies Required<FitSettings>;
+
 export const WSSS_DEFAULTS = {
   rounds: 2,
-  labels: 'grabcut-r',
-  stack: {} as StackOptions,
-  net: {} as NetOptions,
-  fit: { maxEpochs: 40, learningRate: 1e-3 },
+  labels: 'grabcut-r' as InitialLabels,
+  stack: STACK_DEFAULTS,
+  net: NET_DEFAULTS,
+  fit: FIT_SETTINGS_DEFAULTS,
   // maxSamplesPerEpoch 0: every harvested slice in every fine-tuning epoch. On LIDC a cap of 1,536 cut the
-  // run from 572 to 464 s but also 3D Dice from 0.782 to 0.774 (docs/results-3d.md); `--fine-tune-samples`.
+  // run from 572 to 464 s but also 3D Dice from 0.782 to 0.774 (docs/experiments/); `--fine-tune-samples`.
   fineTune: {
     maxEpochs: 12,
     learningRate: 3e-4,
@@ -53,11 +89,32 @@ export const WSSS_DEFAULTS = {
     stopPatience: 4,
     lrPatience: 3,
     maxSamplesPerEpoch: 0,
-  },
-  harvest: {} as HarvestOptions,
+  } as FitSettings,
+  round0: ROUND0_LABEL_DEFAULTS,
+  harvest: HARVEST_DEFAULTS,
   trainSplits: [] as string[],
+  valFraction: 0.15,
+  init: '',
   seed: 0,
 } satisfies Required<WsssOptions>;
+
+/** WSSS options with every default applied, nested option groups included. */
+export interface ResolvedWsss extends Required<
+  Omit<WsssOptions, 'stack' | 'net' | 'fit' | 'round0' | 'harvest'>
+> {
+  stack: Required<StackOptions>;
+  net: Required<NetOptions>;
+  fit: Required<FitSettings>;
+  round0: Required<Round0LabelOptions>;
+  harvest: Required<HarvestOptions>;
+}
+
+/** WSSS options with every default applied (the network's seed follows the job's seed unless given). */
+export function resolveWsssOptions(options: WsssOptions = {}): ResolvedWsss {
+  // the merge is deep and every group of WSSS_DEFAULTS is complete, so the groups are complete too
+  const o = resolveOptions(WSSS_DEFAULTS, options) as ResolvedWsss;
+  return { ...o, net: { ...o.net, seed: options.net?.seed ?? o.seed } };
+}
 
 /** Progress and log hooks of the orchestrator (the CLI turns them into bars and lines). */
 export interface WsssHooks {
@@ -65,157 +122,388 @@ export interface WsssHooks {
   tick?: (done: number, status?: string) => void;
   stageEnd?: (name: string, seconds: number, info?: Record<string, unknown>) => void;
   epoch?: (round: number, e: EpochRecord) => void;
+  /** One line about a decision (a stage reused or rerun, a lesion left out of training). */
+  log?: (message: string) => void;
 }
 
 export interface RoundInfo {
   round: number;
   labels: number;
-  harvest?: HarvestStats;
+  harvest?: HarvestStats | undefined;
   epochs: number;
   bestValDice: number;
+  /** The round's model was reused from an earlier run. */
   resumed: boolean;
 }
 
 export interface WsssResult {
   net: SegNet;
   stacks: LesionStack[];
+  /** Lesions whose stack could not be built (unreadable image, bad RECIST). */
   failures: { record: LesionRecord; error: Recist3dError }[];
+  /** Lesions left out of training (no readable mask under `labels: 'full'`), still segmented. */
+  excluded: { lesionId: string; code: string; message: string }[];
   rounds: RoundInfo[];
   /** Labels used in the last training round, per lesion id (for QC: fallback counts). */
   labelSources: Map<string, string[]>;
   stageSeconds: Record<string, number>;
+  /** How the network's inputs are made (as in its checkpoint sidecar). */
+  input: CheckpointInput;
 }
 
-/** Trains the self-paced model for `records`, writing artifacts under `outDir` (work/ and model/). */
+/** Trains the self-paced model for `records`, writing its artifacts under `outDir`. */
 export async function trainWsss(
   records: readonly LesionRecord[],
   outDir: string,
   options: WsssOptions = {},
   hooks: WsssHooks = {},
-  truthKey: (s: LesionStack) => Uint8Array | undefined = () => undefined,
 ): Promise<WsssResult> {
-  const o = { ...WSSS_DEFAULTS, ...options };
-  const seed = o.seed;
-  const netOpts: NetOptions = { ...o.net, seed: o.net.seed ?? seed };
-  const work = join(outDir, 'work');
-  const modelDir = join(outDir, 'model');
-  const stageSeconds: Record<string, number> = {};
-  const timed = async <T>(
-    name: string,
-    total: number,
-    fn: () => Promise<T>,
-    info?: (r: T) => Record<string, unknown>,
-  ) => {
-    hooks.stage?.(name, total);
-    const t0 = performance.now();
-    const r = await fn();
-    const s = (performance.now() - t0) / 1000;
-    stageSeconds[name] = (stageSeconds[name] ?? 0) + s;
-    hooks.stageEnd?.(name, s, info?.(r));
-    return r;
-  };
-
-  const built = await timed('stacks', records.length, () =>
+  const o = resolveWsssOptions(options);
+  const clock = stageClock(hooks);
+  const built = await clock.timed('stacks', records.length, () =>
     buildStacks(records, o.stack, (d) => hooks.tick?.(d)),
   );
   const stacks = built.flatMap((r) => (r.ok ? [r.stack] : []));
   const failures = built.flatMap((r) => (r.ok ? [] : [{ record: r.record, error: r.error }]));
-  const byId = new Map(stacks.map((s) => [s.record.lesionId, s]));
-  const trainable = o.trainSplits.length
-    ? stacks.filter((s) => o.trainSplits.includes(s.record.split ?? ''))
-    : stacks;
-  const size = stacks[0]?.keyRoi.geometry.sizePx ?? o.stack.roiSize ?? 64;
-  const cohortKey = stageKey(
-    trainable.map((s) => [s.record.lesionId, s.record.imagePath, s.record.keySlice, s.record.recist]),
-  );
+  const result = await trainOnStacks(stacks, cohortKey(records), records.length, outDir, o, hooks, clock);
+  return { ...result, failures };
+}
 
-  // round 0 labels
-  let chainKey = stageKey({ cohortKey, labels: o.labels, stack: o.stack, harvest: o.harvest, seed });
-  const labels0Base = join(work, 'labels-r0');
-  let labels0: HarvestedLabel[];
-  if (await stageDone(join(work, '.done-labels-r0.json'), chainKey)) {
-    labels0 = (await loadLabels(labels0Base)).labels;
-  } else {
-    labels0 = await timed('labels-r0', trainable.length, () =>
-      initialLabels(trainable, o.labels, truthKey, o.harvest),
-    );
-    await saveLabels(labels0Base, size, labels0);
-    await markStageDone(join(work, '.done-labels-r0.json'), 'labels-r0', chainKey, {
-      labels: labels0.length,
-    });
+/** Like `trainWsss` on stacks built beforehand (cross-validation folds); the cohort is the stacks' lesions. */
+export async function trainWsssOnStacks(
+  stacks: readonly LesionStack[],
+  outDir: string,
+  options: WsssOptions = {},
+  hooks: WsssHooks = {},
+): Promise<WsssResult> {
+  const records = stacks.map((s) => s.record);
+  const o = resolveWsssOptions(options);
+  const result = await trainOnStacks(
+    stacks,
+    cohortKey(records),
+    records.length,
+    outDir,
+    o,
+    hooks,
+    stageClock(hooks),
+  );
+  return { ...result, failures: [] };
+}
+
+async function trainOnStacks(
+  stacks: readonly LesionStack[],
+  cohort: string,
+  lesions: number,
+  outDir: string,
+  o: ResolvedWsss,
+  hooks: WsssHooks,
+  clock: StageClock,
+): Promise<Omit<WsssResult, 'failures'>> {
+  const job = new Job(outDir, o, [...stacks], hooks, clock);
+  await job.runner.bindCohort(cohort, lesions);
+  const net = await job.train();
+  return {
+    net,
+    stacks: [...stacks],
+    excluded: job.excluded,
+    rounds: job.rounds,
+    labelSources: job.labelSources(),
+    stageSeconds: clock.seconds,
+    input: job.input,
+  };
+}
+
+/** Identity of a cohort: its lesions, images, key slices and RECIST marks. */
+export function cohortKey(records: readonly LesionRecord[]): string {
+  return stageKey(records.map((r) => [r.lesionId, r.imagePath, r.keySlice, r.recist]));
+}
+
+/** The stages of one job, run in order through one StageRunner. */
+class Job {
+  readonly runner: StageRunner;
+  readonly rounds: RoundInfo[] = [];
+  excluded: WsssResult['excluded'] = [];
+  readonly input: CheckpointInput;
+  #labels: HarvestedLabel[] = [];
+  readonly #trainable: LesionStack[];
+  readonly #byId: Map<string, LesionStack>;
+  readonly #size: number;
+
+  constructor(
+    readonly outDir: string,
+    readonly o: ResolvedWsss,
+    stacks: LesionStack[],
+    readonly hooks: WsssHooks,
+    readonly clock: StageClock,
+  ) {
+    const engine = engineInfo();
+    const versions = { torch: engine.torchVersion, opencv: engine.opencvVersion };
+    this.runner = new StageRunner(join(outDir, 'work'), versions, { log: (m) => hooks.log?.(m) });
+    this.#trainable = o.trainSplits.length
+      ? stacks.filter((s) => o.trainSplits.includes(s.record.split ?? ''))
+      : stacks;
+    this.#byId = new Map(stacks.map((s) => [s.record.lesionId, s]));
+    this.#size = stacks[0]?.keyRoi.geometry.sizePx ?? o.stack.roiSize;
+    this.input = {
+      roiScale: o.stack.roiScale,
+      padMode: o.stack.padMode,
+      window: 'record-or-category',
+      categoryWindows: DEFAULT_WINDOWS,
+      prior: o.net.recistPrior ? 'recist-ellipse' : 'none',
+      context: o.net.context,
+    };
   }
 
-  const net = createNet(size, netOpts);
-  const rounds: RoundInfo[] = [];
-  let current = labels0;
-  try {
-    for (let round = 0; round <= o.rounds; round++) {
-      let harvest: HarvestStats | undefined;
-      if (round > 0) {
-        const hKey = stageKey({ chainKey, round, what: 'harvest' });
-        const base = join(work, `labels-r${round}`);
-        const hMarker = join(work, `.done-labels-r${round}.json`);
-        if (await stageDone(hMarker, hKey)) {
-          current = [...labels0, ...(await loadLabels(base)).labels];
-          harvest = (await readJson<StageMarker>(hMarker)).info as unknown as HarvestStats;
-        } else {
-          const h = await timed(`harvest-r${round}`, trainable.length, () =>
-            harvestRound(net, trainable, round, o.harvest),
-          );
+  /** Round-0 labels, then training and harvests round by round; returns the last round's network. */
+  async train(): Promise<SegNet> {
+    const labels0 = await this.#round0Labels();
+    const net = await createNet(this.#size, this.o.net);
+    try {
+      this.#labels = labels0;
+      for (let round = 0; round <= this.o.rounds; round++) {
+        let harvest: HarvestStats | undefined;
+        if (round > 0) {
+          const h = await this.#harvest(net, round);
           harvest = h.stats;
-          await saveLabels(base, size, h.labels);
-          await markStageDone(hMarker, `labels-r${round}`, hKey, {
-            ...h.stats,
-          });
-          current = [...labels0, ...h.labels];
+          this.#labels = [...labels0, ...h.labels];
         }
-        chainKey = hKey;
+        await this.#trainRound(net, round, harvest);
       }
-      const fitOpts = round === 0 ? o.fit : { ...o.fit, ...o.fineTune };
-      const tKey = stageKey({ chainKey, round, net: netOpts, fit: fitOpts, what: 'train' });
-      const ckpt = join(modelDir, `round${round}`);
-      const marker = join(work, `.done-train-r${round}.json`);
-      if (await stageDone(marker, tKey)) {
-        await net.load(`${ckpt}.pt`);
-        // the finished stage's marker still knows how it went
-        const info = (await readJson<StageMarker>(marker)).info as { epochs?: number; bestValDice?: number };
-        rounds.push({
-          round,
-          labels: current.length,
-          harvest,
-          epochs: info.epochs ?? 0,
-          bestValDice: info.bestValDice ?? Number.NaN,
-          resumed: true,
-        });
-      } else {
-        const maxEpochs = fitOpts.maxEpochs ?? 40;
-        const r = await timed(`train-r${round}`, maxEpochs, () =>
-          trainStage(net, current, byId, ckpt, { fit: { ...fitOpts, seed: seed + round } }, (e) => {
-            hooks.tick?.(e.epoch, `loss ${e.trainLoss.toFixed(4)} val Dice ${e.valDice.toFixed(3)}`);
-            hooks.epoch?.(round, e);
-          }),
+      await this.#writeFinalModel(net);
+      return net;
+    } catch (e) {
+      net.dispose();
+      throw e;
+    }
+  }
+
+  labelSources(): Map<string, string[]> {
+    const m = new Map<string, string[]>();
+    for (const l of this.#labels) m.set(l.lesionId, [...(m.get(l.lesionId) ?? []), l.source]);
+    return m;
+  }
+
+  async #round0Labels(): Promise<HarvestedLabel[]> {
+    const o = this.o;
+    const stacks = this.#trainable;
+    const base = join(this.runner.workDir, 'labels-r0');
+    const { value } = await this.runner.run({
+      name: 'labels-r0',
+      settings: {
+        kind: o.labels,
+        round0: o.round0,
+        stack: o.stack,
+        trainable: stageKey(stacks.map((s) => s.record.lesionId)),
+      },
+      seed: o.seed,
+      produce: async () => {
+        const truth = o.labels === 'full' ? await this.#keyTruth(stacks) : new Map<string, Uint8Array>();
+        const labels = await this.clock.timed('labels-r0', stacks.length, () =>
+          initialLabels(stacks, o.labels, (s) => truth.get(s.record.lesionId), o.round0),
         );
-        await markStageDone(marker, `train-r${round}`, tKey, {
+        await saveLabels(base, this.#size, labels);
+        return labels;
+      },
+      load: async () => (await loadLabels(base)).labels,
+      info: (labels) => ({ labels: labels.length }),
+    });
+    if (value.length === 0) throw noTrainingLabels(stacks.length, o.labels, this.excluded);
+    return value;
+  }
+
+  /** The RECIST-slice ground truth of each stack on its ROI; unreadable masks leave the lesion out (reported). */
+  async #keyTruth(stacks: readonly LesionStack[]): Promise<Map<string, Uint8Array>> {
+    const truth = new Map<string, Uint8Array>();
+    for (const s of stacks) {
+      try {
+        if (!s.record.maskPath)
+          throw new Recist3dError('E_FILE_NOT_FOUND', 'the manifest gives no mask for this lesion');
+        const m = await readMask(s.record.maskPath);
+        const plane = m.size[0] * m.size[1];
+        const key = m.data.subarray(s.record.keySlice * plane, (s.record.keySlice + 1) * plane);
+        truth.set(s.record.lesionId, sliceMaskToRoi(key, s.keyRoi.geometry));
+      } catch (e) {
+        const err = asLesionError(e, s.record);
+        this.excluded.push({ lesionId: s.record.lesionId, code: err.code, message: err.message });
+        this.hooks.log?.(`lesion ${s.record.lesionId} left out of training (--labels full): ${err.message}`);
+      }
+    }
+    return truth;
+  }
+
+  async #harvest(net: SegNet, round: number): Promise<{ labels: HarvestedLabel[]; stats: HarvestStats }> {
+    const base = join(this.runner.workDir, `labels-r${round}`);
+    const { value } = await this.runner.run({
+      name: `labels-r${round}`,
+      settings: { round, harvest: this.o.harvest },
+      seed: this.o.seed,
+      produce: async () => {
+        const h = await this.clock.timed(`harvest-r${round}`, this.#trainable.length, () =>
+          harvestRound(net, this.#trainable, round, this.o.harvest),
+        );
+        await saveLabels(base, this.#size, h.labels);
+        return h;
+      },
+      load: async (m: StageMarker) => ({
+        labels: (await loadLabels(base)).labels,
+        stats: m.info as unknown as HarvestStats,
+      }),
+      info: (h) => ({ ...h.stats }),
+    });
+    return value;
+  }
+
+  async #trainRound(net: SegNet, round: number, harvest: HarvestStats | undefined): Promise<void> {
+    const o = this.o;
+    const fitSettings = round === 0 ? o.fit : resolveOptions(o.fit, o.fineTune);
+    const ckpt = join(this.outDir, 'rounds', `round${round}`);
+    const { value, reused } = await this.runner.run({
+      name: `train-r${round}`,
+      settings: {
+        round,
+        net: o.net,
+        fit: fitSettings,
+        valFraction: o.valFraction,
+        init: round === 0 ? o.init : '',
+      },
+      seed: o.seed + round,
+      produce: async (key) => {
+        if (round === 0 && o.init) await net.load(await initWeightsPath(o.init));
+        const r = await this.clock.timed(`train-r${round}`, fitSettings.maxEpochs ?? 0, () =>
+          trainStage(
+            net,
+            this.#labels,
+            this.#byId,
+            ckpt,
+            {
+              fit: { ...fitSettings, seed: o.seed + round },
+              valFraction: o.valFraction,
+              input: this.input,
+              resumeKey: key,
+            },
+            (e) => {
+              this.hooks.tick?.(e.epoch, `loss ${e.trainLoss.toFixed(4)} val Dice ${e.valDice.toFixed(3)}`);
+              this.hooks.epoch?.(round, e);
+            },
+          ),
+        );
+        if (r.resumedEpochs) this.hooks.log?.(`[train-r${round}] resumed after epoch ${r.resumedEpochs}`);
+        return {
           epochs: r.fit.history.length,
           bestEpoch: r.fit.bestEpoch,
           bestValDice: r.fit.bestValDice,
-        });
-        rounds.push({
-          round,
-          labels: current.length,
-          harvest,
-          epochs: r.fit.history.length,
-          bestValDice: r.fit.bestValDice,
-          resumed: false,
-        });
-      }
-      chainKey = tKey;
-    }
-  } catch (e) {
-    net.dispose();
-    throw e;
+          history: r.fit.history,
+        };
+      },
+      load: async () => {
+        await net.load(`${ckpt}.pt`);
+        const side = await readSidecar(ckpt);
+        const m = side.metrics as {
+          epochs?: number;
+          bestEpoch?: number;
+          bestValDice?: number;
+          history?: EpochRecord[];
+        };
+        return {
+          epochs: m.epochs ?? 0,
+          bestEpoch: m.bestEpoch ?? 0,
+          bestValDice: m.bestValDice ?? Number.NaN,
+          history: m.history ?? [],
+        };
+      },
+      info: ({ history: _h, ...rest }) => rest,
+    });
+    this.#history.push(...value.history.map((e) => ({ round, ...e })));
+    this.rounds.push({
+      round,
+      labels: this.#labels.length,
+      harvest,
+      epochs: value.epochs,
+      bestValDice: value.bestValDice,
+      resumed: reused,
+    });
   }
-  const labelSources = new Map<string, string[]>();
-  for (const l of current) labelSources.set(l.lesionId, [...(labelSources.get(l.lesionId) ?? []), l.source]);
-  return { net, stacks, failures, rounds, labelSources, stageSeconds };
+
+  readonly #history: (EpochRecord & { round: number })[] = [];
+
+  /** `model.pt/.json`: the last round's network, and the training curve of every round. */
+  async #writeFinalModel(net: SegNet): Promise<void> {
+    const last = await readSidecar(join(this.outDir, 'rounds', `round${this.o.rounds}`));
+    await saveCheckpoint(net, join(this.outDir, 'model'), {
+      input: this.input,
+      metrics: { ...last.metrics, rounds: this.rounds.map(({ harvest: _h, ...r }) => r) },
+      extra: { rounds: this.o.rounds, labels: this.o.labels, init: this.o.init, seed: this.o.seed },
+    });
+    await writeFileAtomic(
+      join(this.outDir, 'training-curve.svg'),
+      trainingCurveSvg(this.#history, this.o.net.arch),
+    );
+  }
+}
+
+function noTrainingLabels(stacks: number, labels: string, excluded: WsssResult['excluded']): Recist3dError {
+  const why =
+    stacks === 0
+      ? 'no lesion of the manifest could be loaded (see the failures listed above and in lesions.csv)'
+      : `--labels ${labels} gave no label for the ${stacks} loaded lesion(s)` +
+        (excluded.length
+          ? `: ${excluded.length} have no readable mask (first: ${excluded[0].lesionId}: ${excluded[0].message})`
+          : '');
+  return new Recist3dError('E_CONFIG', `No lesion is left to train on: ${why}`);
+}
+
+/** `init`: a .pt file, a checkpoint base (`X` for `X.pt`) or a model folder (its `model.pt`). */
+export async function initWeightsPath(init: string): Promise<string> {
+  for (const p of [init, `${init}.pt`, join(init, 'model.pt')]) {
+    if (p.endsWith('.pt') && (await exists(p))) return p;
+  }
+  throw new Recist3dError(
+    'E_FILE_NOT_FOUND',
+    `No weights found for --init ${init} (tried X, X.pt, X/model.pt)`,
+    {
+      file: init,
+    },
+  );
+}
+
+/** Training loss and validation Dice per epoch (rounds one after another) as an SVG line chart. */
+export function trainingCurveSvg(
+  history: readonly (EpochRecord & { round?: number })[],
+  arch: string,
+): string {
+  const x = history.map((_, i) => i + 1);
+  return lineChart(
+    [
+      { name: 'train loss', points: history.map((e, i) => [x[i], e.trainLoss]) },
+      { name: 'validation Dice (vs training labels)', points: history.map((e, i) => [x[i], e.valDice]) },
+    ],
+    {
+      title: `${arch} training${history.some((e) => (e.round ?? 0) > 0) ? ' (self-paced rounds one after another)' : ''}`,
+      xLabel: 'epoch',
+      yLabel: 'loss / Dice',
+      yRange: [0, Math.max(1, ...history.map((e) => e.trainLoss))],
+    },
+  );
+}
+
+interface StageClock {
+  seconds: Record<string, number>;
+  timed<T>(name: string, total: number, fn: () => Promise<T>): Promise<T>;
+}
+
+/** Times stages into `seconds` and drives the progress hooks. */
+function stageClock(hooks: WsssHooks): StageClock {
+  const seconds: Record<string, number> = {};
+  return {
+    seconds,
+    async timed(name, total, fn) {
+      hooks.stage?.(name, total);
+      const t0 = performance.now();
+      const r = await fn();
+      const s = (performance.now() - t0) / 1000;
+      seconds[name] = (seconds[name] ?? 0) + s;
+      hooks.stageEnd?.(name, s);
+      return r;
+    },
+  };
 }

@@ -3,7 +3,7 @@
  * native batches), map the ROI mask back onto the RECIST slice. A lesion that fails (unreadable file,
  * RECIST off the slice or degenerate, ...) yields an error result; the others go on.
  */
-import { Recist3dError, isRecist3dError } from '../errors.js';
+import { Recist3dError, asLesionError } from '../errors.js';
 import { extractRoi, roiMaskToSlice, type Roi, type RoiOptions } from '../geometry/roi.js';
 import { readNifti } from '../io/nifti.js';
 import { validateRecist, type ValidateRecistOptions } from '../recist/validate.js';
@@ -16,6 +16,7 @@ import {
   planLesionMask,
   type PseudoMaskOptions,
 } from './methods.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface RoiMaskResult {
   /** Binary mask on the ROI grid. */
@@ -50,7 +51,7 @@ export async function masksForRois(
   options: CohortMaskOptions = {},
   engine: GrabCutFn = nativeGrabCut,
 ): Promise<RoiMaskResult[]> {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const out: RoiMaskResult[] = [];
   for (let start = 0; start < rois.length; start += o.batchSize) {
     const chunk = rois.slice(start, start + o.batchSize);
@@ -91,7 +92,7 @@ export async function masksForRois(
 
 /** Validates the lesion against its image and cuts its ROI. Throws Recist3dError with the lesion's context. */
 export function lesionRoi(record: LesionRecord, image: Volume, options: CohortMaskOptions = {}): Roi {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const ctx = { lesionId: record.lesionId, row: record.row, file: record.imagePath };
   const [ni, nj, nk] = image.size;
   if (!(Number.isInteger(record.keySlice) && record.keySlice >= 0 && record.keySlice < nk)) {
@@ -106,7 +107,7 @@ export function lesionRoi(record: LesionRecord, image: Volume, options: CohortMa
   const slice = image.data.subarray(record.keySlice * plane, (record.keySlice + 1) * plane);
   return extractRoi(slice, [ni, nj], record.recist, {
     ...o.roi,
-    window: record.window,
+    ...(record.window ? { window: record.window } : {}),
     category: record.category,
   });
 }
@@ -139,7 +140,7 @@ export async function generateCohortMasks(
   options: CohortMaskOptions = {},
   engine: GrabCutFn = nativeGrabCut,
 ): Promise<{ ok: number; failed: number; fallback: number }> {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const counts = { ok: 0, failed: 0, fallback: 0 };
   const cache = new Map<string, Promise<Volume>>();
   const load = (path: string) => {
@@ -192,26 +193,4 @@ export async function generateCohortMasks(
     }
   }
   return counts;
-}
-
-/** Any error as a Recist3dError carrying the lesion's context. */
-export function asLesionError(e: unknown, record: LesionRecord): Recist3dError {
-  if (isRecist3dError(e)) {
-    if (e.context.lesionId) return e;
-    // the message already ends with " (context)"; drop it so the new context is not printed twice
-    const base = Object.keys(e.context).length > 0 ? e.message.replace(/ \([^()]*\)$/, '') : e.message;
-    return new Recist3dError(
-      e.code,
-      base,
-      { ...e.context, lesionId: record.lesionId, row: record.row },
-      { cause: e },
-    );
-  }
-  const msg = e instanceof Error ? e.message : String(e);
-  return new Recist3dError(
-    'E_PIPELINE',
-    `Unexpected failure: ${msg}`,
-    { lesionId: record.lesionId, row: record.row },
-    { cause: e },
-  );
 }

@@ -1,3 +1,4 @@
+import { resolveOptions } from '../util/options.js';
 /**
  * A fully connected CRF (Krähenbühl & Koltun 2011) on one grey ROI with two labels, solved by mean field.
  *
@@ -58,7 +59,7 @@ export function denseCrfProbability(
   n: number,
   options: DenseCrfOptions = {},
 ): Float32Array {
-  const o = { ...DENSE_CRF_DEFAULTS, ...options };
+  const o = resolveOptions(DENSE_CRF_DEFAULTS, options);
   const total = n * n;
   const uFg = new Float32Array(total);
   const uBg = new Float32Array(total);

@@ -14,12 +14,13 @@
  *   trimap's FG + PFG.
  */
 import type { Roi } from '../geometry/roi.js';
-import { keepComponentsTouching } from '../pipeline/connected.js';
+import { keepComponentsTouching } from '../geometry/connected.js';
 import { boxTrimap, paddedRecistBox, type BoxTrimapOptions } from '../trimap/box-trimap.js';
 import { trimapCounts, trimapForeground } from '../trimap/labels.js';
 import { dilateToCount, rasterizeAxes, rasterizeEllipse } from '../trimap/raster.js';
 import { trimapFromRecist, type RecistTrimapOptions } from '../trimap/recist-trimap.js';
 import { denseCrfMask, type DenseCrfOptions } from './dcrf.js';
+import { resolveOptions } from '../util/options.js';
 
 /** Table 1's five methods, then 'ellipse' (an image-free reference, not in the paper). */
 export const MASK_METHODS = ['recist', 'dcrf', 'grabcut-box', 'grabcut-i', 'grabcut-r', 'ellipse'] as const;
@@ -74,7 +75,7 @@ export function isMaskMethod(s: string): s is MaskMethod {
 
 /** The pure part of a method on one ROI. */
 export function planLesionMask(roi: Roi, options: PseudoMaskOptions = {}): LesionPlan {
-  const o = { ...PSEUDO_MASK_DEFAULTS, ...options };
+  const o = resolveOptions(PSEUDO_MASK_DEFAULTS, options);
   const n = roi.geometry.sizePx;
   switch (o.method) {
     case 'recist': {
@@ -112,7 +113,7 @@ export function finishGrabCutMask(
   nativeStatus: number,
   options: PseudoMaskOptions = {},
 ): FinishedMask {
-  const o = { ...PSEUDO_MASK_DEFAULTS, ...options };
+  const o = resolveOptions(PSEUDO_MASK_DEFAULTS, options);
   if (o.method !== 'grabcut-r') return { mask: grabCutMask, fallback: nativeStatus !== 0 };
   const n = roi.geometry.sizePx;
   const fgCount = trimapCounts(trimap).fg;

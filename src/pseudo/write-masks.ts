@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { csvText } from '../io/csv.js';
 import { writeNifti } from '../io/nifti.js';
+import { maskFileName } from '../io/mask-files.js';
 import type { LesionRecord } from '../types/recist.js';
 import type { Mask } from '../types/volume.js';
 import { generateCohortMasks, type CohortMaskOptions, type LesionMaskResult } from './cohort.js';
@@ -44,11 +45,6 @@ export const MASK_CSV_COLUMNS = [
   'time_ms',
   'file',
 ] as const;
-
-/** The file name a lesion's mask is written to (and `eval` looks for). */
-export function maskFileName(lesionId: string): string {
-  return `${lesionId.replace(/[^A-Za-z0-9._-]/g, '_')}.nii.gz`;
-}
 
 export interface WriteMasksSummary {
   rows: MaskRow[];

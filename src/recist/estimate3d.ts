@@ -1,4 +1,6 @@
+import { recistToRoi } from '../geometry/roi.js';
 import type { Recist } from '../types/recist.js';
+import type { LesionStack } from '../types/stack.js';
 import type { Vec3 } from '../types/volume.js';
 import { recistIntersection, scaleRecist, segmentLengthMm } from './parse.js';
 
@@ -26,4 +28,16 @@ export function estimateRecist3d(
   if (!(dz < half)) return undefined;
   const factor = Math.sqrt(half * half - dz * dz) / half;
   return scaleRecist(recist, recistIntersection(recist), factor);
+}
+
+/** The estimated RECIST of a stack's slice k in ROI coordinates, or undefined where the lesion vanishes. */
+export function estimatedRoiRecist(s: LesionStack, k: number, zExtent = 1): Recist | undefined {
+  const r = estimateRecist3d(
+    s.record.recist,
+    s.record.keySlice,
+    s.image.spacingMm,
+    k - s.record.keySlice,
+    zExtent,
+  );
+  return r ? recistToRoi(s.keyRoi.geometry, r) : undefined;
 }

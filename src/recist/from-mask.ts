@@ -3,6 +3,7 @@ import type { PointIJ, Recist } from '../types/recist.js';
 import type { Mask } from '../types/volume.js';
 import { createRng } from '../util/random.js';
 import { recistIntersection, scaleRecist, segmentLengthMm } from './parse.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface RecistFromMaskOptions {
   /** Measure on this slice instead of the slice of largest area. */
@@ -45,7 +46,7 @@ export interface RecistFromMaskResult {
  * one-pixel-wide lesion (no measurable short axis).
  */
 export function recistFromMask(mask: Mask, options: RecistFromMaskOptions = {}): RecistFromMaskResult {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const ctx = o.context;
   const [ni, nj, nk] = mask.size;
   const [si, sj] = mask.spacingMm;

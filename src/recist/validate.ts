@@ -1,6 +1,7 @@
 import { Recist3dError, type ErrorContext } from '../errors.js';
 import type { PointIJ, Recist } from '../types/recist.js';
 import { recistIntersection, segmentLengthMm } from './parse.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface ValidateRecistOptions {
   /** Shortest allowed axis, in pixels; shorter axes are degenerate (real DeepLesion short axes go down to 0.58). */
@@ -42,7 +43,7 @@ export function validateRecist(
   ctx: ErrorContext = {},
   options: ValidateRecistOptions = {},
 ): RecistMeasurement {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const c: ErrorContext = { field: 'recist', ...ctx };
   const pts = [...recist.long, ...recist.short];
   pts.forEach((p, idx) => {

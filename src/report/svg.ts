@@ -1,5 +1,6 @@
 /** Minimal, dependency-free SVG charts for reports and docs: line charts and scatter plots. */
 import { escapeXml } from './escape.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface Series {
   name: string;
@@ -74,7 +75,7 @@ function range(values: number[], fixed: [number, number]): [number, number] {
 
 /** Renders series as an SVG string (lines, or markers for `scatter` series) with axes, ticks and a legend. */
 export function lineChart(series: Series[], options: ChartOptions = {}): string {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const m = { l: 58, r: 16, t: o.title ? 30 : 12, b: 46 };
   const pw = o.width - m.l - m.r;
   const ph = o.height - m.t - m.b;

@@ -22,6 +22,7 @@ import {
   shuffle,
   type PhantomCategory,
 } from './sample.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface CohortOptions {
   /** Number of lesion studies (volumes) to generate, follow-up studies included. */
@@ -129,7 +130,7 @@ function validateOptions(o: Required<CohortOptions>): void {
 
 /** Lays out patients, lesions, studies, categories, sizes, spacings and splits. Cheap; no voxels. */
 export function planCohort(options: CohortOptions = {}): PlannedStudy[] {
-  const o = { ...COHORT_DEFAULTS, ...options };
+  const o = resolveOptions(COHORT_DEFAULTS, options);
   validateOptions(o);
   const rng = createRng(`cohort:${o.seed}`);
   // 1. patients: 1-2 lesions, maybe a follow-up; keep enough single studies for 8 distinct lesions

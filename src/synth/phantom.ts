@@ -58,7 +58,7 @@ export interface PhantomSpec {
    */
   maxScale: number;
   /** A real lesion mask (uint8 NIfTI) to use as the shape instead of a procedural one (optional). */
-  shapeFile?: string;
+  shapeFile?: string | undefined;
 }
 
 export interface Phantom {

@@ -20,7 +20,7 @@ export interface Tissue {
    * Optional extra term: HU from the signed distance (mm, negative inside) and the voxel index
    * (rim enhancement, necrosis, calcification).
    */
-  profile?: (dMm: number, idx: number) => number;
+  profile?: ((dMm: number, idx: number) => number) | undefined;
 }
 
 export interface Shape {

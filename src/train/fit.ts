@@ -1,5 +1,6 @@
 import type { SegNet } from '../model/binding.js';
 import type { SampleSet } from './dataset.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface FitOptions {
   /** Maximum number of epochs. */
@@ -92,7 +93,7 @@ export async function fit(
   val: SampleSet | undefined,
   options: FitOptions = {},
 ): Promise<FitResult> {
-  const o = { ...FIT_DEFAULTS, ...options };
+  const o = resolveOptions(FIT_DEFAULTS, options);
   net.learningRate = o.learningRate;
   const history: EpochRecord[] = [];
   let best = -Infinity;

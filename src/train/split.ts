@@ -1,5 +1,6 @@
 import { createRng } from '../util/random.js';
 import type { SampleSet } from './dataset.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface PatientSplitOptions {
   /** Fraction of patients held out for validation (early stopping). */
@@ -20,7 +21,7 @@ export function splitByPatient(
   set: SampleSet,
   options: PatientSplitOptions = {},
 ): { train: number[]; val: number[] } {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const patients = [...new Set(set.patientIds)].sort();
   const rng = createRng(o.seed);
   for (let i = patients.length - 1; i > 0; i--) {

@@ -5,6 +5,7 @@
  */
 import type { Recist } from '../types/recist.js';
 import { TRIMAP } from './labels.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface BoxTrimapOptions {
   /** Growth of the tight RECIST box as a share of its extent, split equally between both sides. */
@@ -31,7 +32,7 @@ export function paddedRecistBox(recist: Recist, padFraction: number): [number, n
 
 /** The trimap of the n x n ROI: 'box' when innerFraction is 0, 'box-i' otherwise. */
 export function boxTrimap(recist: Recist, n: number, options: BoxTrimapOptions = {}): Uint8Array {
-  const o = { ...BOX_TRIMAP_DEFAULTS, ...options };
+  const o = resolveOptions(BOX_TRIMAP_DEFAULTS, options);
   const [u0, v0, u1, v1] = paddedRecistBox(recist, o.boxPadFraction);
   const cu = (u0 + u1) / 2;
   const cv = (v0 + v1) / 2;

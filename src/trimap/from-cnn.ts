@@ -12,11 +12,12 @@
  *
  * When the CNN region is empty ("the CNN finds nothing"), the trimap is the 2D RECIST trimap of R_hat alone.
  */
-import { keepComponentsTouching } from '../pipeline/connected.js';
+import { keepComponentsTouching } from '../geometry/connected.js';
 import type { Recist } from '../types/recist.js';
 import { TRIMAP } from './labels.js';
 import { dilateBox, distanceToPx, rasterizeAxes } from './raster.js';
 import { trimapFromRecist, type RecistTrimapOptions } from './recist-trimap.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface CnnTrimapOptions {
   /** Share of the axes' pixels the binarised CNN output must cover. */
@@ -64,7 +65,7 @@ export function trimapFromCnn(
   recistHat: Recist,
   options: CnnTrimapOptions = {},
 ): CnnTrimap {
-  const o = { ...CNN_TRIMAP_DEFAULTS, ...options };
+  const o = resolveOptions(CNN_TRIMAP_DEFAULTS, options);
   const axes = rasterizeAxes(recistHat, n);
   const axisCount = axes.reduce((a, b) => a + b, 0);
   const recistTrimap = trimapFromRecist(recistHat, n, o.recistTrimap);

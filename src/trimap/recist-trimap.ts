@@ -23,6 +23,7 @@ import {
   rasterizeEllipse,
   squaredDistancePx2,
 } from './raster.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface RecistTrimapOptions {
   /** 'ranked' (distance-ranked, FINDINGS) or 'paper' (section 3.1 as written). */
@@ -50,7 +51,7 @@ export const RECIST_TRIMAP_DEFAULTS = {
 
 /** A trimap (labels of TRIMAP) of the n x n ROI for a RECIST given in ROI pixel coordinates. */
 export function trimapFromRecist(recist: Recist, n: number, options: RecistTrimapOptions = {}): Uint8Array {
-  const o = { ...RECIST_TRIMAP_DEFAULTS, ...options };
+  const o = resolveOptions(RECIST_TRIMAP_DEFAULTS, options);
   for (const k of ['fgFraction', 'pfgFraction', 'pbgFraction', 'bgFraction'] as const) {
     if (!(o[k] >= 0 && o[k] <= 1))
       throw new RangeError(`trimapFromRecist: ${k} must be in [0, 1], got ${o[k]}`);

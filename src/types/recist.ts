@@ -35,14 +35,14 @@ export interface LesionRecord {
   keySlice: number;
   recist: Recist;
   category: LesionCategory;
-  split?: Split;
-  maskPath?: string;
-  patientId?: string;
-  studyDate?: string;
+  split?: Split | undefined;
+  maskPath?: string | undefined;
+  patientId?: string | undefined;
+  studyDate?: string | undefined;
   /** Identity of the lesion across studies of one patient (follow-up pairing); optional. */
-  trackId?: string;
+  trackId?: string | undefined;
   /** HU window [min, max]. */
-  window?: [number, number];
+  window?: [number, number] | undefined;
   /** 1-based row number in the manifest CSV (header = 1), for error messages. */
   row: number;
 }

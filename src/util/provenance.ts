@@ -39,3 +39,14 @@ export function packageVersion(): string {
     return 'unknown';
   }
 }
+
+/** Provenance recorded in every artifact sidecar (house rule 8). */
+export function provenance(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    recist3d: packageVersion(),
+    gitRevision: gitRevision(),
+    node: process.version,
+    createdAt: new Date().toISOString(),
+    ...extra,
+  };
+}

@@ -1,7 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { rm } from 'node:fs/promises';
-import { exists } from '../../pipeline/artifacts.js';
 import { loadManifest } from '../../io/manifest.js';
 import { runPipeline } from '../../pipeline/run.js';
 import { trackCohort } from '../../pipeline/track.js';
@@ -9,7 +8,8 @@ import { writeCohort } from '../../synth/write.js';
 import { numberOption } from '../options.js';
 import { createProgress } from '../progress.js';
 import { stageProgress } from '../stage-progress.js';
-import { addRunOptions, printRunSummary, runOptionsFrom } from './run.js';
+import { addRunOptions, printRunSummary, RUN_COMMAND_DEFAULTS, runOptionsFrom } from './run.js';
+import { exists } from '../../util/fs.js';
 
 interface DemoOpts {
   out: string;
@@ -17,6 +17,19 @@ interface DemoOpts {
   cohortSeed: string;
   [k: string]: unknown;
 }
+
+/**
+ * The demo's own defaults: a 48-study phantom cohort and a shorter training than `run`'s, sized to finish in a
+ * few minutes on 2 cores.
+ */
+export const DEMO_DEFAULTS = {
+  ...RUN_COMMAND_DEFAULTS,
+  out: 'recist3d-demo',
+  lesions: 48,
+  cohortSeed: 1,
+  epochs: 15,
+  fineTuneEpochs: 6,
+};
 
 /**
  * `recist3d demo`: synth + run + eval on a small phantom cohort, with the report. Sized to finish in well
@@ -28,10 +41,10 @@ export function registerDemo(program: Command): void {
     .description(
       'generate a small phantom cohort, run WSSS on it, score it against the phantom truth and write the report',
     )
-    .option('--out <dir>', 'output folder', 'recist3d-demo')
-    .option('--lesions <n>', 'phantom lesion studies', '48')
-    .option('--cohort-seed <n>', 'seed of the phantom cohort', '1');
-  addRunOptions(cmd, { epochs: '15', fineTuneEpochs: '6', rounds: '2' });
+    .option('--out <dir>', 'output folder', DEMO_DEFAULTS.out)
+    .option('--lesions <n>', 'phantom lesion studies', String(DEMO_DEFAULTS.lesions))
+    .option('--cohort-seed <n>', 'seed of the phantom cohort', String(DEMO_DEFAULTS.cohortSeed));
+  addRunOptions(cmd, DEMO_DEFAULTS);
   cmd.action(async (opts: DemoOpts) => {
     const out = resolve(opts.out);
     if (opts.force) await rm(out, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Recist3dError } from '../../errors.js';
 import { parseCategory } from '../../io/manifest.js';
-import { masksToManifest } from '../../recist/masks-to-manifest.js';
+import { masksToManifest } from '../../io/manifest-from-masks.js';
 import { lazyProgress } from '../progress.js';
 
 interface FromMasksOpts {

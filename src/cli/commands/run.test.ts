@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Command } from 'commander';
+import { resolveWsssOptions } from '../../pipeline/wsss.js';
+import { SEGMENT3D_DEFAULTS } from '../../steps/5-segment-3d.js';
+import { resolveOptions } from '../../util/options.js';
 import { addRunOptions, runOptionsFrom, type RunOpts } from './run.js';
 
 const parse = (args: string[]): RunOpts => {
@@ -9,11 +12,14 @@ const parse = (args: string[]): RunOpts => {
   return cmd.opts<RunOpts>();
 };
 
+test('run options: no flag gives exactly the library defaults (defaults are stated once)', () => {
+  const { segment, report, ...wsss } = runOptionsFrom(parse([]));
+  assert.deepEqual(resolveWsssOptions(wsss), resolveWsssOptions({}));
+  assert.deepEqual(resolveOptions(SEGMENT3D_DEFAULTS, segment ?? {}), SEGMENT3D_DEFAULTS);
+  assert.equal(report, true);
+});
+
 test('run options: the segmentation rules and the input context reach the pipeline options', () => {
-  const d = runOptionsFrom(parse([]));
-  assert.equal(d.segment?.endConfidence, 0.9);
-  assert.equal(d.segment?.zExtent, 1);
-  assert.equal('context' in (d.net ?? {}), false, 'no context key by default, so earlier runs still resume');
   const o = runOptionsFrom(parse(['--end-confidence', '0', '--context', '1']));
   assert.equal(o.segment?.endConfidence, 0);
   assert.equal(o.net?.context, 1);

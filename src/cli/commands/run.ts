@@ -3,12 +3,12 @@ import type { Command } from 'commander';
 import { rm } from 'node:fs/promises';
 import { formatMetricsTable } from '../../metrics/aggregate.js';
 import { runPipeline, type RunOptions } from '../../pipeline/run.js';
-import { SEGMENT3D_DEFAULTS } from '../../pipeline/segment3d.js';
 import { WSSS_DEFAULTS } from '../../pipeline/wsss.js';
-import { NET_DEFAULTS } from '../../pipeline/train-stage.js';
+import { SEGMENT3D_DEFAULTS } from '../../steps/5-segment-3d.js';
 import { choiceOption, numberOption } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
 
+/** What commander hands over for the options of `addRunOptions` (strings; flags as booleans). */
 export interface RunOpts {
   manifest: string;
   out: string;
@@ -34,61 +34,83 @@ export interface RunOpts {
   force?: boolean;
 }
 
-/** Adds the options shared by `run` and `demo`. */
-export function addRunOptions(
-  cmd: Command,
-  defaults: { epochs: string; fineTuneEpochs: string; rounds: string } = {
-    epochs: '40',
-    fineTuneEpochs: '12',
-    rounds: '2',
-  },
-): Command {
+/** Defaults that a command (the demo) sets differently from `run`; the rest come from the DEFAULTS objects. */
+export interface RunCommandDefaults {
+  epochs: number;
+  fineTuneEpochs: number;
+  rounds: number;
+}
+
+const W = WSSS_DEFAULTS;
+const S = SEGMENT3D_DEFAULTS;
+
+/** `run`'s own defaults: those of the WSSS job. */
+export const RUN_COMMAND_DEFAULTS = {
+  epochs: W.fit.maxEpochs,
+  fineTuneEpochs: W.fineTune.maxEpochs ?? W.fit.maxEpochs,
+  rounds: W.rounds,
+} satisfies RunCommandDefaults;
+
+/** Adds the options shared by `run` and `demo`; every default shown comes from the DEFAULTS objects. */
+export function addRunOptions(cmd: Command, defaults: RunCommandDefaults = RUN_COMMAND_DEFAULTS): Command {
   return cmd
     .option(
       '--rounds <k>',
       'self-paced rounds K: WSSS-3/5/7 = 1/2/3; 0 = RECIST-slice model only',
-      defaults.rounds,
+      String(defaults.rounds),
     )
-    .option('--arch <name>', 'network: hnn or unet', 'hnn')
+    .option('--arch <name>', 'network: hnn or unet', W.net.arch)
     .option(
       '--labels <kind>',
       'round-0 labels: grabcut-r, recist (trimap, uncertain ignored) or full (ground truth)',
-      'grabcut-r',
+      W.labels,
     )
-    .option('--roi-size <px>', 'ROI working size in pixels (CNN input and GrabCut grid)', '64')
+    .option(
+      '--roi-size <px>',
+      'ROI working size in pixels (CNN input and GrabCut grid)',
+      String(W.stack.roiSize),
+    )
     .option(
       '--base-width <n>',
       'width of the first network stage (8: LIDC Dice as good as 16, 1.6x faster)',
-      '8',
+      String(W.net.baseWidth),
     )
-    .option('--epochs <n>', 'maximum epochs of round 0 (early stopping on a patient split)', defaults.epochs)
-    .option('--fine-tune-epochs <n>', 'maximum epochs of each self-paced round', defaults.fineTuneEpochs)
+    .option(
+      '--epochs <n>',
+      'maximum epochs of round 0 (early stopping on a patient split)',
+      String(defaults.epochs),
+    )
+    .option(
+      '--fine-tune-epochs <n>',
+      'maximum epochs of each self-paced round',
+      String(defaults.fineTuneEpochs),
+    )
     .option(
       '--fine-tune-samples <n>',
       'cap on images per fine-tuning epoch, a seeded subset of the harvested slices (0 = all; a cap trades accuracy for time)',
-      String(WSSS_DEFAULTS.fineTune.maxSamplesPerEpoch),
+      String(W.fineTune.maxSamplesPerEpoch),
     )
-    .option('--seed <n>', 'seed of every random step', '0')
+    .option('--seed <n>', 'seed of every random step', String(W.seed))
     .option('--gc', 'CNN-GC: refine every slice with GrabCut from the CNN trimap')
     .option(
       '--key-coverage <f>',
       'lower the RECIST-slice threshold until the mask covers this share of the RECIST axes (0-1)',
-      String(SEGMENT3D_DEFAULTS.keyAxisCoverage),
+      String(S.keyAxisCoverage),
     )
     .option(
       '--z-extent <f>',
       "clear slices beyond this fraction of the Pythagorean z extent (L/2) plus one slice (1 = the paper's rule)",
-      String(SEGMENT3D_DEFAULTS.zExtent),
+      String(S.zExtent),
     )
     .option(
       '--nest-mm <mm>',
       "outward from the key slice, keep each slice's mask within the previous one grown by this many mm (-1 = off)",
-      String(SEGMENT3D_DEFAULTS.nestMm),
+      String(S.nestMm),
     )
     .option(
       '--end-confidence <ratio>',
       "outward from the key slice, end the lesion at the first slice whose confidence (mean probability of its mask's pixels >= 0.5) is below this fraction of the key slice's (0 = off)",
-      String(SEGMENT3D_DEFAULTS.endConfidence),
+      String(S.endConfidence),
     )
     .option('--tta', 'test-time augmentation of the final masks: average over 4 flips (4x inference time)')
     .option(
@@ -98,19 +120,19 @@ export function addRunOptions(
     .option(
       '--context <n>',
       'give the network the n neighbouring slices on each side of a slice as extra input channels (2.5D)',
-      String(NET_DEFAULTS.context),
+      String(W.net.context),
     )
     .option(
       '--pad <mode>',
       "ROI beyond the image: 'reflect' (mirrored; right for cropped volumes) or 'constant' (-1024 HU)",
-      'reflect',
+      W.stack.padMode,
     )
     .option('--no-report', 'skip report.html')
     .option('--force', 'discard finished stages in --out and start over');
 }
 
+/** The run options of parsed CLI strings; every value is range-checked and named in its error. */
 export function runOptionsFrom(opts: RunOpts): RunOptions {
-  const context = numberOption(opts.context, 'context', 0, 8, true);
   return {
     rounds: numberOption(opts.rounds, 'rounds', 0, 10, true),
     labels: choiceOption(opts.labels, 'labels', ['grabcut-r', 'recist', 'full'] as const),
@@ -118,8 +140,7 @@ export function runOptionsFrom(opts: RunOpts): RunOptions {
       arch: choiceOption(opts.arch, 'arch', ['hnn', 'unet'] as const),
       baseWidth: numberOption(opts.baseWidth, 'base-width', 1, 256, true),
       recistPrior: opts.recistPrior === true,
-      // only when used, so the stage keys (and the resumable artifacts) of earlier runs stay valid
-      ...(context > 0 ? { context } : {}),
+      context: numberOption(opts.context, 'context', 0, 8, true),
     },
     stack: {
       roiSize: numberOption(opts.roiSize, 'roi-size', 16, 512, true),
@@ -127,7 +148,6 @@ export function runOptionsFrom(opts: RunOpts): RunOptions {
     },
     fit: { maxEpochs: numberOption(opts.epochs, 'epochs', 1, 1000, true) },
     fineTune: {
-      ...WSSS_DEFAULTS.fineTune,
       maxEpochs: numberOption(opts.fineTuneEpochs, 'fine-tune-epochs', 1, 1000, true),
       maxSamplesPerEpoch: numberOption(opts.fineTuneSamples, 'fine-tune-samples', 0, 1e7, true),
     },

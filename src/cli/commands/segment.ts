@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadManifest } from '../../io/manifest.js';
 import { meanStd, formatStat } from '../../metrics/aggregate.js';
-import { segmentCohort2d } from '../../pipeline/segment2d-cohort.js';
+import { segmentCohort2d } from '../../pipeline/segment-cohort.js';
+import { SEGMENT_KEY_SLICE_DEFAULTS } from '../../steps/key-slice.js';
 import { numberOption } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
 
@@ -11,28 +12,43 @@ interface SegmentOpts {
   manifest: string;
   out: string;
   gc?: boolean;
+  tta?: boolean;
   threshold: string;
+  keyCoverage: string;
   iterations: string;
 }
+
+const D = SEGMENT_KEY_SLICE_DEFAULTS;
 
 /** `recist3d segment`: RECIST-slice masks from a trained 2D model, optionally refined by CNN-GC. */
 export function registerSegment(program: Command): void {
   program
     .command('segment')
     .description('segment the RECIST slice of every lesion with a model from `recist3d train` (any manifest)')
-    .requiredOption('--model <dir>', 'model folder written by `recist3d train` (model.pt + model.json)')
+    .requiredOption(
+      '--model <dir>',
+      'model folder written by `recist3d train` or `run` (model.pt + model.json)',
+    )
     .requiredOption('--manifest <csv>', 'lesion manifest (docs/manifest.md)')
     .requiredOption(
       '--out <dir>',
       'output folder: masks/<lesion_id>.nii.gz on each input grid and segment.csv',
     )
     .option('--gc', 'CNN-GC: refine with GrabCut from the CNN trimap and the RECIST (CNN mask as fallback)')
-    .option('--threshold <p>', 'probability threshold of the CNN mask', '0.5')
-    .option('--iterations <n>', 'GrabCut iterations for --gc', '5')
+    .option('--tta', 'test-time augmentation: average the CNN maps over 4 flips (4x inference time)')
+    .option('--threshold <p>', 'probability threshold of the CNN mask', String(D.threshold))
+    .option(
+      '--key-coverage <f>',
+      'lower the threshold until the mask covers this share of the RECIST axes (0-1; as in run)',
+      String(D.keyAxisCoverage),
+    )
+    .option('--iterations <n>', 'GrabCut iterations for --gc', String(D.iterations))
     .action(async (opts: SegmentOpts) => {
       const options = {
         gc: opts.gc === true,
+        tta: opts.tta === true,
         threshold: numberOption(opts.threshold, 'threshold', 0, 1),
+        keyAxisCoverage: numberOption(opts.keyCoverage, 'key-coverage', 0, 1),
         iterations: numberOption(opts.iterations, 'iterations', 1, 100, true),
       };
       // a missing image becomes a failed row in segment.csv instead of stopping the cohort

@@ -2,7 +2,8 @@ import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadManifest } from '../../io/manifest.js';
-import { trainCnn, type CnnTrainOptions } from '../../pipeline/cnn-train.js';
+import { CNN_TRAIN_DEFAULTS, trainCnn, type CnnTrainOptions } from '../../pipeline/train-cnn.js';
+import { WSSS_DEFAULTS } from '../../pipeline/wsss.js';
 import { choiceOption, numberOption } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
 
@@ -31,7 +32,7 @@ export function trainOptionsFrom(opts: TrainOpts): CnnTrainOptions {
       arch: choiceOption(opts.arch, 'arch', ['hnn', 'unet'] as const),
       baseWidth: numberOption(opts.baseWidth, 'base-width', 1, 256, true),
     },
-    roiSize: numberOption(opts.roiSize, 'roi-size', 16, 512, true),
+    stack: { roiSize: numberOption(opts.roiSize, 'roi-size', 16, 512, true) },
     fit: {
       maxEpochs: numberOption(opts.epochs, 'epochs', 1, 1000, true),
       minSamplesPerEpoch: numberOption(opts.samplesPerEpoch, 'samples-per-epoch', 1, 1e7, true),
@@ -49,6 +50,9 @@ export function trainOptionsFrom(opts: TrainOpts): CnnTrainOptions {
   };
 }
 
+const W = WSSS_DEFAULTS;
+const F = CNN_TRAIN_DEFAULTS.fit;
+
 /** `recist3d train`: a 2D lesion CNN on the RECIST slices of a manifest (paper section 3.2). */
 export function registerTrain(program: Command): void {
   program
@@ -57,28 +61,36 @@ export function registerTrain(program: Command): void {
     .requiredOption('--manifest <csv>', 'lesion manifest (docs/manifest.md)')
     .requiredOption(
       '--out <dir>',
-      'model folder: model.pt + model.json, last.pt/json (resume), training-curve.svg',
+      'model folder: model.pt + model.json (what `segment --model` reads), rounds/, work/, training-curve.svg; resumes when rerun',
     )
     .option(
       '--labels <kind>',
       'grabcut-r, recist (trimap, uncertain ignored) or full (ground-truth masks)',
-      'grabcut-r',
+      W.labels,
     )
-    .option('--arch <name>', 'network: hnn or unet', 'hnn')
-    .option('--roi-size <px>', 'ROI working size in pixels (the CNN input)', '64')
-    .option('--base-width <n>', 'width of the first network stage (8 is the default of run too)', '8')
-    .option('--epochs <n>', 'maximum epochs (early stopping on a patient split)', '30')
+    .option('--arch <name>', 'network: hnn or unet', W.net.arch)
+    .option('--roi-size <px>', 'ROI working size in pixels (the CNN input)', String(W.stack.roiSize))
+    .option(
+      '--base-width <n>',
+      'width of the first network stage (the default of run too)',
+      String(W.net.baseWidth),
+    )
+    .option('--epochs <n>', 'maximum epochs (early stopping on a patient split)', String(F.maxEpochs))
     .option(
       '--samples-per-epoch <n>',
       'small cohorts: repeat the augmented set until an epoch has this many',
-      '512',
+      String(F.minSamplesPerEpoch),
     )
-    .option('--batch-size <n>', 'images per optimizer step', '16')
-    .option('--learning-rate <lr>', 'initial Adam learning rate (x0.2 on a validation plateau)', '1e-3')
-    .option('--seed <n>', 'seed of the init, patient split, shuffling and augmentation', '0')
+    .option('--batch-size <n>', 'images per optimizer step', String(F.batchSize))
+    .option(
+      '--learning-rate <lr>',
+      'initial Adam learning rate (x0.2 on a validation plateau)',
+      String(F.learningRate),
+    )
+    .option('--seed <n>', 'seed of the init, patient split, shuffling and augmentation', String(W.seed))
     .option('--init <checkpoint>', 'start from these weights (a .pt file or a model folder)')
     .option('--train-splits <list>', 'train only on lesions of these manifest splits, e.g. train,val')
-    .option('--force', 'discard an existing model or unfinished run in --out')
+    .option('--force', 'discard what --out holds and start over')
     .action(async (opts: TrainOpts) => {
       const options = trainOptionsFrom(opts);
       const out = resolve(opts.out);
@@ -89,18 +101,17 @@ export function registerTrain(program: Command): void {
         const r = await trainCnn(records, out, options, progress);
         r.net.dispose();
         for (const f of r.failures) {
-          process.stderr.write(`recist3d: lesion ${f.lesionId} left out: ${f.code} ${f.message}\n`);
+          process.stderr.write(
+            `recist3d: lesion ${f.record.lesionId} left out: ${f.error.code} ${f.error.message}\n`,
+          );
         }
-        const m = r.sidecar.metrics as {
-          epochs?: number;
-          bestEpoch?: number;
-          bestValDice?: number;
-          trainSeconds?: number;
-        };
+        for (const x of r.excluded)
+          process.stderr.write(`recist3d: lesion ${x.lesionId} left out: ${x.code} ${x.message}\n`);
+        const round = r.rounds[0];
         process.stdout.write(
-          `${r.reused ? 'Model already trained' : 'Trained'} ${r.sidecar.net.arch} on ${String(r.sidecar.provenance.trainLesions)} lesions: ` +
-            `${m.epochs} epochs, best epoch ${m.bestEpoch}, validation Dice ${Number(m.bestValDice).toFixed(3)} ` +
-            `(against the training labels), ${Number(m.trainSeconds).toFixed(0)} s\n` +
+          `${round.resumed ? 'Model already trained' : 'Trained'} ${options.net?.arch ?? W.net.arch} on ${r.stacks.length - r.excluded.length} lesions: ` +
+            `${round.epochs} epochs, validation Dice ${round.bestValDice.toFixed(3)} (against the training labels), ` +
+            `${(r.stageSeconds['train-r0'] ?? 0).toFixed(0)} s\n` +
             `Model: ${join(out, 'model.pt')} + model.json  Curve: ${join(out, 'training-curve.svg')}\n`,
         );
       } finally {

@@ -6,9 +6,9 @@ import { roiMaskToSlice, type Roi } from '../geometry/roi.js';
 import { MetricsAccumulator, type MetricsReport } from '../metrics/aggregate.js';
 import { computeSegmentationMetrics } from '../metrics/segmentation.js';
 import type { Vec3 } from '../types/volume.js';
-import { masksForRois, type CohortMaskOptions } from './cohort.js';
-import { nativeGrabCut, type GrabCutFn } from './grabcut.js';
-import type { MaskMethod } from './methods.js';
+import { masksForRois, type CohortMaskOptions } from '../pseudo/cohort.js';
+import { nativeGrabCut, type GrabCutFn } from '../pseudo/grabcut.js';
+import type { MaskMethod } from '../pseudo/methods.js';
 
 export interface ComparisonLesion {
   lesionId: string;

@@ -9,10 +9,15 @@ import { grabCutSquares, nativeGrabCut, type GrabCutFn } from '../pseudo/grabcut
 import { rasterizeAxes, rasterizeEllipse } from '../trimap/raster.js';
 import { trimapCounts, trimapForeground } from '../trimap/labels.js';
 import { trimapFromRecist } from '../trimap/recist-trimap.js';
-import { keepComponentsTouching } from './connected.js';
-import { estimatedRoiRecist } from './harvest.js';
-import { assembleLesion3d, stackSlices, type Lesion3dResult, type Segment3dOptions } from './segment3d.js';
-import type { LesionStack } from './stack.js';
+import { keepComponentsTouching } from '../geometry/connected.js';
+import {
+  assembleLesion3d,
+  stackSlices,
+  type Lesion3dResult,
+  type Segment3dOptions,
+} from '../steps/5-segment-3d.js';
+import { type LesionStack } from '../types/stack.js';
+import { estimatedRoiRecist } from '../recist/estimate3d.js';
 
 export const BASELINES_3D = ['grabcut-3d', 'grabcut-3de', 'ellipsoid'] as const;
 export type Baseline3d = (typeof BASELINES_3D)[number];

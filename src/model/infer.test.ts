@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { flipPlanes, inputChannels, inputLayout, stackInput, type Flip } from './infer.js';
-import type { LesionStack } from './stack.js';
+import { type LesionStack } from '../types/stack.js';
 
 test('flipPlanes mirrors each plane along x, y or both, and every flip is its own inverse', () => {
   const n = 3;

@@ -2,16 +2,49 @@
 import { readMask } from '../io/nifti.js';
 import { sliceMaskToRoi } from '../geometry/roi.js';
 import { METRIC_NAMES, formatStat, type MetricsReport } from '../metrics/aggregate.js';
-import { renderReport, type Figure, type Table } from '../report/html.js';
-import { drawContour, drawSegment, hstack, pngDataUri, renderSlice, type Rgb } from '../report/render.js';
-import { lineChart } from '../report/svg.js';
+import { renderReport, type Figure, type Table } from './html.js';
+import { drawContour, drawSegment, hstack, pngDataUri, renderSlice, type Rgb } from './render.js';
+import { lineChart } from './svg.js';
 import type { Recist } from '../types/recist.js';
-import { writeFileAtomic } from './artifacts.js';
-import { estimatedRoiRecist } from './harvest.js';
-import type { RunSummary } from './run.js';
-import type { LesionOutcome } from './score-cohort.js';
-import { cropToFull } from './segment3d.js';
-import type { LesionStack } from './stack.js';
+import type { PrAccumulator } from '../metrics/pr-curve.js';
+import type { SegmentationMetrics } from '../metrics/segmentation.js';
+import type { Lesion3dResult } from '../steps/5-segment-3d.js';
+import type { LesionRecord } from '../types/recist.js';
+import { type LesionStack } from '../types/stack.js';
+import { cropToFull } from '../geometry/crop-mask.js';
+import { estimatedRoiRecist } from '../recist/estimate3d.js';
+import { writeFileAtomic } from '../util/fs.js';
+
+/** One lesion of a run as the report sees it (pipeline/score-cohort's LesionOutcome). */
+export interface ReportLesion {
+  record: LesionRecord;
+  result?: Lesion3dResult;
+  ellipsoidMm3: number;
+  scores?: { metrics3d: SegmentationMetrics };
+  error?: { code: string; message: string };
+}
+
+/** What the report shows of a run (pipeline/run's RunSummary). */
+export interface RunReportInput {
+  lesions: ReportLesion[];
+  metrics3d?: MetricsReport | undefined;
+  metricsKey?: MetricsReport | undefined;
+  /** [offset, mean Dice, lesions]. */
+  diceByOffset: [number, number, number][];
+  pr?: PrAccumulator | undefined;
+  wsss: {
+    rounds: {
+      round: number;
+      labels: number;
+      harvest?: { slices: number; cnnFound: number; grabCutFallbacks: number } | undefined;
+      epochs: number;
+      bestValDice: number;
+      resumed: boolean;
+    }[];
+  };
+  stageSeconds: Record<string, number>;
+  totalSeconds: number;
+}
 
 const METRIC_LABELS: Record<string, string> = {
   dice: 'Dice',
@@ -35,7 +68,7 @@ export function metricsTable(title: string, report: MetricsReport): Table {
   };
 }
 
-async function galleryFigure(label: string, l: LesionOutcome, s: LesionStack): Promise<Figure> {
+async function galleryFigure(label: string, l: ReportLesion, s: LesionStack): Promise<Figure> {
   const g = s.keyRoi.geometry;
   const n = g.sizePx;
   const zoom = Math.max(1, Math.round(160 / n));
@@ -83,7 +116,7 @@ async function galleryFigure(label: string, l: LesionOutcome, s: LesionStack): P
 
 export async function writeRunReport(
   path: string,
-  summary: RunSummary,
+  summary: RunReportInput,
   stacks: LesionStack[],
 ): Promise<void> {
   const ok = summary.lesions.filter((l) => l.result);
@@ -189,7 +222,7 @@ export async function writeRunReport(
     (a, b) =>
       (a.scores?.metrics3d.dice ?? a.result!.volumeMm3) - (b.scores?.metrics3d.dice ?? b.result!.volumeMm3),
   );
-  const picks: [string, LesionOutcome | undefined][] = summary.metrics3d
+  const picks: [string, ReportLesion | undefined][] = summary.metrics3d
     ? [
         ['best', ranked.at(-1)],
         ['median', ranked[Math.floor(ranked.length / 2)]],

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { recistToRoi } from '../geometry/roi.js';
 import { rasterizeEllipse } from '../trimap/raster.js';
-import { assembleLesion3d, stackSlices } from './segment3d.js';
+import { assembleLesion3d, stackSlices } from './5-segment-3d.js';
 import { withPhantomStack } from '../../test/helpers/phantom-stack.js';
 
 test('keyAxisCoverage lowers the key-slice threshold until the mask covers that share of the RECIST axes', async () => {

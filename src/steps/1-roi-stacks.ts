@@ -3,13 +3,15 @@
  * to every slice the lesion may reach, cut once and kept in memory for all self-paced rounds.
  */
 import { readNifti } from '../io/nifti.js';
-import { extractRoi, type Roi, type RoiOptions } from '../geometry/roi.js';
+import { extractRoi, type RoiOptions } from '../geometry/roi.js';
 import { lesionRoi } from '../pseudo/cohort.js';
 import { segmentLengthMm } from '../recist/parse.js';
 import type { LesionRecord } from '../types/recist.js';
+import type { LesionStack } from '../types/stack.js';
 import type { Volume } from '../types/volume.js';
-import { asLesionError } from '../pseudo/cohort.js';
 import type { Recist3dError } from '../errors.js';
+import { asLesionError } from '../errors.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface StackOptions {
   /** Working size of the square ROI in pixels (CNN input and GrabCut grid). */
@@ -35,28 +37,9 @@ export const STACK_DEFAULTS = {
   padMode: 'reflect',
 } satisfies Required<StackOptions>;
 
-export interface LesionStack {
-  record: LesionRecord;
-  /** Image grid facts needed to write masks back (the voxel data is not kept). */
-  image: Pick<Volume, 'size' | 'spacingMm' | 'origin' | 'direction' | 'meta'>;
-  /** ROI on the key slice (geometry, RECIST in ROI coordinates, window). */
-  keyRoi: Roi;
-  /** Smallest and largest slice index in the stack. */
-  kMin: number;
-  kMax: number;
-  /** Windowed 8-bit ROI images, one per slice kMin..kMax, roiSize^2 each. */
-  images: Uint8Array[];
-  longMm: number;
-  shortMm: number;
-}
-
-export function stackImage(s: LesionStack, k: number): Uint8Array | undefined {
-  return k < s.kMin || k > s.kMax ? undefined : s.images[k - s.kMin];
-}
-
 /** Cuts the stack of one lesion from its image volume (validating the RECIST first). */
 export function buildStack(record: LesionRecord, image: Volume, options: StackOptions = {}): LesionStack {
-  const o = { ...STACK_DEFAULTS, ...options };
+  const o = resolveOptions(STACK_DEFAULTS, options);
   const roiOpts: Omit<RoiOptions, 'window' | 'category'> = {
     sizePx: o.roiSize,
     scale: o.roiScale,
@@ -124,4 +107,17 @@ export async function buildStacks(
     }
   }
   return records.map((r) => results.get(r)!);
+}
+
+/**
+ * The stacks of the RECIST slices alone (with `context` neighbouring slices on each side for a network that
+ * takes them as input channels): what `train` and `segment` work on.
+ */
+export function buildKeyStacks(
+  records: readonly LesionRecord[],
+  options: StackOptions & { context?: number } = {},
+  onEach?: (done: number, total: number) => void,
+): Promise<StackResult[]> {
+  const { context = 0, ...stack } = options;
+  return buildStacks(records, { ...stack, maxOffset: context, marginSlices: context }, onEach);
 }

@@ -2,7 +2,7 @@
  * Projecting ROI-grid probabilities back onto the slice grid by bilinear interpolation, so that masks of
  * lesions whose ROI is coarser than the CT stay smooth instead of blocky.
  */
-import { sliceToRoi, type RoiGeometry } from '../geometry/roi.js';
+import { sliceToRoi, type RoiGeometry } from './roi.js';
 
 /** The slice pixels the ROI covers: [i0, j0, i1, j1] inclusive, clipped to the slice. */
 export function roiBoxOnSlice(g: RoiGeometry): [number, number, number, number] {

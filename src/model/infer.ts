@@ -1,9 +1,9 @@
 /** CNN inference on ROI stacks: windowed 8-bit ROI images -> probability maps, batched. */
-import type { SegNet } from '../model/binding.js';
+import type { SegNet } from './binding.js';
 import { estimateRecist3d } from '../recist/estimate3d.js';
 import { recistToRoi } from '../geometry/roi.js';
 import { rasterizeEllipse } from '../trimap/raster.js';
-import { stackImage, type LesionStack } from './stack.js';
+import { stackImage, type LesionStack } from '../types/stack.js';
 
 export interface SliceRef {
   stack: LesionStack;

@@ -3,9 +3,10 @@ import { join, resolve } from 'node:path';
 import { isRecist3dError, Recist3dError } from '../errors.js';
 import type { LesionCategory, LesionRecord } from '../types/recist.js';
 import { affinesClose, affineFromGrid } from '../geometry/affine.js';
-import { readMask, readNifti } from '../io/nifti.js';
-import { writeManifest } from '../io/manifest.js';
-import { recistFromMask } from './from-mask.js';
+import { readMask, readNifti } from './nifti.js';
+import { writeManifest } from './manifest.js';
+import { recistFromMask } from '../recist/from-mask.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface MasksToManifestOptions {
   /** Folder of NIfTI images. */
@@ -61,7 +62,7 @@ const NIFTI_EXT = /\.nii(\.gz)?$/;
  * Per-pair failures are collected, not thrown.
  */
 export async function masksToManifest(options: MasksToManifestOptions): Promise<MasksToManifestResult> {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   o.imagesDir = resolve(o.imagesDir);
   o.masksDir = resolve(o.masksDir);
   const list = async (d: string) => {

@@ -9,12 +9,13 @@ import { csvText, fixedCell } from '../io/csv.js';
 import { readMask, writeNifti } from '../io/nifti.js';
 import { computeConfusion, computeOverlap } from '../metrics/overlap.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
-import { maskFileName } from '../pseudo/write-masks.js';
 import type { LesionRecord } from '../types/recist.js';
-import { writeFileAtomic, writeJsonAtomic, provenance } from './artifacts.js';
-import { buildKeyStacks } from './cnn-train.js';
-import { boxToSlice, segmentKeySlices, type Segment2dOptions } from './segment2d.js';
+import { boxToSlice, segmentKeySlices, type SegmentKeySliceOptions } from '../steps/key-slice.js';
 import type { WsssHooks } from './wsss.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { provenance } from '../util/provenance.js';
+import { maskFileName } from '../io/mask-files.js';
+import { buildKeyStacks } from '../steps/1-roi-stacks.js';
 
 export interface SegmentRow {
   lesionId: string;
@@ -63,7 +64,7 @@ export async function segmentCohort2d(
   modelDir: string,
   records: readonly LesionRecord[],
   outDir: string,
-  options: Segment2dOptions = {},
+  options: SegmentKeySliceOptions = {},
   hooks: WsssHooks = {},
 ): Promise<SegmentCohortResult> {
   const t0 = performance.now();
@@ -78,6 +79,8 @@ export async function segmentCohort2d(
       const built = await buildKeyStacks(part, {
         roiSize: net.config.size,
         roiScale: sidecar.input.roiScale,
+        padMode: sidecar.input.padMode,
+        context: sidecar.input.context,
       });
       const stacks = built.flatMap((r) => (r.ok ? [r.stack] : []));
       for (const r of built) if (!r.ok) rows.push(failedRow(r.record, `${r.error.code}: ${r.error.message}`));

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { loadManifest } from '../io/manifest.js';
 import { METRIC_NAMES, formatStat } from '../metrics/aggregate.js';
 import { lineChart } from '../report/svg.js';
-import { writeFileAtomic, writeJsonAtomic } from './artifacts.js';
-import { baselineLesion3d, type Baseline3d } from './grabcut3d.js';
-import { scoreCohort, type CohortScores } from './score-cohort.js';
-import { SEGMENT3D_DEFAULTS, segmentLesion3d, type Segment3dOptions } from './segment3d.js';
-import { trainWsss, type WsssHooks, type WsssOptions } from './wsss.js';
+import { baselineLesion3d, type Baseline3d } from './baselines-3d.js';
+import { scoreCohort, type CohortScores } from '../pipeline/score-cohort.js';
+import { SEGMENT3D_DEFAULTS, segmentLesion3d, type Segment3dOptions } from '../steps/5-segment-3d.js';
+import { trainWsss, type WsssHooks, type WsssOptions } from '../pipeline/wsss.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 
 export interface Experiment3dOptions extends WsssOptions {
   /** Also run every CNN row with CNN-GC. */
@@ -64,7 +64,7 @@ export async function runExperiment3d(
       await run(`RECIST ellipsoid, depth ${zExtent} L`, (s) => baselineLesion3d(s, 'ellipsoid', { zExtent }));
     }
     for (let r = 0; r <= rounds; r++) {
-      await wsss.net.load(join(outDir, 'wsss', 'model', `round${r}.pt`));
+      await wsss.net.load(join(outDir, 'wsss', 'rounds', `round${r}.pt`));
       await run(ROUND_NAMES[r] ?? `WSSS round ${r}`, (s) =>
         segmentLesion3d(wsss.net, s, { ...options.segment, gc: false }),
       );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { baselineLesion3d } from './grabcut3d.js';
+import { baselineLesion3d } from './baselines-3d.js';
 import { withPhantomStack } from '../../test/helpers/phantom-stack.js';
 
 test('the RECIST ellipsoid baseline follows the Pythagorean rule, or a flatter body when zExtent is given', async () => {

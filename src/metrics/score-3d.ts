@@ -3,11 +3,11 @@
  * slice in 2D, and Dice per slice offset from the key slice (paper Figure 4). The work is confined to the
  * bounding box of both masks plus a margin, so large CT volumes stay cheap.
  */
-import { computeSegmentationMetrics, type SegmentationMetrics } from '../metrics/segmentation.js';
-import { computeConfusion, computeOverlap } from '../metrics/overlap.js';
+import { computeSegmentationMetrics, type SegmentationMetrics } from './segmentation.js';
+import { computeConfusion, computeOverlap } from './overlap.js';
 import { maskBoundingBox } from '../geometry/crop.js';
 import type { Mask, Vec3 } from '../types/volume.js';
-import type { CropMask } from './segment3d.js';
+import { type CropMask } from '../geometry/crop-mask.js';
 
 export interface LesionScores {
   metrics3d: SegmentationMetrics;

@@ -1,0 +1,271 @@
+/**
+ * The private half of the native seam: the addon's own interface, its lazy loader, the wrappers that turn native
+ * failures into `Recist3dError`s with the caller's stack, and the argument checks done before any native call.
+ * Only `binding.ts` (the public seam) and `segnet.ts` import this module.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Recist3dError, type ErrorCode } from '../errors.js';
+
+export type Arch = 'unet' | 'hnn';
+
+export interface NetConfig {
+  /** Network family: 'unet' (conv-BN-ReLU encoder/decoder) or 'hnn' (HED-style deep supervision). */
+  arch: Arch;
+  /** Input channels. */
+  inChannels: number;
+  /** Square input size in pixels (H = W = size). */
+  size: number;
+  /** Width of the first level/stage; deeper ones are multiples of it. */
+  baseWidth: number;
+  /** UNet levels / HNN stages; default 4 for unet, 5 for hnn. */
+  depth?: number;
+  /** Seed for the weight initialisation; default 0. */
+  seed?: number;
+  /** Adam learning rate; default 1e-3. */
+  learningRate?: number;
+  /** 'bce': per-pixel weighted BCE averaged per image (Eq. 1); 'balanced': HED class-balanced BCE. Default 'bce'. */
+  loss?: 'bce' | 'balanced';
+}
+
+export interface TrainBatch {
+  /** n*c*h*w inputs. */
+  x: Float32Array;
+  /** n*h*w targets in [0, 1]. */
+  y: Float32Array;
+  /** n*h*w per-pixel weights >= 0 (0 = ignore); default all 1. */
+  w?: Float32Array;
+  /** Number of images. */
+  n: number;
+}
+
+export interface EpochOptions {
+  /** Images per optimizer step (the last step may be smaller). */
+  batchSize: number;
+  /** Seed for shuffling and augmentation. */
+  seed: number;
+  /** Shuffle the images; default true. */
+  shuffle?: boolean;
+  /** Stop the epoch after this many images of the shuffled order (a seeded subset); 0 or absent = all. */
+  maxSamples?: number;
+  augment?: {
+    /** Random horizontal flips. */
+    flip?: boolean;
+    /** Random 90-degree rotations. */
+    rot90?: boolean;
+    /** Max relative scale jitter, e.g. 0.1; pixels pulled in from outside the image get weight 0. */
+    scale?: number;
+    /** Max additive and multiplicative intensity jitter. */
+    intensity?: number;
+  };
+  /** Called on the main thread after every step with the running mean loss. */
+  onProgress?: (done: number, total: number, loss: number) => void;
+}
+
+export interface GrabCutBatch {
+  /** n*h*w*3 8-bit BGR images (gray replicated is fine). */
+  images: Uint8Array;
+  /** n*h*w labels BG=0 FG=1 PR_BG=2 PR_FG=3. */
+  trimaps: Uint8Array;
+  n: number;
+  h: number;
+  w: number;
+  /** GrabCut iterations (>= 1). */
+  iterations: number;
+}
+
+/**
+ * Per-image outcome of `grabCutWithStatus`. Any status but OK means the mask is the trimap's FG|PR_FG.
+ * 0 OK; 1 fewer than 5 FG/PR_FG pixels; 2 fewer than 5 BG/PR_BG pixels; 3 OpenCV failed on this image.
+ */
+export const GRABCUT_STATUS = { OK: 0, NO_FOREGROUND: 1, NO_BACKGROUND: 2, OPENCV_ERROR: 3 } as const;
+
+export interface GrabCutResult {
+  /** n*h*w, 1 where GrabCut's final label is FG or PR_FG. */
+  masks: Uint8Array;
+  /** n statuses, see GRABCUT_STATUS. */
+  status: Int8Array;
+}
+
+export interface EngineInfo {
+  torchVersion: string;
+  opencvVersion: string;
+  /** Threads used by libtorch (intra-op) and OpenCV. */
+  threads: number;
+  /** RECIST3D_DEVICE ('cpu' unless set). */
+  device: string;
+  cudaAvailable: boolean;
+  /** The addon was linked against a libtorch with CUDA. */
+  cudaCompiled: boolean;
+}
+
+/** What the .node file exports. Arguments are positional and already validated here in TS. */
+export interface NativeSegNet {
+  trainStep(x: Float32Array, y: Float32Array, w: Float32Array | undefined, n: number): Promise<number>;
+  trainEpoch(
+    x: Float32Array,
+    y: Float32Array,
+    w: Float32Array | undefined,
+    n: number,
+    opts: {
+      batchSize: number;
+      seed: number;
+      shuffle: boolean;
+      maxSamples: number;
+      flip: boolean;
+      rot90: boolean;
+      scale: number;
+      intensity: number;
+    },
+    onProgress: ((done: number, total: number, loss: number) => void) | undefined,
+  ): Promise<{ loss: number; steps: number }>;
+  predict(x: Float32Array, n: number, batchSize: number): Promise<Float32Array>;
+  save(path: string): Promise<void>;
+  load(path: string): Promise<void>;
+  parameterCount(): number;
+  getLearningRate(): number;
+  setLearningRate(lr: number): void;
+  dispose(): void;
+}
+
+export interface NativeAddon {
+  SegNet: new (config: Required<NetConfig>) => NativeSegNet;
+  grabCut(
+    images: Uint8Array,
+    trimaps: Uint8Array,
+    n: number,
+    h: number,
+    w: number,
+    iterations: number,
+  ): Promise<GrabCutResult>;
+  engineInfo(): EngineInfo;
+  setThreads(n: number): void;
+}
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Where the addon is loaded from; RECIST3D_ADDON overrides it. */
+export const ADDON_PATH =
+  process.env.RECIST3D_ADDON ?? resolve(REPO_ROOT, 'build', 'Release', 'recist3d.node');
+
+let addon: NativeAddon | undefined;
+
+/** Loads the addon on first use (then cached) and applies RECIST3D_THREADS / availableParallelism(). */
+export function nativeAddon(): NativeAddon {
+  if (addon) return addon;
+  const fix =
+    'Build it with `npm run setup` (it needs the Debian packages: apt-get install libtorch-dev libopencv-dev).';
+  if (!existsSync(ADDON_PATH)) {
+    throw new Recist3dError('E_NATIVE_MISSING', `The native addon ${ADDON_PATH} has not been built. ${fix}`);
+  }
+  // libtorch's OpenMP threads spin after each parallel region by default; on a busy machine (2 cores
+  // shared by several processes) that spinning cut training throughput up to 5x in our measurements.
+  // libgomp reads this once, when the addon first loads it; set OMP_WAIT_POLICY=active to opt out.
+  process.env.OMP_WAIT_POLICY ??= 'passive';
+  try {
+    addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new Recist3dError(
+      'E_NATIVE_MISSING',
+      `The native addon ${ADDON_PATH} failed to load (${why}). ${fix}`,
+      {},
+      { cause: e },
+    );
+  }
+  addon.setThreads(threadsFromEnv());
+  return addon;
+}
+
+function threadsFromEnv(): number {
+  const raw = process.env.RECIST3D_THREADS;
+  if (raw === undefined || raw === '') return availableParallelism();
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Recist3dError(
+      'E_NATIVE_ARG',
+      `Expected a positive integer for RECIST3D_THREADS but received '${raw}'`,
+    );
+  }
+  return n;
+}
+
+const NATIVE_CODES = new Set<ErrorCode>([
+  'E_NATIVE_SHAPE',
+  'E_NATIVE_ARG',
+  'E_NATIVE_TORCH',
+  'E_NATIVE_OOM',
+  'E_NATIVE_OPENCV',
+  'E_NATIVE_IO',
+  'E_NATIVE_DISPOSED',
+  'E_NATIVE_DEVICE',
+  'E_NATIVE_MISSING',
+]);
+
+/** A Recist3dError for a native failure (other errors pass through unchanged), with the stack of `site` (an Error made when the caller called us). */
+export function toNativeError(e: unknown, what: string, site: Error): Error {
+  if (e instanceof Recist3dError) return e;
+  // An error without a code did not come from the engine (e.g. thrown by an onProgress callback): keep it.
+  if (e instanceof Error && (e as { code?: unknown }).code === undefined) return e;
+  const raw = (e as { code?: unknown } | null)?.code;
+  const code: ErrorCode = NATIVE_CODES.has(raw as ErrorCode) ? (raw as ErrorCode) : 'E_NATIVE_UNKNOWN';
+  const message = e instanceof Error ? e.message : String(e);
+  const err = new Recist3dError(code, `${what}: ${message}`, {}, { cause: e });
+  const frames = (site.stack ?? '').split('\n').slice(1).join('\n');
+  err.stack = `${err.name} [${code}]: ${err.message}\n${frames}`;
+  return err;
+}
+
+/** Runs an async native call; `site` must be created synchronously by the public entry point. */
+export async function nativeCall<T>(
+  what: string,
+  site: Error,
+  fn: (a: NativeAddon) => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn(nativeAddon());
+  } catch (e) {
+    throw toNativeError(e, what, site);
+  }
+}
+
+export function nativeCallSync<T>(what: string, fn: (a: NativeAddon) => T): T {
+  const site = new Error();
+  try {
+    return fn(nativeAddon());
+  } catch (e) {
+    throw toNativeError(e, what, site);
+  }
+}
+
+/** Throws E_NATIVE_ARG unless `value` is an integer >= min. */
+export function checkInt(value: unknown, name: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new Recist3dError(
+      'E_NATIVE_ARG',
+      `Expected an integer >= ${min} for ${name} but received ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Throws E_NATIVE_SHAPE unless `arr` is a `type` of exactly `expected` elements. */
+export function checkArray(
+  arr: unknown,
+  type: 'Float32Array' | 'Uint8Array',
+  name: string,
+  expected: number,
+  shape: string,
+): void {
+  const ok = type === 'Float32Array' ? arr instanceof Float32Array : arr instanceof Uint8Array;
+  if (!ok) throw new Recist3dError('E_NATIVE_ARG', `Expected a ${type} for ${name}`);
+  const len = (arr as Float32Array | Uint8Array).length;
+  if (len !== expected) {
+    throw new Recist3dError(
+      'E_NATIVE_SHAPE',
+      `Expected ${name} to hold ${shape} = ${expected} values but it holds ${len}`,
+    );
+  }
+}
