@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Recist3dError, type ErrorCode } from '../src/errors.js';
-import { SegNet, engineInfo, grabCut, nativeAddon, setThreads } from '../src/model/binding.js';
+import { SegNet, engineInfo, grabCut, setThreads } from '../src/model/binding.js';
+import { nativeAddon } from '../src/model/native.js';
 
 const S = 16;
 const tmp = mkdtempSync(join(tmpdir(), 'recist3d-native-errors-'));

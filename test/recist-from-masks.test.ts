@@ -5,7 +5,7 @@ import { mkdtemp, rm, mkdir, copyFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { masksToManifest } from '../src/recist/masks-to-manifest.js';
+import { masksToManifest } from '../src/io/manifest-from-masks.js';
 import { loadManifest } from '../src/io/manifest.js';
 import { readMask, readNifti, writeNifti } from '../src/io/nifti.js';
 import { recistFromMask } from '../src/recist/from-mask.js';

@@ -1,14 +1,18 @@
 /**
- * The main job end to end on a tiny phantom cohort: masks on the input grid, lesions.csv, report, resume
- * after kill -9 with identical results, and a bad lesion that is reported without stopping the cohort.
+ * The main job end to end on a tiny phantom cohort: masks on the input grid, lesions.csv, report; the stage
+ * runner's rule (reuse, rerun from a changed option, --force, another cohort refused); resume after kill -9
+ * in the middle of an epoch with identical results; unreadable artifacts rerun their stage; a bad lesion is
+ * reported without stopping the cohort. Each test runs on its own: the uninterrupted reference run is made
+ * on first use.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
+import { loadManifest, writeManifest } from '../src/io/manifest.js';
 import { readNifti } from '../src/io/nifti.js';
 import { writeCohort } from '../src/synth/write.js';
 
@@ -51,10 +55,33 @@ function runCli(args: string[]) {
   });
 }
 
-test('run writes a mask per lesion on the input grid, lesions.csv and a report; a rerun resumes', async () => {
-  const out = join(dir, 'out1');
-  const r = runCli(['run', '--manifest', manifest, '--out', out, ...FAST]);
-  assert.equal(r.status, 0, r.stderr);
+let reference: Promise<string> | undefined;
+
+/** The output folder of one uninterrupted run with FAST settings (made once, on first use). */
+function referenceRun(): Promise<string> {
+  reference ??= (async () => {
+    const out = join(dir, 'reference');
+    const r = runCli(['run', '--manifest', manifest, '--out', out, ...FAST]);
+    assert.equal(r.status, 0, r.stderr);
+    return out;
+  })();
+  return reference;
+}
+
+async function assertSameMasks(out: string, ref: string): Promise<void> {
+  const names = await readdir(join(ref, 'masks'));
+  assert.equal(names.length, 8);
+  for (const m of names) {
+    assert.deepEqual(
+      await readFile(join(out, 'masks', m)),
+      await readFile(join(ref, 'masks', m)),
+      `mask ${m} differs`,
+    );
+  }
+}
+
+test('run writes a mask per lesion on the input grid, lesions.csv and a report; a rerun reuses every stage', async () => {
+  const out = await referenceRun();
   const csv = (await readFile(join(out, 'lesions.csv'), 'utf8')).trim().split('\n');
   assert.equal(csv.length, 1 + 8);
   assert.match(csv[0], /^lesion_id,.*volume_mm3,recist_ellipsoid_mm3/);
@@ -81,40 +108,149 @@ test('run writes a mask per lesion on the input grid, lesions.csv and a report; 
   assert.match(report, /data:image\/png;base64/);
   const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
   assert.ok(metrics.metrics3d.overall.stats.dice.mean > 0, 'the phantom truth is scored');
-  // rerun: every training stage is skipped (resumed) and the masks are byte-identical
-  const before = await readFile(join(out, 'masks', masks[0]));
-  const r2 = runCli(['run', '--manifest', manifest, '--out', out, ...FAST]);
+  assert.equal(metrics.manifest, manifest);
+  // the final model and its sidecar: what `segment --model` reads, with the real input layout
+  const side = JSON.parse(await readFile(join(out, 'model.json'), 'utf8'));
+  assert.deepEqual(
+    [side.input.roiScale, side.input.padMode, side.input.context, side.input.prior, side.net.size],
+    [2, 'reflect', 0, 'none', 32],
+  );
+  // markers: versions, git revision, seed
+  const marker = JSON.parse(await readFile(join(out, 'work', '.done-train-r0.json'), 'utf8'));
+  assert.ok(marker.recist3d && marker.versions.torch && marker.versions.node && marker.gitRevision);
+  assert.equal(marker.seed, 0);
+  // rerun: every stage is reused and the masks are byte-identical
+  const copy = join(dir, 'rerun-copy');
+  spawnSync('cp', ['-a', out, copy]);
+  const r2 = runCli(['run', '--manifest', manifest, '--out', copy, ...FAST]);
   assert.equal(r2.status, 0, r2.stderr);
-  assert.doesNotMatch(r2.stderr, /\[train-r0\] finished/);
-  assert.deepEqual(await readFile(join(out, 'masks', masks[0])), before);
+  assert.doesNotMatch(r2.stderr, /\[train-r\d\] finished in/);
+  assert.match(r2.stderr, /\[train-r1\] finished earlier .*; reused/);
+  await assertSameMasks(copy, out);
 });
 
-test('kill -9 during training, then rerun: resumes and gives the same masks as an uninterrupted run', async () => {
+test('a changed option reruns from the stage it changes and says why; --force starts over', async () => {
+  const ref = await referenceRun();
+  const out = join(dir, 'changed');
+  spawnSync('cp', ['-a', ref, out]);
+  const more = FAST.map((a, i) => (FAST[i - 1] === '--fine-tune-epochs' ? '3' : a));
+  const r = runCli(['run', '--manifest', manifest, '--out', out, ...more, '--no-report']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /\[train-r0\] finished earlier .*; reused/);
+  assert.match(r.stderr, /\[labels-r1\] finished earlier .*; reused/);
+  assert.match(r.stderr, /\[train-r1\] runs again: fit\.maxEpochs 2 -> 3/);
+  const f = runCli(['run', '--manifest', manifest, '--out', out, ...FAST, '--no-report', '--force']);
+  assert.equal(f.status, 0, f.stderr);
+  assert.match(f.stderr, /\[train-r0\] finished in/);
+  assert.doesNotMatch(f.stderr, /reused/);
+  await assertSameMasks(out, ref);
+});
+
+test('a folder that holds another cohort is refused with E_CONFIG before any training', async () => {
+  const ref = await referenceRun();
+  const out = join(dir, 'other-cohort');
+  spawnSync('cp', ['-a', ref, out]);
+  const lines = (await readFile(manifest, 'utf8')).trim().split('\n');
+  const fewer = join(dir, 'cohort', 'fewer.csv');
+  await writeFile(fewer, lines.slice(0, -1).join('\n') + '\n');
+  const r = runCli(['run', '--manifest', fewer, '--out', out, ...FAST]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /E_CONFIG: .*another cohort.*--force.*cohort\.json/);
+  await assertSameMasks(out, ref);
+});
+
+test('kill -9 in the middle of a self-paced round, then rerun: resumes at its last epoch, same masks', async () => {
+  const ref = await referenceRun();
   const out = join(dir, 'killed');
   const child = spawn(process.execPath, [...CLI, 'run', '--manifest', manifest, '--out', out, ...FAST], {
     cwd: ROOT,
     env: { ...process.env, CI: 'true' },
     stdio: 'ignore',
   });
-  // wait until round 0 is finished (its marker exists), then kill hard during round 1
-  const marker = join(out, 'work', '.done-train-r0.json');
+  // wait until round 1 has finished an epoch (its per-epoch checkpoint exists), then kill hard
+  const last = join(out, 'rounds', 'round1.last.json');
   const t0 = Date.now();
-  while (!existsSync(marker) && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(existsSync(marker), 'round 0 finished in time');
+  while (!existsSync(last) && Date.now() - t0 < 300_000) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(existsSync(last), 'round 1 trained an epoch in time');
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
-  assert.ok(!existsSync(join(out, 'lesions.csv')), 'killed before the end');
+  assert.ok(!existsSync(join(out, 'work', '.done-train-r1.json')), 'killed before round 1 finished');
   const r = runCli(['run', '--manifest', manifest, '--out', out, ...FAST]);
   assert.equal(r.status, 0, r.stderr);
-  assert.doesNotMatch(r.stderr, /\[train-r0\] finished/, 'round 0 was not retrained');
-  const ref = join(dir, 'out1', 'masks');
-  for (const m of await readdir(ref)) {
-    assert.deepEqual(
-      await readFile(join(out, 'masks', m)),
-      await readFile(join(ref, m)),
-      `mask ${m} differs`,
+  assert.match(r.stderr, /\[train-r0\] finished earlier .*; reused/, 'round 0 was not retrained');
+  assert.match(r.stderr, /\[train-r1\] resumed after epoch 1/);
+  await assertSameMasks(out, ref);
+});
+
+test('unreadable artifacts (a truncated label store, a corrupt model sidecar) rerun their stage; nothing is lost', async () => {
+  const ref = await referenceRun();
+  const out = join(dir, 'corrupt');
+  spawnSync('cp', ['-a', ref, out]);
+  await truncate(join(out, 'work', 'labels-r1.bin'), 100);
+  await writeFile(join(out, 'rounds', 'round0.json'), '{"format": "recist3d-checkpoint-1", "net": ');
+  const r = runCli(['run', '--manifest', manifest, '--out', out, ...FAST, '--no-report']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /\[train-r0\] runs again: its artifacts are unreadable \(.*E_CHECKPOINT|\[train-r0\] runs again: its artifacts are unreadable/,
+  );
+  assert.match(r.stderr, /\[labels-r1\] runs again/);
+  await assertSameMasks(out, ref);
+  // `segment` refuses a model with a corrupt sidecar with a clear error naming the file
+  await writeFile(join(out, 'model.json'), 'not json');
+  const s = runCli(['segment', '--model', out, '--manifest', manifest, '--out', join(dir, 'seg-bad')]);
+  assert.equal(s.status, 1);
+  assert.match(s.stderr, /E_CHECKPOINT: .*model\.json/);
+});
+
+test('segment with the model of a run gives the same RECIST-slice mask as run (one key-slice path)', async () => {
+  const ref = await referenceRun();
+  const seg = join(dir, 'seg');
+  const r = runCli(['segment', '--model', ref, '--manifest', manifest, '--out', seg]);
+  assert.equal(r.status, 0, r.stderr);
+  for (const rec of await loadManifest(manifest)) {
+    const a = await readNifti(join(ref, 'masks', `${rec.lesionId}.nii.gz`));
+    const b = await readNifti(join(seg, 'masks', `${rec.lesionId}.nii.gz`));
+    const plane = a.size[0] * a.size[1];
+    const k = rec.keySlice;
+    const keyA = a.data.subarray(k * plane, (k + 1) * plane);
+    assert.ok(
+      keyA.some((v) => v > 0),
+      `${rec.lesionId}: empty key slice`,
     );
+    assert.deepEqual(keyA, b.data.subarray(k * plane, (k + 1) * plane), `key slice of ${rec.lesionId}`);
   }
+});
+
+test('--labels full: a lesion whose mask cannot be read is left out of training and reported; the others finish', async () => {
+  const records = await loadManifest(manifest);
+  const badId = records[0].lesionId;
+  const m = join(dir, 'cohort', 'full-bad.csv');
+  const corrupt = join(dir, 'cohort', 'corrupt-mask.nii.gz');
+  await writeFile(corrupt, 'not a NIfTI file');
+  await writeManifest(m, [{ ...records[0], maskPath: corrupt }, ...records.slice(1)]);
+  const out = join(dir, 'full');
+  const r = runCli([
+    'run',
+    '--manifest',
+    m,
+    '--out',
+    out,
+    ...FAST,
+    '--rounds',
+    '0',
+    '--labels',
+    'full',
+    '--no-report',
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`lesion ${badId} left out of training \\(--labels full\\)`));
+  const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
+  assert.deepEqual(
+    metrics.excludedFromTraining.map((x: { lesionId: string }) => x.lesionId),
+    [badId],
+  );
+  assert.equal((await readdir(join(out, 'masks'))).length, 8, 'every lesion is still segmented');
 });
 
 test('a lesion with a RECIST outside its image is reported and the others finish', async () => {

@@ -15,10 +15,10 @@ import { loadManifest } from '../src/io/manifest.js';
 import type { GrabCutBatch } from '../src/model/binding.js';
 import { SegNet } from '../src/model/binding.js';
 import { saveCheckpoint } from '../src/model/checkpoint.js';
-import { buildKeyStacks } from '../src/pipeline/cnn-train.js';
-import { segmentKeySlices } from '../src/pipeline/segment2d.js';
+import { segmentKeySlices } from '../src/steps/key-slice.js';
 import { runCli } from './helpers/cli.js';
 import { makeTinyCohort } from './helpers/tiny-cohort.js';
+import { buildKeyStacks } from '../src/steps/1-roi-stacks.js';
 
 const cli = (args: string[]) => runCli(registerSegment, args);
 
@@ -38,7 +38,9 @@ async function tinyModel(dir: string, manifest: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   try {
     for (let e = 0; e < 60; e++) await net.trainEpoch({ x, y, n }, { batchSize: n, seed: e });
-    await saveCheckpoint(net, join(dir, 'model'), { input: { roiScale: 2, window: 'record-or-category' } });
+    await saveCheckpoint(net, join(dir, 'model'), {
+      input: { roiScale: 2, padMode: 'reflect', window: 'record-or-category', prior: 'none', context: 0 },
+    });
   } finally {
     net.dispose();
   }

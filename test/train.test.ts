@@ -17,9 +17,10 @@ import { runCli } from './helpers/cli.js';
 import { makeTinyCohort } from './helpers/tiny-cohort.js';
 import { loadManifest } from '../src/io/manifest.js';
 import { SegNet } from '../src/model/binding.js';
-import { loadCheckpoint, saveCheckpoint } from '../src/model/checkpoint.js';
-import { buildKeyStacks, trainCnnOnStacks, type CnnTrainOptions } from '../src/pipeline/cnn-train.js';
+import { loadCheckpoint, readSidecar, saveCheckpoint } from '../src/model/checkpoint.js';
+import { trainCnnOnStacks, type CnnTrainOptions } from '../src/pipeline/train-cnn.js';
 import { createRng } from '../src/util/random.js';
+import { buildKeyStacks } from '../src/steps/1-roi-stacks.js';
 
 const softplus = (z: number) => Math.log1p(Math.exp(z));
 const logit = (p: number) => Math.log(p / (1 - p));
@@ -107,7 +108,9 @@ test('an HNN checkpoint (weights + sidecar) loads into a net that predicts ident
   try {
     await net.trainEpoch({ x, y, n: 3 }, { batchSize: 2, seed: 4 });
     const before = await net.predict(x, 3);
-    await saveCheckpoint(net, join(dir, 'model'), { input: { roiScale: 2, window: 'record-or-category' } });
+    await saveCheckpoint(net, join(dir, 'model'), {
+      input: { roiScale: 2, padMode: 'reflect', window: 'record-or-category', prior: 'none', context: 0 },
+    });
     const { net: loaded, sidecar } = await loadCheckpoint(join(dir, 'model'));
     try {
       assert.equal(sidecar.net.arch, 'hnn');
@@ -155,7 +158,7 @@ test('train: end to end on 6 phantom lesions, then an interrupted run resumes to
   assert.equal(side.metrics.epochs, 2);
   assert.equal(side.metrics.history.length, 2);
   assert.equal(side.provenance.labels, 'recist');
-  assert.ok(existsSync(join(out, 'model.pt')) && existsSync(join(out, 'last.pt')));
+  assert.ok(existsSync(join(out, 'model.pt')) && existsSync(join(out, 'rounds', 'round0.last.pt')));
   assert.match(await readFile(join(out, 'training-curve.svg'), 'utf8'), /^<svg/);
   // a rerun with the same settings reuses the model
   assert.match(
@@ -220,7 +223,7 @@ test('train: end to end on 6 phantom lesions, then an interrupted run resumes to
   const opts: CnnTrainOptions = {
     labels: 'recist',
     net: { arch: 'unet', baseWidth: 4 },
-    roiSize: 32,
+    stack: { roiSize: 32 },
     fit: { maxEpochs: 3, minSamplesPerEpoch: 8, batchSize: 4 },
   };
   const straight = await trainCnnOnStacks(stacks, join(dir, 'straight'), opts);
@@ -232,12 +235,15 @@ test('train: end to end on 6 phantom lesions, then an interrupted run resumes to
     }),
     /interrupted/,
   );
-  assert.ok(!existsSync(join(dir, 'resumed', 'model.json')) && existsSync(join(dir, 'resumed', 'last.json')));
+  assert.ok(
+    !existsSync(join(dir, 'resumed', 'model.json')) &&
+      existsSync(join(dir, 'resumed', 'rounds', 'round0.last.json')),
+  );
   const resumed = await trainCnnOnStacks(stacks, join(dir, 'resumed'), opts);
   try {
     assert.deepEqual(
-      resumed.history.map((e) => e.trainLoss),
-      straight.history.map((e) => e.trainLoss),
+      await trainLosses(join(dir, 'resumed', 'model')),
+      await trainLosses(join(dir, 'straight', 'model')),
     );
     const x = new Float32Array(stacks.length * 32 * 32);
     stacks.forEach((s, i) => s.keyRoi.image.forEach((v, p) => (x[i * 1024 + p] = v / 255)));
@@ -250,3 +256,7 @@ test('train: end to end on 6 phantom lesions, then an interrupted run resumes to
     resumed.net.dispose();
   }
 });
+
+async function trainLosses(base: string): Promise<number[]> {
+  return ((await readSidecar(base)).metrics.history as { trainLoss: number }[]).map((e) => e.trainLoss);
+}

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildStacks, type LesionStack } from '../../src/pipeline/stack.js';
+import { buildStacks } from '../../src/steps/1-roi-stacks.js';
 import { writeCohort } from '../../src/synth/write.js';
+import { type LesionStack } from '../../src/types/stack.js';
 
 /** Runs `fn` on the ROI stack of one seeded phantom lesion (no follow-up), in a temporary folder. */
 export async function withPhantomStack(
