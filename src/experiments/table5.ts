@@ -87,7 +87,27 @@ export async function writeExperimentOutputs(
   options: Experiment3dOptions = {},
 ): Promise<void> {
   const title = options.title ?? '';
-  const maxOff = options.maxOffsetPlotted ?? 6;
+  await writeFileAtomic(join(outDir, 'table5.md'), table5Markdown(rows, title));
+  await writeFileAtomic(
+    join(outDir, 'dice-by-offset.svg'),
+    diceByOffsetSvg(rows, title, options.maxOffsetPlotted ?? 6),
+  );
+  await writeFileAtomic(join(outDir, 'pr-3d.svg'), prSvg(rows, title));
+  await writeJsonAtomic(
+    join(outDir, 'experiment3d.json'),
+    rows.map((r) => ({
+      method: r.method,
+      seconds: r.seconds,
+      metrics3d: r.scores.metrics3d,
+      metricsKey: r.scores.metricsKey,
+      diceByOffset: r.scores.diceByOffset,
+      maxF: r.scores.pr?.maxF(),
+    })),
+  );
+}
+
+/** The overall table (every metric) and, with several categories, the per-category 3D Dice of Table 5. */
+function table5Markdown(rows: MethodRow[], title: string): string {
   const md: string[] = [];
   md.push(`### ${title} 3D segmentation (mean ± std over lesions)`, '');
   md.push('| method | n | 3D Dice | precision | recall | VS | AVD (mm) | RECIST-slice Dice | seconds |');
@@ -96,8 +116,9 @@ export async function writeExperimentOutputs(
     const m = r.scores.metrics3d?.overall;
     const k = r.scores.metricsKey?.overall;
     if (!m || !k) continue;
+    const cells = METRIC_NAMES.map((name) => formatStat(m.stats[name], name === 'avdMm' ? 2 : 3));
     md.push(
-      `| ${r.method} | ${m.n} | ${METRIC_NAMES.map((name) => formatStat(m.stats[name], name === 'avdMm' ? 2 : 3)).join(' | ')} | ${formatStat(k.stats.dice, 3)} | ${r.seconds.toFixed(0)} |`,
+      `| ${r.method} | ${m.n} | ${cells.join(' | ')} | ${formatStat(k.stats.dice, 3)} | ${r.seconds.toFixed(0)} |`,
     );
   }
   const cats = [...new Set(rows.flatMap((r) => Object.keys(r.scores.metrics3d?.byCategory ?? {})))].sort();
@@ -107,13 +128,18 @@ export async function writeExperimentOutputs(
     md.push(`|---|${cats.map(() => '---').join('|')}|---|`);
     for (const r of rows) {
       const by = r.scores.metrics3d?.byCategory ?? {};
+      const total = r.scores.metrics3d ? formatStat(r.scores.metrics3d.overall.stats.dice, 3) : '–';
       md.push(
-        `| ${r.method} | ${cats.map((c) => (by[c] ? formatStat(by[c].stats.dice, 3) : '–')).join(' | ')} | ${r.scores.metrics3d ? formatStat(r.scores.metrics3d.overall.stats.dice, 3) : '–'} |`,
+        `| ${r.method} | ${cats.map((c) => (by[c] ? formatStat(by[c].stats.dice, 3) : '–')).join(' | ')} | ${total} |`,
       );
     }
   }
-  await writeFileAtomic(join(outDir, 'table5.md'), md.join('\n') + '\n');
-  const offsetSvg = lineChart(
+  return md.join('\n') + '\n';
+}
+
+/** Figure 4: mean Dice by slice offset from the RECIST slice, one line per method. */
+function diceByOffsetSvg(rows: MethodRow[], title: string, maxOff: number): string {
+  return lineChart(
     rows.map((r) => ({
       name: r.method,
       points: r.scores.diceByOffset
@@ -127,11 +153,14 @@ export async function writeExperimentOutputs(
       yRange: [0, 1],
     },
   );
-  await writeFileAtomic(join(outDir, 'dice-by-offset.svg'), offsetSvg);
+}
+
+/** Figure 5: the pooled 3D precision-recall curve of each CNN row. */
+function prSvg(rows: MethodRow[], title: string): string {
   const prRows = rows.filter(
     (r) => r.scores.pr && !r.method.includes('GC') && !r.method.includes('ellipsoid'),
   );
-  const prSvg = lineChart(
+  return lineChart(
     prRows.map((r) => {
       const pr = r.scores.pr!;
       return {
@@ -146,17 +175,5 @@ export async function writeExperimentOutputs(
       xRange: [0, 1],
       yRange: [0, 1],
     },
-  );
-  await writeFileAtomic(join(outDir, 'pr-3d.svg'), prSvg);
-  await writeJsonAtomic(
-    join(outDir, 'experiment3d.json'),
-    rows.map((r) => ({
-      method: r.method,
-      seconds: r.seconds,
-      metrics3d: r.scores.metrics3d,
-      metricsKey: r.scores.metricsKey,
-      diceByOffset: r.scores.diceByOffset,
-      maxF: r.scores.pr?.maxF(),
-    })),
   );
 }

@@ -28,10 +28,12 @@ export interface RoiOptions {
    * surroundings are tissue, not air, and where constant padding would dominate GrabCut's background model).
    */
   padMode?: 'constant' | 'reflect';
-  /** HU window [min, max] mapped to 0..255; when absent, DEFAULT_WINDOWS[category]. */
+  /** HU window [min, max] mapped to 0..255; when absent, `categoryWindows[category]`. */
   window?: [number, number];
   /** Lesion category, for the default window. */
   category?: LesionCategory;
+  /** The HU window of each category, used when `window` is absent. */
+  categoryWindows?: Record<LesionCategory, [number, number]>;
 }
 
 /** Per-category HU windows: lung as measured on LIDC (FINDINGS), bone, soft tissue for the rest. */
@@ -55,6 +57,7 @@ const DEFAULTS = {
   padMode: 'constant',
   window: DEFAULT_WINDOWS.unknown,
   category: 'unknown',
+  categoryWindows: DEFAULT_WINDOWS,
 } satisfies Required<RoiOptions>;
 
 /** The four RECIST end points. */
@@ -118,7 +121,7 @@ export function extractRoi(
       );
     }
   }
-  const window = options.window ?? DEFAULT_WINDOWS[o.category] ?? DEFAULTS.window;
+  const window = options.window ?? o.categoryWindows[o.category] ?? DEFAULTS.window;
   const geometry = roiGeometry(recist, sliceSize, o);
   const n = o.sizePx;
   const hu = new Float32Array(n * n);

@@ -9,7 +9,7 @@ import { MetricsAccumulator, type MetricsReport } from '../metrics/aggregate.js'
 import { PrAccumulator } from '../metrics/pr-curve.js';
 import type { SegmentationMetrics } from '../metrics/segmentation.js';
 import { ellipsoidVolumeMm3 } from '../recist/validate.js';
-import { scoreLesion } from '../metrics/score-3d.js';
+import { scoreLesion, type LesionScores } from '../metrics/score-3d.js';
 import { type Lesion3dResult } from '../steps/5-segment-3d.js';
 import { type LesionStack } from '../types/stack.js';
 import { cropToFull, fullToCrop } from '../geometry/crop-mask.js';
@@ -61,12 +61,8 @@ export async function scoreCohort(
   options: ScoreCohortOptions = {},
 ): Promise<CohortScores> {
   const lesions: LesionOutcome[] = [];
-  const acc3d = new MetricsAccumulator();
-  const accKey = new MetricsAccumulator();
-  const offsets = new Map<number, number[]>();
-  const pr = new PrAccumulator();
-  let done = 0;
-  for (const s of stacks) {
+  const acc = new CohortAccumulator();
+  for (const [i, s] of stacks.entries()) {
     const base: LesionOutcome = {
       record: s.record,
       ellipsoidMm3: ellipsoidVolumeMm3(s.longMm, s.shortMm),
@@ -75,45 +71,67 @@ export async function scoreCohort(
       fallbacks: options.fallbacks?.(s.record.lesionId) ?? 0,
     };
     try {
-      const result = await segment(s);
-      if (options.masksDir) {
-        const full = cropToFull(result.mask, s.image.size);
-        await writeNifti(join(options.masksDir, maskFileName(s.record.lesionId)), { ...s.image, data: full });
-      }
-      const outcome: LesionOutcome = { ...base, result };
-      if (s.record.maskPath) {
-        const truth = await readMask(s.record.maskPath);
-        const scores = scoreLesion(
-          result.mask,
-          truth.data,
-          s.image.size,
-          s.image.spacingMm,
-          s.record.keySlice,
-        );
-        outcome.scores = scores;
-        acc3d.add(s.record.category, pick(scores.metrics3d));
-        accKey.add(s.record.category, pick(scores.metricsKey));
-        for (const [off, d] of scores.diceByOffset) offsets.set(off, [...(offsets.get(off) ?? []), d]);
-        pr.add(result.prob, fullToCrop(truth.data, s.image.size, result.mask.start, result.mask.size));
-      }
-      // the maps are only needed for the PR curve; drop them so a large cohort stays small in memory
-      lesions.push({ ...outcome, result: { ...result, prob: new Float32Array(0) } });
+      lesions.push(await segmentAndScore(s, base, segment, options.masksDir, acc));
     } catch (e) {
       const err = e as { code?: string; message?: string };
       lesions.push({ ...base, error: { code: err.code ?? 'E_PIPELINE', message: err.message ?? String(e) } });
     }
-    options.onLesion?.(++done, s.record.lesionId);
+    options.onLesion?.(i + 1, s.record.lesionId);
   }
-  const diceByOffset = [...offsets.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(
-      ([off, ds]) => [off, ds.reduce((a, b) => a + b, 0) / ds.length, ds.length] as [number, number, number],
-    );
-  return {
-    lesions,
-    metrics3d: acc3d.count ? acc3d.report() : undefined,
-    metricsKey: accKey.count ? accKey.report() : undefined,
-    diceByOffset,
-    pr: acc3d.count ? pr : undefined,
-  };
+  return { lesions, ...acc.result() };
+}
+
+/** Segments one lesion, writes its mask, scores it against the truth when there is one. */
+async function segmentAndScore(
+  s: LesionStack,
+  base: LesionOutcome,
+  segment: (s: LesionStack) => Promise<Lesion3dResult>,
+  masksDir: string | undefined,
+  acc: CohortAccumulator,
+): Promise<LesionOutcome> {
+  const result = await segment(s);
+  if (masksDir) {
+    const full = cropToFull(result.mask, s.image.size);
+    await writeNifti(join(masksDir, maskFileName(s.record.lesionId)), { ...s.image, data: full });
+  }
+  const outcome: LesionOutcome = { ...base, result };
+  if (s.record.maskPath) {
+    const truth = await readMask(s.record.maskPath);
+    outcome.scores = scoreLesion(result.mask, truth.data, s.image.size, s.image.spacingMm, s.record.keySlice);
+    acc.add(s, outcome.scores, result, truth.data);
+  }
+  // the maps are only needed for the PR curve; drop them so a large cohort stays small in memory
+  return { ...outcome, result: { ...result, prob: new Float32Array(0) } };
+}
+
+/** Metric summaries, Dice by slice offset and the pooled PR histogram over the scored lesions. */
+class CohortAccumulator {
+  readonly #acc3d = new MetricsAccumulator();
+  readonly #accKey = new MetricsAccumulator();
+  readonly #offsets = new Map<number, number[]>();
+  readonly #pr = new PrAccumulator();
+
+  add(s: LesionStack, scores: LesionScores, result: Lesion3dResult, truth: Uint8Array): void {
+    this.#acc3d.add(s.record.category, pick(scores.metrics3d));
+    this.#accKey.add(s.record.category, pick(scores.metricsKey));
+    for (const [off, d] of scores.diceByOffset)
+      this.#offsets.set(off, [...(this.#offsets.get(off) ?? []), d]);
+    this.#pr.add(result.prob, fullToCrop(truth, s.image.size, result.mask.start, result.mask.size));
+  }
+
+  result(): Omit<CohortScores, 'lesions'> {
+    const diceByOffset = [...this.#offsets.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(
+        ([off, ds]) =>
+          [off, ds.reduce((a, b) => a + b, 0) / ds.length, ds.length] as [number, number, number],
+      );
+    const scored = this.#acc3d.count > 0;
+    return {
+      metrics3d: scored ? this.#acc3d.report() : undefined,
+      metricsKey: scored ? this.#accKey.report() : undefined,
+      diceByOffset,
+      pr: scored ? this.#pr : undefined,
+    };
+  }
 }

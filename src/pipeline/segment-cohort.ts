@@ -5,17 +5,25 @@
  * `segment.csv`. A lesion that fails is reported in the CSV and never stops the cohort.
  */
 import { join } from 'node:path';
+import { asLesionError } from '../errors.js';
 import { csvText, fixedCell } from '../io/csv.js';
+import { maskFileName } from '../io/mask-files.js';
 import { readMask, writeNifti } from '../io/nifti.js';
 import { computeConfusion, computeOverlap } from '../metrics/overlap.js';
-import { loadCheckpoint } from '../model/checkpoint.js';
+import type { SegNet } from '../model/binding.js';
+import { loadCheckpoint, type CheckpointInput } from '../model/checkpoint.js';
+import { buildKeyStacks } from '../steps/1-roi-stacks.js';
+import {
+  boxToSlice,
+  segmentKeySlices,
+  type KeySliceResult,
+  type SegmentKeySliceOptions,
+} from '../steps/key-slice.js';
 import type { LesionRecord } from '../types/recist.js';
-import { boxToSlice, segmentKeySlices, type SegmentKeySliceOptions } from '../steps/key-slice.js';
-import type { WsssHooks } from './wsss.js';
+import type { LesionStack } from '../types/stack.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { provenance } from '../util/provenance.js';
-import { maskFileName } from '../io/mask-files.js';
-import { buildKeyStacks } from '../steps/1-roi-stacks.js';
+import type { WsssHooks } from './wsss.js';
 
 export interface SegmentRow {
   lesionId: string;
@@ -57,8 +65,9 @@ const COLUMNS = [
 ];
 
 /**
- * Segments `records` with the model in `modelDir` (`model.pt` + `model.json`; the ROI size and scale come
- * from the sidecar, so inputs are cut exactly as in training) and writes masks and segment.csv to `outDir`.
+ * Segments `records` with the model in `modelDir` (`model.pt` + `model.json` of `train` or `run`; the ROI
+ * size, scale, padding, windows and input channels come from the sidecar, so inputs are cut exactly as in
+ * training) and writes masks, segment.csv and segment.json to `outDir`.
  */
 export async function segmentCohort2d(
   modelDir: string,
@@ -69,71 +78,20 @@ export async function segmentCohort2d(
 ): Promise<SegmentCohortResult> {
   const t0 = performance.now();
   const { net, sidecar } = await loadCheckpoint(join(modelDir, 'model'));
+  const stage = options.gc ? 'segment (CNN-GC)' : 'segment (CNN)';
   const rows: SegmentRow[] = [];
   try {
-    const chunk = 64;
-    hooks.stage?.(options.gc ? 'segment (CNN-GC)' : 'segment (CNN)', records.length);
-    let done = 0;
-    for (let start = 0; start < records.length; start += chunk) {
-      const part = records.slice(start, start + chunk);
-      const built = await buildKeyStacks(part, {
-        roiSize: net.config.size,
-        roiScale: sidecar.input.roiScale,
-        padMode: sidecar.input.padMode,
-        context: sidecar.input.context,
-      });
-      const stacks = built.flatMap((r) => (r.ok ? [r.stack] : []));
-      for (const r of built) if (!r.ok) rows.push(failedRow(r.record, `${r.error.code}: ${r.error.message}`));
-      let results: Awaited<ReturnType<typeof segmentKeySlices>>;
-      try {
-        results = await segmentKeySlices(net, stacks, options);
-      } catch (e) {
-        const err = e as { code?: string; message?: string };
-        for (const s of stacks) rows.push(failedRow(s.record, `${err.code ?? 'E_PIPELINE'}: ${err.message}`));
-        hooks.tick?.((done += part.length));
-        continue;
-      }
-      for (let i = 0; i < stacks.length; i++) {
-        const s = stacks[i];
-        const res = results[i];
-        try {
-          const [ni, nj, nk] = s.image.size;
-          const slice = boxToSlice(res.maskBox, res.box, ni, nj);
-          const full = new Uint8Array(ni * nj * nk);
-          full.set(slice, s.record.keySlice * ni * nj);
-          const file = maskFileName(s.record.lesionId);
-          await writeNifti(join(outDir, 'masks', file), { ...s.image, data: full });
-          const pixels = slice.reduce((x, y) => x + y, 0);
-          const scores = s.record.maskPath
-            ? await scoreSlice(slice, s.record.maskPath, s.record.keySlice)
-            : undefined;
-          rows.push({
-            lesionId: s.record.lesionId,
-            patientId: s.record.patientId ?? '',
-            category: s.record.category,
-            status: 'ok',
-            error: '',
-            mask: `masks/${file}`,
-            pixels,
-            areaMm2: pixels * s.image.spacingMm[0] * s.image.spacingMm[1],
-            gcFallback: options.gc ? res.gcFallback : undefined,
-            dice: scores?.dice ?? Number.NaN,
-            precision: scores?.precision ?? Number.NaN,
-            recall: scores?.recall ?? Number.NaN,
-          });
-        } catch (e) {
-          const err = e as { code?: string; message?: string };
-          rows.push(failedRow(s.record, `${err.code ?? 'E_PIPELINE'}: ${err.message ?? String(e)}`));
-        }
-      }
-      done += part.length;
-      hooks.tick?.(done);
+    hooks.stage?.(stage, records.length);
+    for (let start = 0; start < records.length; start += CHUNK) {
+      const part = records.slice(start, start + CHUNK);
+      rows.push(...(await segmentChunk(net, sidecar.input, part, outDir, options)));
+      hooks.tick?.(Math.min(records.length, start + CHUNK));
     }
   } finally {
     net.dispose();
   }
   const seconds = (performance.now() - t0) / 1000;
-  hooks.stageEnd?.(options.gc ? 'segment (CNN-GC)' : 'segment (CNN)', seconds);
+  hooks.stageEnd?.(stage, seconds);
   const order = new Map(records.map((r, i) => [r.lesionId, i]));
   rows.sort((x, y) => (order.get(x.lesionId) ?? 0) - (order.get(y.lesionId) ?? 0));
   await writeFileAtomic(join(outDir, 'segment.csv'), toCsv(rows));
@@ -149,6 +107,75 @@ export async function segmentCohort2d(
   return { rows, ok, failed: rows.length - ok, seconds };
 }
 
+/** Lesions per chunk: stacks, inference and GrabCut of one chunk at a time keep memory bounded. */
+const CHUNK = 64;
+
+/** Segments and writes one chunk of lesions; a lesion that fails becomes a failed row. */
+async function segmentChunk(
+  net: SegNet,
+  input: CheckpointInput,
+  records: readonly LesionRecord[],
+  outDir: string,
+  options: SegmentKeySliceOptions,
+): Promise<SegmentRow[]> {
+  const built = await buildKeyStacks(records, {
+    roiSize: net.config.size,
+    roiScale: input.roiScale,
+    padMode: input.padMode,
+    ...(input.categoryWindows ? { windows: input.categoryWindows } : {}),
+    context: input.context,
+  });
+  const rows = built.flatMap((r) => (r.ok ? [] : [failedRow(r.record, r.error)]));
+  const stacks = built.flatMap((r) => (r.ok ? [r.stack] : []));
+  let results: KeySliceResult[];
+  try {
+    results = await segmentKeySlices(net, stacks, options);
+  } catch (e) {
+    return [...rows, ...stacks.map((s) => failedRow(s.record, e))];
+  }
+  for (const [i, s] of stacks.entries()) {
+    try {
+      rows.push(await writeKeySlice(s, results[i], outDir, options.gc === true));
+    } catch (e) {
+      rows.push(failedRow(s.record, e));
+    }
+  }
+  return rows;
+}
+
+/** Writes one lesion's key-slice mask on its input grid and scores it against the manifest's mask. */
+async function writeKeySlice(
+  s: LesionStack,
+  res: KeySliceResult,
+  outDir: string,
+  gc: boolean,
+): Promise<SegmentRow> {
+  const [ni, nj, nk] = s.image.size;
+  const slice = boxToSlice(res.maskBox, res.box, ni, nj);
+  const full = new Uint8Array(ni * nj * nk);
+  full.set(slice, s.record.keySlice * ni * nj);
+  const file = maskFileName(s.record.lesionId);
+  await writeNifti(join(outDir, 'masks', file), { ...s.image, data: full });
+  const pixels = slice.reduce((x, y) => x + y, 0);
+  const scores = s.record.maskPath
+    ? await scoreSlice(slice, s.record.maskPath, s.record.keySlice)
+    : undefined;
+  return {
+    lesionId: s.record.lesionId,
+    patientId: s.record.patientId ?? '',
+    category: s.record.category,
+    status: 'ok',
+    error: '',
+    mask: `masks/${file}`,
+    pixels,
+    areaMm2: pixels * s.image.spacingMm[0] * s.image.spacingMm[1],
+    gcFallback: gc ? res.gcFallback : undefined,
+    dice: scores?.dice ?? Number.NaN,
+    precision: scores?.precision ?? Number.NaN,
+    recall: scores?.recall ?? Number.NaN,
+  };
+}
+
 /** RECIST-slice scores of a predicted slice mask against the slice of the reference mask. */
 async function scoreSlice(slice: Uint8Array, maskPath: string, k: number) {
   try {
@@ -161,13 +188,14 @@ async function scoreSlice(slice: Uint8Array, maskPath: string, k: number) {
   }
 }
 
-function failedRow(r: LesionRecord, error: string): SegmentRow {
+function failedRow(r: LesionRecord, e: unknown): SegmentRow {
+  const err = asLesionError(e, r);
   return {
     lesionId: r.lesionId,
     patientId: r.patientId ?? '',
     category: r.category,
     status: 'failed',
-    error,
+    error: `${err.code}: ${err.message}`,
     mask: '',
     pixels: 0,
     areaMm2: Number.NaN,

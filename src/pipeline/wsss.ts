@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import { asLesionError, Recist3dError } from '../errors.js';
-import { DEFAULT_WINDOWS, sliceMaskToRoi } from '../geometry/roi.js';
+import { sliceMaskToRoi } from '../geometry/roi.js';
 import { readMask } from '../io/nifti.js';
 import { engineInfo, type SegNet } from '../model/binding.js';
 import { readSidecar, saveCheckpoint, type CheckpointInput } from '../model/checkpoint.js';
@@ -248,7 +248,7 @@ class Job {
       roiScale: o.stack.roiScale,
       padMode: o.stack.padMode,
       window: 'record-or-category',
-      categoryWindows: DEFAULT_WINDOWS,
+      categoryWindows: o.stack.windows,
       prior: o.net.recistPrior ? 'recist-ellipse' : 'none',
       context: o.net.context,
     };
@@ -355,62 +355,14 @@ class Job {
 
   async #trainRound(net: SegNet, round: number, harvest: HarvestStats | undefined): Promise<void> {
     const o = this.o;
-    const fitSettings = round === 0 ? o.fit : resolveOptions(o.fit, o.fineTune);
+    const fit = round === 0 ? o.fit : resolveOptions(o.fit, o.fineTune);
     const ckpt = join(this.outDir, 'rounds', `round${round}`);
     const { value, reused } = await this.runner.run({
       name: `train-r${round}`,
-      settings: {
-        round,
-        net: o.net,
-        fit: fitSettings,
-        valFraction: o.valFraction,
-        init: round === 0 ? o.init : '',
-      },
+      settings: { round, net: o.net, fit, valFraction: o.valFraction, init: round === 0 ? o.init : '' },
       seed: o.seed + round,
-      produce: async (key) => {
-        if (round === 0 && o.init) await net.load(await initWeightsPath(o.init));
-        const r = await this.clock.timed(`train-r${round}`, fitSettings.maxEpochs ?? 0, () =>
-          trainStage(
-            net,
-            this.#labels,
-            this.#byId,
-            ckpt,
-            {
-              fit: { ...fitSettings, seed: o.seed + round },
-              valFraction: o.valFraction,
-              input: this.input,
-              resumeKey: key,
-            },
-            (e) => {
-              this.hooks.tick?.(e.epoch, `loss ${e.trainLoss.toFixed(4)} val Dice ${e.valDice.toFixed(3)}`);
-              this.hooks.epoch?.(round, e);
-            },
-          ),
-        );
-        if (r.resumedEpochs) this.hooks.log?.(`[train-r${round}] resumed after epoch ${r.resumedEpochs}`);
-        return {
-          epochs: r.fit.history.length,
-          bestEpoch: r.fit.bestEpoch,
-          bestValDice: r.fit.bestValDice,
-          history: r.fit.history,
-        };
-      },
-      load: async () => {
-        await net.load(`${ckpt}.pt`);
-        const side = await readSidecar(ckpt);
-        const m = side.metrics as {
-          epochs?: number;
-          bestEpoch?: number;
-          bestValDice?: number;
-          history?: EpochRecord[];
-        };
-        return {
-          epochs: m.epochs ?? 0,
-          bestEpoch: m.bestEpoch ?? 0,
-          bestValDice: m.bestValDice ?? Number.NaN,
-          history: m.history ?? [],
-        };
-      },
+      produce: (key) => this.#fitRound(net, round, fit, ckpt, key),
+      load: () => loadRound(net, ckpt),
       info: ({ history: _h, ...rest }) => rest,
     });
     this.#history.push(...value.history.map((e) => ({ round, ...e })));
@@ -422,6 +374,37 @@ class Job {
       bestValDice: value.bestValDice,
       resumed: reused,
     });
+  }
+
+  /** Trains one round (resuming its last finished epoch when `key` matches) and writes its checkpoint. */
+  async #fitRound(
+    net: SegNet,
+    round: number,
+    fit: FitSettings,
+    ckpt: string,
+    key: string,
+  ): Promise<RoundTraining> {
+    const o = this.o;
+    if (round === 0 && o.init) await net.load(await initWeightsPath(o.init));
+    const options = {
+      fit: { ...fit, seed: o.seed + round },
+      valFraction: o.valFraction,
+      input: this.input,
+      resumeKey: key,
+    };
+    const r = await this.clock.timed(`train-r${round}`, fit.maxEpochs ?? 0, () =>
+      trainStage(net, this.#labels, this.#byId, ckpt, options, (e) => {
+        this.hooks.tick?.(e.epoch, `loss ${e.trainLoss.toFixed(4)} val Dice ${e.valDice.toFixed(3)}`);
+        this.hooks.epoch?.(round, e);
+      }),
+    );
+    if (r.resumedEpochs) this.hooks.log?.(`[train-r${round}] resumed after epoch ${r.resumedEpochs}`);
+    return {
+      epochs: r.fit.history.length,
+      bestEpoch: r.fit.bestEpoch,
+      bestValDice: r.fit.bestValDice,
+      history: r.fit.history,
+    };
   }
 
   readonly #history: (EpochRecord & { round: number })[] = [];
@@ -439,6 +422,26 @@ class Job {
       trainingCurveSvg(this.#history, this.o.net.arch),
     );
   }
+}
+
+/** What a finished training round reports (from its run, or from its checkpoint's sidecar). */
+interface RoundTraining {
+  epochs: number;
+  bestEpoch: number;
+  bestValDice: number;
+  history: EpochRecord[];
+}
+
+/** Loads a finished round's weights into `net` and reads how its training went from the sidecar. */
+async function loadRound(net: SegNet, ckpt: string): Promise<RoundTraining> {
+  await net.load(`${ckpt}.pt`);
+  const m = (await readSidecar(ckpt)).metrics as Partial<RoundTraining>;
+  return {
+    epochs: m.epochs ?? 0,
+    bestEpoch: m.bestEpoch ?? 0,
+    bestValDice: m.bestValDice ?? Number.NaN,
+    history: m.history ?? [],
+  };
 }
 
 function noTrainingLabels(stacks: number, labels: string, excluded: WsssResult['excluded']): Recist3dError {

@@ -121,6 +121,31 @@ export async function writeRunReport(
 ): Promise<void> {
   const ok = summary.lesions.filter((l) => l.result);
   const failed = summary.lesions.filter((l) => l.error);
+  const m = summary.metrics3d?.overall.stats;
+  const html = renderReport({
+    title: 'recist3d run report',
+    subtitle: `Weakly supervised self-paced segmentation, ${summary.wsss.rounds.length - 1} self-paced round(s). Generated ${new Date().toISOString()}.`,
+    facts: [
+      ['lesions', summary.lesions.length],
+      ['segmented', ok.length],
+      ['failed', failed.length],
+      ['empty masks', ok.filter((l) => l.result!.flags.empty).length],
+      ['3D Dice (mean ± std)', m ? formatStat(m.dice, 3) : 'no ground truth'],
+      [
+        'RECIST-slice Dice',
+        summary.metricsKey ? formatStat(summary.metricsKey.overall.stats.dice, 3) : 'no ground truth',
+      ],
+      ['total time (s)', summary.totalSeconds.toFixed(1)],
+    ],
+    tables: reportTables(summary, failed),
+    figures: reportFigures(summary, ok),
+    gallery: await galleryFigures(summary, ok, stacks),
+  });
+  await writeFileAtomic(path, html);
+}
+
+/** Metrics, self-paced rounds, stage timings and the failed lesions. */
+function reportTables(summary: RunReportInput, failed: ReportLesion[]): Table[] {
   const tables: Table[] = [];
   if (summary.metrics3d)
     tables.push(metricsTable('3D segmentation (ground truth present)', summary.metrics3d));
@@ -161,24 +186,22 @@ export async function writeRunReport(
       rows: failed.map((l) => [l.record.lesionId, l.error!.code, l.error!.message]),
     });
   }
+  return tables;
+}
+
+/** Dice by slice offset, the 3D precision-recall curve and volume against the RECIST ellipsoid. */
+function reportFigures(summary: RunReportInput, ok: ReportLesion[]): Figure[] {
   const figures: Figure[] = [];
   const maxN = Math.max(0, ...summary.diceByOffset.map(([, , n]) => n));
   if (summary.diceByOffset.length) {
+    const points = summary.diceByOffset.filter(([, , n]) => n >= Math.min(5, maxN)).map(([o, d]) => [o, d]);
     figures.push({
       title: 'Dice by slice offset from the RECIST slice (Figure 4)',
-      svg: lineChart(
-        [
-          {
-            name: 'recist3d',
-            points: summary.diceByOffset.filter(([, , n]) => n >= Math.min(5, maxN)).map(([o, d]) => [o, d]),
-          },
-        ],
-        {
-          xLabel: 'slice offset',
-          yLabel: 'mean Dice',
-          yRange: [0, 1],
-        },
-      ),
+      svg: lineChart([{ name: 'recist3d', points: points as [number, number][] }], {
+        xLabel: 'slice offset',
+        yLabel: 'mean Dice',
+        yRange: [0, 1],
+      }),
     });
   }
   if (summary.pr) {
@@ -209,54 +232,30 @@ export async function writeRunReport(
             points: vol.map((l) => [l.ellipsoidMm3 / 1000, l.result!.volumeMm3 / 1000]),
           },
         ],
-        {
-          xLabel: 'RECIST ellipsoid volume (mL)',
-          yLabel: 'recist3d volume (mL)',
-          identity: true,
-        },
+        { xLabel: 'RECIST ellipsoid volume (mL)', yLabel: 'recist3d volume (mL)', identity: true },
       ),
     });
   }
+  return figures;
+}
+
+/** Best, median and worst lesion by 3D Dice (largest, median, smallest by volume without truth). */
+async function galleryFigures(
+  summary: RunReportInput,
+  ok: ReportLesion[],
+  stacks: LesionStack[],
+): Promise<Figure[]> {
   const byId = new Map(stacks.map((s) => [s.record.lesionId, s]));
   const ranked = [...ok].sort(
     (a, b) =>
       (a.scores?.metrics3d.dice ?? a.result!.volumeMm3) - (b.scores?.metrics3d.dice ?? b.result!.volumeMm3),
   );
-  const picks: [string, ReportLesion | undefined][] = summary.metrics3d
-    ? [
-        ['best', ranked.at(-1)],
-        ['median', ranked[Math.floor(ranked.length / 2)]],
-        ['worst', ranked[0]],
-      ]
-    : [
-        ['largest', ranked.at(-1)],
-        ['median', ranked[Math.floor(ranked.length / 2)]],
-        ['smallest', ranked[0]],
-      ];
+  const labels = summary.metrics3d ? ['best', 'median', 'worst'] : ['largest', 'median', 'smallest'];
+  const picks = [ranked.at(-1), ranked[Math.floor(ranked.length / 2)], ranked[0]];
   const gallery: Figure[] = [];
-  for (const [label, l] of picks) {
+  for (const [i, l] of picks.entries()) {
     const s = l && byId.get(l.record.lesionId);
-    if (l && s) gallery.push(await galleryFigure(label, l, s));
+    if (l && s) gallery.push(await galleryFigure(labels[i], l, s));
   }
-  const m = summary.metrics3d?.overall.stats;
-  const html = renderReport({
-    title: 'recist3d run report',
-    subtitle: `Weakly supervised self-paced segmentation, ${summary.wsss.rounds.length - 1} self-paced round(s). Generated ${new Date().toISOString()}.`,
-    facts: [
-      ['lesions', summary.lesions.length],
-      ['segmented', ok.length],
-      ['failed', failed.length],
-      ['empty masks', ok.filter((l) => l.result!.flags.empty).length],
-      ['3D Dice (mean ± std)', m ? formatStat(m.dice, 3) : 'no ground truth'],
-      [
-        'RECIST-slice Dice',
-        summary.metricsKey ? formatStat(summary.metricsKey.overall.stats.dice, 3) : 'no ground truth',
-      ],
-      ['total time (s)', summary.totalSeconds.toFixed(1)],
-    ],
-    tables,
-    figures,
-    gallery,
-  });
-  await writeFileAtomic(path, html);
+  return gallery;
 }

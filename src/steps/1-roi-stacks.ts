@@ -3,10 +3,10 @@
  * to every slice the lesion may reach, cut once and kept in memory for all self-paced rounds.
  */
 import { readNifti } from '../io/nifti.js';
-import { extractRoi, type RoiOptions } from '../geometry/roi.js';
+import { DEFAULT_WINDOWS, extractRoi, type RoiOptions } from '../geometry/roi.js';
 import { lesionRoi } from '../pseudo/cohort.js';
 import { segmentLengthMm } from '../recist/parse.js';
-import type { LesionRecord } from '../types/recist.js';
+import type { LesionCategory, LesionRecord } from '../types/recist.js';
 import type { LesionStack } from '../types/stack.js';
 import type { Volume } from '../types/volume.js';
 import type { Recist3dError } from '../errors.js';
@@ -27,6 +27,8 @@ export interface StackOptions {
    * volumes (LIDC VOIs) otherwise hand GrabCut a background model of padding (docs/table1.md).
    */
   padMode?: 'constant' | 'reflect';
+  /** The HU window of each category, for lesions whose manifest row gives none. */
+  windows?: Record<LesionCategory, [number, number]>;
 }
 
 export const STACK_DEFAULTS = {
@@ -35,6 +37,7 @@ export const STACK_DEFAULTS = {
   marginSlices: 2,
   maxOffset: 24,
   padMode: 'reflect',
+  windows: DEFAULT_WINDOWS,
 } satisfies Required<StackOptions>;
 
 /** Cuts the stack of one lesion from its image volume (validating the RECIST first). */
@@ -44,6 +47,7 @@ export function buildStack(record: LesionRecord, image: Volume, options: StackOp
     sizePx: o.roiSize,
     scale: o.roiScale,
     padMode: o.padMode,
+    categoryWindows: o.windows,
   };
   const keyRoi = lesionRoi(record, image, { roi: roiOpts });
   const [ni, nj, nk] = image.size;

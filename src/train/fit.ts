@@ -94,57 +94,22 @@ export async function fit(
   options: FitOptions = {},
 ): Promise<FitResult> {
   const o = resolveOptions(FIT_DEFAULTS, options);
-  net.learningRate = o.learningRate;
-  const history: EpochRecord[] = [];
-  let best = -Infinity;
-  let bestEpoch = 0;
-  let sinceBest = 0;
-  let sinceDrop = 0;
-  let stoppedEarly = false;
   const hasVal = val !== undefined && val.n > 0;
+  const plateau = new Plateau(o);
+  const history: EpochRecord[] = [];
+  net.learningRate = o.learningRate;
+  // a resumed run replays the schedule of its finished epochs
   for (const r of o.resumeHistory) {
-    const score = hasVal ? r.valDice : -r.trainLoss;
-    if (r.improved) [best, bestEpoch, sinceBest, sinceDrop] = [score, r.epoch, 0, 0];
-    else [sinceBest, sinceDrop] = [sinceBest + 1, sinceDrop + 1];
+    plateau.step(r.epoch, hasVal ? r.valDice : -r.trainLoss, r.improved);
     history.push(r);
-    net.learningRate = r.learningRate;
-    if (sinceDrop >= o.lrPatience && r.learningRate > o.learningRate * o.lrDropFactor * 0.99) {
-      net.learningRate = r.learningRate * o.lrDropFactor;
-      sinceDrop = 0;
-    }
-    if (r.epoch >= o.minEpochs && sinceBest >= o.stopPatience) stoppedEarly = true;
+    net.learningRate = plateau.nextLearningRate(r.learningRate);
   }
-  for (let epoch = history.length + 1; epoch <= o.maxEpochs && !stoppedEarly; epoch++) {
+  for (let epoch = history.length + 1; epoch <= o.maxEpochs && !plateau.stopped; epoch++) {
     const t0 = performance.now();
-    const reps = Math.max(1, Math.ceil(o.minSamplesPerEpoch / Math.max(1, train.n)));
-    let loss = 0;
-    for (let rep = 0; rep < reps; rep++) {
-      const r = await net.trainEpoch(
-        { x: train.x, y: train.y, w: train.w, n: train.n },
-        {
-          batchSize: o.batchSize,
-          seed: (o.seed * 7919 + epoch) * 101 + rep,
-          shuffle: true,
-          maxSamples: o.maxSamplesPerEpoch,
-          augment: o.augment,
-          onProgress: o.onStep,
-        },
-      );
-      loss += r.loss / reps;
-    }
+    const loss = await trainOneEpoch(net, train, o, epoch);
     const valDice = hasVal ? await validationDice(net, val, o.threshold, o.batchSize) : Number.NaN;
-    const score = hasVal ? valDice : -loss;
-    const improved = score > best + 1e-4;
-    if (improved) {
-      best = score;
-      bestEpoch = epoch;
-      sinceBest = 0;
-      sinceDrop = 0;
-      if (hasVal && o.bestPath) await net.save(o.bestPath);
-    } else {
-      sinceBest++;
-      sinceDrop++;
-    }
+    const improved = plateau.step(epoch, hasVal ? valDice : -loss);
+    if (improved && hasVal && o.bestPath) await net.save(o.bestPath);
     const record: EpochRecord = {
       epoch,
       trainLoss: loss,
@@ -155,17 +120,79 @@ export async function fit(
     };
     history.push(record);
     await o.onEpoch(record);
-    if (sinceDrop >= o.lrPatience && net.learningRate > o.learningRate * o.lrDropFactor * 0.99) {
-      net.learningRate = net.learningRate * o.lrDropFactor;
-      sinceDrop = 0;
-    }
-    if (epoch >= o.minEpochs && sinceBest >= o.stopPatience) {
-      stoppedEarly = true;
-      break;
-    }
+    net.learningRate = plateau.nextLearningRate(net.learningRate);
   }
+  const { bestEpoch } = plateau;
   if (hasVal && o.bestPath && bestEpoch > 0 && bestEpoch !== history.length) await net.load(o.bestPath);
-  return { history, bestEpoch, bestValDice: hasVal ? best : Number.NaN, stoppedEarly };
+  return {
+    history,
+    bestEpoch,
+    bestValDice: hasVal ? plateau.best : Number.NaN,
+    stoppedEarly: plateau.stopped,
+  };
+}
+
+/**
+ * One epoch: the (augmented, shuffled) training set, repeated until it holds `minSamplesPerEpoch` images;
+ * the seeds depend only on the fit seed, the epoch and the repetition, so a resumed run repeats them.
+ */
+async function trainOneEpoch(
+  net: SegNet,
+  train: SampleSet,
+  o: Required<FitOptions>,
+  epoch: number,
+): Promise<number> {
+  const reps = Math.max(1, Math.ceil(o.minSamplesPerEpoch / Math.max(1, train.n)));
+  let loss = 0;
+  for (let rep = 0; rep < reps; rep++) {
+    const r = await net.trainEpoch(
+      { x: train.x, y: train.y, w: train.w, n: train.n },
+      {
+        batchSize: o.batchSize,
+        seed: (o.seed * 7919 + epoch) * 101 + rep,
+        shuffle: true,
+        maxSamples: o.maxSamplesPerEpoch,
+        augment: o.augment,
+        onProgress: o.onStep,
+      },
+    );
+    loss += r.loss / reps;
+  }
+  return loss;
+}
+
+/** The schedule of `fit`: best score, learning-rate drop on a plateau, early stopping. */
+class Plateau {
+  best = -Infinity;
+  bestEpoch = 0;
+  stopped = false;
+  #sinceBest = 0;
+  #sinceDrop = 0;
+  readonly #o: Required<FitOptions>;
+
+  constructor(o: Required<FitOptions>) {
+    this.#o = o;
+  }
+
+  /** Records an epoch's score (higher is better) and returns whether it improved on the best. */
+  step(epoch: number, score: number, improved = score > this.best + 1e-4): boolean {
+    if (improved) {
+      [this.best, this.bestEpoch, this.#sinceBest, this.#sinceDrop] = [score, epoch, 0, 0];
+    } else {
+      this.#sinceBest++;
+      this.#sinceDrop++;
+    }
+    if (epoch >= this.#o.minEpochs && this.#sinceBest >= this.#o.stopPatience) this.stopped = true;
+    return improved;
+  }
+
+  /** The learning rate of the next epoch: `lr`, dropped once `lrPatience` epochs went without improvement. */
+  nextLearningRate(lr: number): number {
+    const o = this.#o;
+    if (this.#sinceDrop < o.lrPatience || lr <= o.learningRate * o.lrDropFactor * 0.99) return lr;
+    this.#sinceDrop = 0;
+    return lr * o.lrDropFactor;
+  }
 }
 
 /** Mean per-image Dice between thresholded predictions and targets, over pixels with weight > 0. */
