@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then files=("$@"); else
   mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 fi
+# the browser tests (test/e2e) need Debian's chromium: the setup installs it only for them
+if printf '%s\n' "${files[@]}" | grep -q 'test/e2e/'; then bash scripts/setup.sh --browser; fi
 exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

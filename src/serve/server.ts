@@ -95,14 +95,12 @@ export async function buildServer(
       .send({ error: { code: 'E_INTERNAL', message: 'Internal error (see the server log)' } });
   });
   app.setNotFoundHandler((req, reply) =>
-    reply
-      .code(404)
-      .send({
-        error: {
-          code: 'E_NOT_FOUND',
-          message: `No such page or API: ${req.method} ${req.url.split('?')[0]}`,
-        },
-      }),
+    reply.code(404).send({
+      error: {
+        code: 'E_NOT_FOUND',
+        message: `No such page or API: ${req.method} ${req.url.split('?')[0]}`,
+      },
+    }),
   );
   viewerRoutes(app, index, cache);
   studyRoutes(app, index, cache, db);
