@@ -71,7 +71,13 @@ export async function buildServer(
   const token = o.token || (isLoopback(o.host) ? undefined : randomBytes(24).toString('hex'));
   const cache = new VolumeCache({ maxBytes: o.cacheMb * 1024 * 1024 });
   const db = new StudyDb(join(index.runDir, 'study.sqlite'));
-  const app = Fastify({ bodyLimit: o.bodyLimit, routerOptions: { maxParamLength: 256 }, logger: false });
+  const app = Fastify({
+    bodyLimit: o.bodyLimit,
+    routerOptions: { maxParamLength: 256 },
+    logger: false,
+    // reject unknown fields instead of silently dropping them
+    ajv: { customOptions: { removeAdditional: false } },
+  });
   app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (_req, reply) => securityHeaders(reply));
   app.addHook('onRequest', accessCheck(token));
