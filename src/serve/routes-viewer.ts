@@ -64,6 +64,13 @@ export function viewerRoutes(app: FastifyInstance, index: RunIndex, cache: Volum
     return Buffer.from(packMasks([pred, truth], range, image.size[0] * image.size[1]).buffer);
   });
 
+  // the lesion's whole source image, as the manifest names it (the benchmark's peer loads this)
+  app.get('/api/lesions/:id/image', { schema: { params: ID_PARAMS } }, async (req, reply) => {
+    const l = lesionWithImage(index, (req.params as { id: string }).id);
+    reply.type('application/octet-stream').header('cache-control', 'private, max-age=300');
+    return reply.send(await readFile(l.files.image));
+  });
+
   app.get(
     '/run/:name',
     { schema: { params: { type: 'object', properties: { name: { type: 'string', maxLength: 40 } } } } },

@@ -5,6 +5,7 @@ import { renderList } from './cohort-list';
 import { renderLesion } from './lesion-view';
 import { loadRun, state } from './state';
 import { renderStudy } from './study-page';
+import { plainNiivue, timing } from './timing';
 
 const app = document.getElementById('app')!;
 let onKey: ((e: KeyboardEvent) => void) | undefined;
@@ -44,4 +45,16 @@ window.addEventListener('keydown', (e) => {
   if (t.tagName === 'INPUT' && e.key !== 'Escape') return;
   onKey?.(e);
 });
+if (timing.enabled) {
+  const w = window as unknown as Record<string, unknown>;
+  w.__recist3dOpen = (id: string) => go(`#/lesion/${encodeURIComponent(id)}`);
+  w.__recist3dPeer = (id: string, name: string) => {
+    const c = document.createElement('canvas');
+    c.width = 912;
+    c.height = 722;
+    c.style.cssText = 'position:fixed;left:0;top:0;width:912px;height:722px;visibility:hidden';
+    document.body.append(c);
+    return plainNiivue(c, `/api/lesions/${encodeURIComponent(id)}/image`, name).finally(() => c.remove());
+  };
+}
 void route();
