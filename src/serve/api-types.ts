@@ -62,24 +62,9 @@ export interface LesionDetail extends LesionInfo {
   slab: SlabInfo;
 }
 
-export type StudyKind = 'acceptance' | 'comparison';
-export const STUDY_KINDS: readonly StudyKind[] = ['acceptance', 'comparison'];
-
-export const STUDY_ANSWERS = {
-  acceptance: ['accept', 'reject'],
-  comparison: ['left', 'right', 'both', 'neither'],
-} as const satisfies Record<StudyKind, readonly string[]>;
-export type StudyAnswer = (typeof STUDY_ANSWERS)[StudyKind][number];
-
-/** A reader's place in one study. */
-export interface StudySession {
-  reader: string;
-  kind: StudyKind;
-  total: number;
-  /** First unanswered position (0-based), = total when every item is answered. */
-  position: number;
-  answered: number;
-}
+export { STUDY_ANSWERS, STUDY_KINDS } from '../study/kinds.js';
+export type { StudyAnswer, StudyKind, StudySession } from '../study/kinds.js';
+import type { StudyAnswer, StudySession } from '../study/kinds.js';
 
 /** One screen of a study. The method behind each mask is never sent (the reader is blinded). */
 export interface StudyItem {

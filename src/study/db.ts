@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { Recist3dError } from '../errors.js';
-import { STUDY_ANSWERS, type StudyAnswer, type StudyKind, type StudySession } from '../serve/api-types.js';
+import { STUDY_ANSWERS, type StudyAnswer, type StudyKind, type StudySession } from './kinds.js';
 import { planSeed, type Method, type PlanItem } from './plan.js';
 
 /** One stored answer, with the methods that were behind the screen. */

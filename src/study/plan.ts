@@ -3,7 +3,7 @@
  * back sees the same order, and two readers see different ones.
  */
 import { createRng, hashSeed } from '../util/random.js';
-import type { StudyKind } from '../serve/api-types.js';
+import type { StudyKind } from './kinds.js';
 
 /** The two masks a study shows: the run's (automatic) and the manifest's `mask` (manual). */
 export type Method = 'auto' | 'manual';
