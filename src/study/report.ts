@@ -107,40 +107,24 @@ function comparison(rows: AnswerRow[], category: (id: string) => string): Compar
   return { overall: all, byCategory: Object.fromEntries([...byCat].sort()) };
 }
 
+/** `table` of all rows (pooled) and of each reader's rows, for the readers who have any. */
+function pooledAndPerReader<T>(
+  rows: AnswerRow[],
+  table: (rows: AnswerRow[]) => T,
+): { pooled: T; perReader: Record<string, T> } {
+  const names = [...new Set(rows.map((r) => r.reader))].sort();
+  return {
+    pooled: table(rows),
+    perReader: Object.fromEntries(names.map((n) => [n, table(rows.filter((r) => r.reader === n))])),
+  };
+}
+
 /** The report of every stored answer; `category` maps a lesion id to its category. */
 export function studyReport(rows: AnswerRow[], category: (id: string) => string): StudyReport {
-  const readers = [...new Set(rows.map((r) => r.reader))].sort();
-  const acc = rows.filter((r) => r.kind === 'acceptance');
-  const cmp = rows.filter((r) => r.kind === 'comparison');
+  const of = (kind: AnswerRow['kind']) => rows.filter((r) => r.kind === kind);
   return {
-    readers,
-    acceptance: {
-      pooled: acceptance(acc, category),
-      perReader: Object.fromEntries(
-        readers
-          .filter((n) => acc.some((r) => r.reader === n))
-          .map((n) => [
-            n,
-            acceptance(
-              acc.filter((r) => r.reader === n),
-              category,
-            ),
-          ]),
-      ),
-    },
-    comparison: {
-      pooled: comparison(cmp, category),
-      perReader: Object.fromEntries(
-        readers
-          .filter((n) => cmp.some((r) => r.reader === n))
-          .map((n) => [
-            n,
-            comparison(
-              cmp.filter((r) => r.reader === n),
-              category,
-            ),
-          ]),
-      ),
-    },
+    readers: [...new Set(rows.map((r) => r.reader))].sort(),
+    acceptance: pooledAndPerReader(of('acceptance'), (r) => acceptance(r, category)),
+    comparison: pooledAndPerReader(of('comparison'), (r) => comparison(r, category)),
   };
 }

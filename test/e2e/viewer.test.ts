@@ -49,6 +49,17 @@ async function press(key: string, position: number, answer: string): Promise<voi
   );
 }
 
+/** Opens a study, signs in as `reader` and waits for the first screen; returns its number of screens. */
+async function startStudy(kind: string, reader: string): Promise<number> {
+  await page.goto(server.url + `#/study/${kind}`);
+  await page.fill('#reader', reader);
+  await page.keyboard.press('Enter');
+  const study = page.locator('.study-page[data-total]');
+  await study.waitFor();
+  await page.locator('.slice-view').nth(1).waitFor();
+  return Number(await study.getAttribute('data-total'));
+}
+
 const ready = (p: Page) => p.waitForFunction(() => document.body.dataset.ready === 'true');
 const sliceOf = (p: Page) => p.locator('.slice-view').first().getAttribute('data-slice');
 
@@ -177,14 +188,8 @@ describe('recist3d serve in chromium', { skip }, () => {
   });
 
   test('acceptance study: f/j, back, kill -9 loses no acknowledged answer, resume after restart', async () => {
-    await page.goto(server.url + '#/study/acceptance');
-    await page.fill('#reader', 'alice');
-    await page.keyboard.press('Enter');
-    const study = page.locator('.study-page[data-total]');
-    await study.waitFor();
-    const total = Number(await study.getAttribute('data-total'));
+    const total = await startStudy('acceptance', 'alice');
     assert.equal(total, 8, 'the automatic and the manual mask of 4 lesions');
-    await page.locator('.slice-view').nth(1).waitFor();
     await page.screenshot({ path: join(shots, 'study-acceptance.png') });
     await press('f', 0, 'accept');
     await press('j', 1, 'reject');
@@ -259,14 +264,8 @@ describe('recist3d serve in chromium', { skip }, () => {
   });
 
   test('comparison study: f/j/b/n, then the database and the study report agree', async () => {
-    await page.goto(server.url + '#/study/comparison');
-    await page.fill('#reader', 'alice');
-    await page.keyboard.press('Enter');
-    const study = page.locator('.study-page[data-total]');
-    await study.waitFor();
-    const total = Number(await study.getAttribute('data-total'));
+    const total = await startStudy('comparison', 'alice');
     assert.equal(total, 4, 'every lesion has both masks');
-    await page.locator('.slice-view').nth(1).waitFor();
     await page.screenshot({ path: join(shots, 'study-comparison.png') });
     const keys = ['f', 'j', 'b', 'n'];
     const answers = ['left', 'right', 'both', 'neither'];
