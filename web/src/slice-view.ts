@@ -58,7 +58,8 @@ export class SliceView {
       crosshairColor: [0, 0, 0, 0],
       show3Dcrosshair: false,
       isRadiologicalConvention: true,
-      isOrientationTextVisible: true,
+      // drawn on the overlay at full resolution instead (the WebGL canvas may be coarser, see fitResolution)
+      isOrientationTextVisible: false,
       logLevel: 'error',
       loadingText: '',
       isNearestInterpolation: true,
@@ -68,8 +69,16 @@ export class SliceView {
     });
     await nv.attachToCanvas(gl);
     const view = new SliceView(root, overlay, nv);
+    if (timing.enabled)
+      (window as unknown as { __recist3dViews: SliceView[] }).__recist3dViews = [
+        ...((window as unknown as { __recist3dViews?: SliceView[] }).__recist3dViews ?? []),
+        view,
+      ];
     view.bindMouse();
-    new ResizeObserver(() => view.draw()).observe(root);
+    new ResizeObserver(() => {
+      view.fitResolution();
+      view.draw();
+    }).observe(root);
     return view;
   }
 
@@ -80,12 +89,19 @@ export class SliceView {
   async load(data: SliceViewData, startSlice?: number): Promise<void> {
     this.data = data;
     while (this.nv.volumes.length) this.nv.removeVolumeByIndex(0);
-    await this.nv.loadFromArrayBuffer(data.ct, 'slab.nii');
-    this.nv.setSliceType(SLICE_TYPE.AXIAL);
     this.win = data.window;
+    // the window goes in with the volume: one colour-map pass instead of a second one for the window
+    await this.nv.addVolumeFromUrl({
+      url: 'slab.nii',
+      name: 'slab.nii',
+      buffer: data.ct,
+      cal_min: this.win[0],
+      cal_max: this.win[1],
+      trustCalMinMax: true,
+    });
     this.k = Math.min(data.slab.k1, Math.max(data.slab.k0, startSlice ?? data.keySlice ?? data.slab.k0));
-    this.applyWindow();
     if (this.zoomed) this.applyZoom();
+    this.fitResolution();
     this.draw();
   }
 
@@ -112,6 +128,7 @@ export class SliceView {
     this.zoomed = zoomed;
     if (zoomed) this.applyZoom();
     else this.nv.setPan2Dxyzmm([0, 0, 0, 1]);
+    this.fitResolution();
     this.draw();
   }
 
@@ -130,6 +147,23 @@ export class SliceView {
     this.root.dataset.slice = String(this.k);
     this.root.dataset.window = `${Math.round(this.win[0])},${Math.round(this.win[1])}`;
     this.root.dataset.zoomed = String(this.zoomed);
+  }
+
+  /**
+   * Renders the WebGL canvas at the data's resolution, not the screen's: 3 device pixels per visible voxel (at
+   * most the screen's own), shown enlarged with crisp pixels. No detail is lost (the voxels are coarser than
+   * that), and WebGL without a GPU (SwiftShader) draws a zoomed phantom ROI about 20 times faster: its cost is
+   * per pixel. Contours, marks and text are drawn on the overlay at the screen's resolution.
+   */
+  fitResolution(): void {
+    if (!this.data) return;
+    const [ni, nj] = this.data.slab.size;
+    const roi = this.zoomed ? this.roiBox() : [0, 0, ni, nj];
+    const across = Math.max(roi[2] - roi[0], roi[3] - roi[1], 1);
+    const css = Math.max(1, Math.min(this.root.clientWidth, this.root.clientHeight));
+    const dpr = window.devicePixelRatio || 1;
+    const ratio = Math.min(dpr, Math.max(0.25, Math.ceil(((3 * across) / css) * 20) / 20));
+    if (ratio !== this.nv.opts.forceDevicePixelRatio) this.nv.setHighResolutionCapable(ratio);
   }
 
   private applyWindow(): void {
@@ -152,16 +186,23 @@ export class SliceView {
     const a = at(i0 + 1, j0);
     const b = at(i0, j0 + 1);
     if (!o || !a || !b) return undefined;
+    // WebGL canvas pixels to overlay pixels (the two may differ in resolution)
+    const sx = this.overlay.width / c.width;
+    const sy = this.overlay.height / c.height;
     const [ux, uy, vx, vy] = [a[0] - o[0], a[1] - o[1], b[0] - o[0], b[1] - o[1]];
-    return (i, j) => [o[0] + ux * (i - i0) + vx * (j - j0), o[1] + uy * (i - i0) + vy * (j - j0)];
+    return (i, j) => [
+      sx * (o[0] + ux * (i - i0) + vx * (j - j0)),
+      sy * (o[1] + uy * (i - i0) + vy * (j - j0)),
+    ];
   }
 
   private drawOverlay(): void {
     const c = this.overlay;
-    const gl = this.nv.canvas!;
-    if (c.width !== gl.width || c.height !== gl.height) {
-      c.width = gl.width;
-      c.height = gl.height;
+    const dpr = window.devicePixelRatio || 1;
+    const [w, h] = [Math.round(this.root.clientWidth * dpr), Math.round(this.root.clientHeight * dpr)];
+    if (c.width !== w || c.height !== h) {
+      c.width = w;
+      c.height = h;
     }
     const ctx = c.getContext('2d')!;
     ctx.clearRect(0, 0, c.width, c.height);
@@ -173,6 +214,10 @@ export class SliceView {
     ctx.font = `${12 * scale}px sans-serif`;
     const keyMark = keySlice === this.k ? '  RECIST slice' : '';
     ctx.fillText(`slice ${this.k} (${slab.k0}-${slab.k1})${keyMark}`, 8 * scale, c.height - 8 * scale);
+    // radiological convention, NiiVue shows the volume in RAS: patient right on the left, anterior at the top
+    ctx.fillText('R', 8 * scale, c.height / 2);
+    ctx.fillText('L', c.width - 16 * scale, c.height / 2);
+    ctx.fillText('A', c.width / 2, 16 * scale);
     ctx.fillText(
       `W ${Math.round(this.win[1] - this.win[0])} L ${Math.round((this.win[0] + this.win[1]) / 2)}`,
       8 * scale,
@@ -211,7 +256,7 @@ export class SliceView {
   }
 
   /** The in-plane box of the masks and the RECIST, padded: what "zoom to ROI" shows. */
-  private roiBox(): [number, number, number, number] {
+  roiBox(): [number, number, number, number] {
     const { slab, masks, recist } = this.data!;
     const [ni, nj] = slab.size;
     let box = maskBox(masks, ni, nj, 0xff);
@@ -261,6 +306,7 @@ export class SliceView {
       { passive: false },
     );
     let drag: { x: number; y: number; win: [number, number] } | undefined;
+    let pending: [number, number] | undefined;
     el.addEventListener('pointerdown', (e) => {
       drag = { x: e.clientX, y: e.clientY, win: [...this.win] };
       el.setPointerCapture(e.pointerId);
@@ -269,8 +315,15 @@ export class SliceView {
       if (!drag) return;
       const width = Math.max(1, drag.win[1] - drag.win[0] + 4 * (e.clientX - drag.x));
       const level = (drag.win[0] + drag.win[1]) / 2 - 2 * (e.clientY - drag.y);
-      this.setWindow([level - width / 2, level + width / 2]);
-      this.onChange?.(this);
+      // a new window recolours the whole slab: at most once a frame, with the latest position
+      const first = pending === undefined;
+      pending = [level - width / 2, level + width / 2];
+      if (first)
+        requestAnimationFrame(() => {
+          this.setWindow(pending!);
+          pending = undefined;
+          this.onChange?.(this);
+        });
     });
     const end = () => (drag = undefined);
     el.addEventListener('pointerup', end);
