@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/viewer/run.ts --run /tmp/bench377/run [--manifest M] [--lesions 40] [--slices 20]
  */
+import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { startServer } from '../../src/serve/server.js';
 import { launchBrowser } from '../../test/e2e/harness.js';
@@ -28,6 +29,23 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+
+/** `recist3d serve` from the built CLI (dist/), spawn to printed URL, in ms. */
+async function cliStartMs(): Promise<number> {
+  const t = performance.now();
+  const args = ['dist/cli/main.js', 'serve', '--run', values.run!, '--port', '0'];
+  if (values.manifest) args.push('--manifest', values.manifest);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise<void>((ok, fail) => {
+    child.stdout.on('data', (d) => String(d).includes('http://') && ok());
+    child.once('exit', (c) => fail(new Error(`serve exited with ${c}`)));
+  });
+  const ms = performance.now() - t;
+  child.kill();
+  return ms;
+}
+const cliStart: number[] = [];
+for (let i = 0; i < 3; i++) cliStart.push(await cliStartMs());
 
 const t0 = performance.now();
 const server = await startServer(values.run, { port: 0, manifest: values.manifest });
@@ -92,7 +110,9 @@ try {
   console.log(
     `run ${server.index.runDir}: ${server.index.lesions.length} lesions; ${chosen.length} opened, ${slice.length} slice steps`,
   );
-  console.log(`server ready (index + page + database) in ${startMs.toFixed(0)} ms`);
+  console.log(
+    `recist3d serve (dist/) spawn to printed URL: median ${median(cliStart).toFixed(0)} ms of 3 (target < 2000 ms); in-process start ${startMs.toFixed(0)} ms`,
+  );
   console.log(line('open lesion -> first slice (cold)', open, 300, peerFirst));
   console.log(line('open next lesion (prefetched)', openWarm, 300));
   console.log(line('slice -> next slice', slice, 50, peerNext));
