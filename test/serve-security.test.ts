@@ -1,16 +1,16 @@
 /**
  * recist3d serve's API and its defences, without a browser: files only through ids, 4xx JSON errors for
  * traversal, unknown ids, malformed and oversized requests, foreign Host and Origin headers, and the token
- * required on a non-loopback bind. The run folder is made by hand from the tiny cohort (masks = truth).
+ * required on a non-loopback bind. The run folder is made by hand (test/helpers/fake-run.ts; masks = truth).
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, startServer } from '../src/serve/server.js';
-import { makeTinyCohort } from './helpers/tiny-cohort.js';
+import { makeFakeRun } from './helpers/fake-run.js';
 import { WEB_DIR } from '../src/serve/assets.js';
 
 let dir: string;
@@ -20,21 +20,7 @@ let webDir: string;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'recist3d-serve-'));
-  const { manifest } = await makeTinyCohort(dir);
-  runDir = join(dir, 'run');
-  await mkdir(join(runDir, 'masks'), { recursive: true });
-  await copyFile(join(dir, 'a_mask.nii.gz'), join(runDir, 'masks', 'good_a.nii.gz'));
-  await copyFile(join(dir, 'b_mask.nii.gz'), join(runDir, 'masks', 'good_b.nii.gz'));
-  await writeFile(
-    join(runDir, 'lesions.csv'),
-    'lesion_id,category,status,error,mask,volume_mm3,recist_ellipsoid_mm3,slice_first,slice_last,qc_empty,dice_3d\n' +
-      'good_a,soft_tissue,ok,,masks/good_a.nii.gz,500.0,450.0,1,3,0,1.0\n' +
-      'good_b,soft_tissue,ok,,masks/good_b.nii.gz,300.0,280.0,2,4,0,1.0\n' +
-      'escape,soft_tissue,ok,,../a_mask.nii.gz,1.0,1.0,1,1,0,\n' +
-      'no_image,soft_tissue,failed,E_FILE_NOT_FOUND: missing,,,,,,,\n',
-  );
-  await writeFile(join(runDir, 'metrics.json'), JSON.stringify({ manifest }));
-  await writeFile(join(runDir, 'report.html'), '<html>report</html>');
+  ({ runDir } = await makeFakeRun(dir));
   // a minimal built page, so this test does not depend on the vite build
   webDir = join(dir, 'web');
   await mkdir(join(webDir, 'assets'), { recursive: true });

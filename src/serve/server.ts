@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { isRecist3dError } from '../errors.js';
 import { StudyDb } from '../study/db.js';
-import { loadAssets, WEB_DIR } from './assets.js';
+import { loadAssets } from './assets.js';
+import { SERVE_DEFAULTS, type ServeOptions } from './options.js';
 import { HttpError } from './http-error.js';
 import { loadRunIndex, type RunIndex } from './run-index.js';
 import { studyRoutes } from './routes-study.js';
@@ -15,32 +16,7 @@ import { viewerRoutes } from './routes-viewer.js';
 import { accessCheck, isLoopback, securityHeaders } from './security.js';
 import { VolumeCache } from './volume-cache.js';
 
-export interface ServeOptions {
-  /** Manifest of the run; default: the one metrics.json records. */
-  manifest?: string;
-  /** Address to bind; anything but loopback requires the access token. */
-  host?: string;
-  /** TCP port; 0 picks a free one. */
-  port?: number;
-  /** Access token; default: none on loopback, a random one on any other address. */
-  token?: string;
-  /** Decoded images and masks kept in memory, in MiB. */
-  cacheMb?: number;
-  /** Largest request body accepted, in bytes (answers are a few dozen). */
-  bodyLimit?: number;
-  /** Folder of the built web app. */
-  webDir?: string;
-}
-
-export const SERVE_DEFAULTS = {
-  manifest: '',
-  host: '127.0.0.1',
-  port: 8080,
-  token: '',
-  cacheMb: 1024,
-  bodyLimit: 16 * 1024,
-  webDir: WEB_DIR,
-} satisfies Required<ServeOptions>;
+export { SERVE_DEFAULTS, type ServeOptions } from './options.js';
 
 /** Fastify's own request errors under the server's stable codes. */
 const FASTIFY_CODES: Record<string, string> = {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { SERVE_DEFAULTS, startServer } from '../../serve/server.js';
+import { SERVE_DEFAULTS } from '../../serve/options.js';
 import { isLoopback } from '../../serve/security.js';
 import { numberOption } from '../options.js';
 
@@ -32,6 +32,8 @@ export function registerServe(program: Command): void {
     .option('--cache-mb <n>', 'decoded images and masks kept in memory (MiB)', String(SERVE_DEFAULTS.cacheMb))
     .action(async (opts: ServeOpts) => {
       const t0 = performance.now();
+      // fastify and SQLite load only when serving, not with every recist3d command
+      const { startServer } = await import('../../serve/server.js');
       const server = await startServer(resolve(opts.run), {
         manifest: opts.manifest,
         host: opts.host,

@@ -4,7 +4,6 @@ import { join, resolve, basename } from 'node:path';
 import type { Command } from 'commander';
 import { Recist3dError } from '../../errors.js';
 import { parseCsvRows, readCsvFile } from '../../io/csv.js';
-import { StudyDb } from '../../study/db.js';
 import { formatStudyReport } from '../../study/format-report.js';
 import { studyReport } from '../../study/report.js';
 
@@ -29,6 +28,7 @@ export function registerStudy(program: Command): void {
       const csv = join(dir, 'lesions.csv');
       const { rows } = parseCsvRows(await readCsvFile(csv, 'lesions.csv not found'), csv, 'lesions');
       const categories = new Map(rows.map((r) => [r.record.lesion_id, r.record.category || 'unknown']));
+      const { StudyDb } = await import('../../study/db.js');
       const db = new StudyDb(dbPath);
       let answers;
       try {
