@@ -6,6 +6,7 @@ import type { LesionDetail } from './api-types.js';
 import { notFound } from './http-error.js';
 import type { LesionEntry, RunIndex } from './run-index.js';
 import { cutSlab, niftiBytes, packMasks, slabInfo, slabRange } from './slab.js';
+import { thinSlabRange } from './thin-slab.js';
 import type { VolumeCache } from './volume-cache.js';
 
 /** The run's own files the page may open, by name. */
@@ -47,12 +48,27 @@ export function viewerRoutes(app: FastifyInstance, index: RunIndex, cache: Volum
     return { ...l.info, slab } satisfies LesionDetail;
   });
 
-  app.get('/api/lesions/:id/ct.nii', { schema: { params: ID_PARAMS } }, async (req, reply) => {
-    const l = lesionWithImage(index, (req.params as { id: string }).id);
-    const { image, range } = await lesionSlab(cache, l);
-    reply.type('application/octet-stream').header('cache-control', 'private, max-age=300');
-    return niftiBytes(cutSlab(image, range));
-  });
+  // ?thin=1: only the slices around the RECIST slice (thinSlabRange), which the page shows first
+  app.get(
+    '/api/lesions/:id/ct.nii',
+    {
+      schema: {
+        params: ID_PARAMS,
+        querystring: {
+          type: 'object',
+          properties: { thin: { type: 'integer', enum: [0, 1] }, token: { type: 'string' } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req, reply) => {
+      const l = lesionWithImage(index, (req.params as { id: string }).id);
+      const { image, range, slab } = await lesionSlab(cache, l);
+      const thin = (req.query as { thin?: number }).thin === 1;
+      reply.type('application/octet-stream').header('cache-control', 'private, max-age=300');
+      return niftiBytes(cutSlab(image, thin ? thinSlabRange(slab, l.info.keySlice) : range));
+    },
+  );
 
   app.get('/api/lesions/:id/masks.bin', { schema: { params: ID_PARAMS } }, async (req, reply) => {
     const l = lesionWithImage(index, (req.params as { id: string }).id);

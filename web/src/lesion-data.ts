@@ -4,8 +4,12 @@ import { enc, getBytes, getJson } from './api';
 
 export interface LesionData {
   detail: LesionDetail;
-  ct: ArrayBuffer;
+  /** The thin slab around the RECIST slice (shown first) and the whole slab (`full`, arriving later). */
+  thinCt: ArrayBuffer;
   masks: Uint8Array;
+  full: Promise<ArrayBuffer>;
+  /** Set once `full` has arrived. */
+  fullCt?: ArrayBuffer;
 }
 
 const cache = new Map<string, Promise<LesionData>>();
@@ -19,11 +23,16 @@ export function lesionData(id: string): Promise<LesionData> {
     return hit;
   }
   const base = `/api/lesions/${enc(id)}`;
+  const full = getBytes(`${base}/ct.nii`);
   const p = Promise.all([
     getJson<LesionDetail>(base),
-    getBytes(`${base}/ct.nii`),
+    getBytes(`${base}/ct.nii?thin=1`),
     getBytes(`${base}/masks.bin`),
-  ]).then(([detail, ct, masks]) => ({ detail, ct, masks: new Uint8Array(masks) }));
+  ]).then(([detail, thinCt, masks]) => {
+    const data: LesionData = { detail, thinCt, masks: new Uint8Array(masks), full };
+    full.then((b) => (data.fullCt = b)).catch(() => undefined);
+    return data;
+  });
   p.catch(() => cache.delete(id));
   cache.set(id, p);
   while (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);

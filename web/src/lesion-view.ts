@@ -11,6 +11,7 @@ import { COLORS, SliceView } from './slice-view';
 import { qcSet, visibleLesions } from './state';
 import { timing } from './timing';
 import { defaultWindow, WINDOW_PRESETS } from './windows';
+import { thinSlabRange } from '../../src/serve/thin-slab';
 
 export const LESION_KEYS: KeyHelp = [
   ['↑ / ↓, wheel', 'slice up / down'],
@@ -36,6 +37,8 @@ const prefs = {
 };
 
 let view: SliceView | undefined;
+/** Bumped at each lesion opened, so a late whole slab never replaces a newer lesion's. */
+let generation = 0;
 
 export async function renderLesion(
   root: HTMLElement,
@@ -43,6 +46,7 @@ export async function renderLesion(
   go: (hash: string) => void,
   t0 = performance.now(),
 ): Promise<(e: KeyboardEvent) => void> {
+  const shown = ++generation;
   const stage = el('div', { class: 'stage' });
   const side = el('aside', { class: 'side' }, 'Loading…');
   const toolbar = el('div', { class: 'toolbar' });
@@ -69,8 +73,11 @@ export async function renderLesion(
     v.recistVisible = prefs.recist;
     v.zoomed = prefs.zoomed;
     const preset = WINDOW_PRESETS.find((w) => w.key === prefs.preset);
+    // the whole slab when it is here already (a lesion seen before), else the thin one first
+    const slab = detail.slab;
     await v.load({
-      ct: data.ct.slice(0),
+      ct: (data.fullCt ?? data.thinCt).slice(0),
+      ctRange: data.fullCt ? [slab.k0, slab.k1] : thinSlabRange(slab, detail.keySlice),
       masks: data.masks,
       slab: detail.slab,
       keySlice: detail.keySlice,
@@ -78,6 +85,11 @@ export async function renderLesion(
       window: preset?.range ?? defaultWindow(detail.window),
     });
     timing.record('open-lesion', t0);
+    if (!data.fullCt) {
+      data.full
+        .then((b) => (shown === generation ? v.replaceCt(b.slice(0), [slab.k0, slab.k1]) : undefined))
+        .catch((e) => toast(`slices around the RECIST slice only: ${(e as Error).message}`, true));
+    }
   } catch (e) {
     side.replaceChildren(el('h2', {}, id), el('p', { class: 'error' }, (e as Error).message));
     toast((e as Error).message, true);
@@ -180,8 +192,7 @@ export async function renderLesion(
     if (k === 'ArrowUp' || k === 'ArrowDown') {
       e.preventDefault();
       const t = performance.now();
-      v.step(k === 'ArrowUp' ? 1 : -1);
-      timing.record('next-slice', t);
+      if (v.step(k === 'ArrowUp' ? 1 : -1)) timing.record('next-slice', t);
     } else if (k === 'n' || k === 'p' || k === 'PageDown' || k === 'PageUp') {
       const next = neighbour(k === 'n' || k === 'PageDown' ? 1 : -1);
       if (next) go(`#/lesion/${encodeURIComponent(next)}`);

@@ -16,7 +16,9 @@ export interface ContourLayer {
 }
 
 export interface SliceViewData {
+  /** NIfTI of slices ctRange of the image (default: the whole slab). */
   ct: ArrayBuffer;
+  ctRange?: [number, number];
   masks: Uint8Array;
   slab: SlabInfo;
   keySlice: number | null;
@@ -29,6 +31,8 @@ export const COLORS = { recist: '#ff4fd8', prediction: '#27d3ff', truth: '#ffd40
 export class SliceView {
   readonly nv: Niivue;
   private data?: SliceViewData;
+  /** Absolute slices held by the CT volume NiiVue has now (the masks always cover the whole slab). */
+  private ct: [number, number] = [0, 0];
   /** Absolute slice index k of the image. */
   k = 0;
   win: [number, number] = [-160, 240];
@@ -88,34 +92,50 @@ export class SliceView {
 
   async load(data: SliceViewData, startSlice?: number): Promise<void> {
     this.data = data;
-    while (this.nv.volumes.length) this.nv.removeVolumeByIndex(0);
     this.win = data.window;
-    // the window goes in with the volume: one colour-map pass instead of a second one for the window
-    await this.nv.addVolumeFromUrl({
-      url: 'slab.nii',
-      name: 'slab.nii',
-      buffer: data.ct,
-      cal_min: this.win[0],
-      cal_max: this.win[1],
-      trustCalMinMax: true,
-    });
     this.k = Math.min(data.slab.k1, Math.max(data.slab.k0, startSlice ?? data.keySlice ?? data.slab.k0));
+    await this.setCt(data.ct, data.ctRange ?? [data.slab.k0, data.slab.k1]);
     if (this.zoomed) this.applyZoom();
     this.fitResolution();
     this.draw();
   }
 
-  setSlice(k: number): void {
+  /** Swaps in a CT volume holding slices `range` (the whole slab after a thin one), keeping slice and view. */
+  async replaceCt(ct: ArrayBuffer, range: [number, number]): Promise<void> {
     if (!this.data) return;
-    const { k0, k1 } = this.data.slab;
-    const next = Math.min(k1, Math.max(k0, k));
-    if (next === this.k) return;
-    this.k = next;
+    await this.setCt(ct, range);
+    if (this.zoomed) this.applyZoom();
     this.draw();
   }
 
-  step(delta: number): void {
-    this.setSlice(this.k + delta);
+  private async setCt(ct: ArrayBuffer, range: [number, number]): Promise<void> {
+    while (this.nv.volumes.length) this.nv.removeVolumeByIndex(0);
+    this.ct = range;
+    this.k = Math.min(range[1], Math.max(range[0], this.k));
+    // the window goes in with the volume: one colour-map pass instead of a second one for the window
+    await this.nv.addVolumeFromUrl({
+      url: 'slab.nii',
+      name: 'slab.nii',
+      buffer: ct,
+      cal_min: this.win[0],
+      cal_max: this.win[1],
+      trustCalMinMax: true,
+    });
+  }
+
+  /** Shows slice k (clamped to the slices loaded); true when the slice changed. */
+  setSlice(k: number): boolean {
+    if (!this.data) return false;
+    const [k0, k1] = this.ct;
+    const next = Math.min(k1, Math.max(k0, k));
+    if (next === this.k) return false;
+    this.k = next;
+    this.draw();
+    return true;
+  }
+
+  step(delta: number): boolean {
+    return this.setSlice(this.k + delta);
   }
 
   setWindow(win: [number, number]): void {
@@ -137,7 +157,7 @@ export class SliceView {
     if (!this.data || !this.nv.volumes.length) return;
     const { slab } = this.data;
     const [ni, nj] = slab.size;
-    this.nv.scene.crosshairPos = this.nv.vox2frac([(ni - 1) / 2, (nj - 1) / 2, this.k - slab.k0]);
+    this.nv.scene.crosshairPos = this.nv.vox2frac([(ni - 1) / 2, (nj - 1) / 2, this.k - this.ct[0]]);
     this.nv.drawScene();
     this.drawOverlay();
     if (timing.enabled) {
@@ -177,7 +197,7 @@ export class SliceView {
   /** Voxel (slab coordinates i, j on slice k) to overlay canvas pixels, as an affine from three points. */
   private voxToCanvas(): ((i: number, j: number) => [number, number]) | undefined {
     // three voxels around the one at the canvas centre: NiiVue answers null for points outside the view
-    const kk = this.k - this.data!.slab.k0;
+    const kk = this.k - this.ct[0];
     const c = this.nv.canvas!;
     const mid = this.nv.frac2vox(this.nv.canvasPos2frac([c.width / 2, c.height / 2]));
     const [i0, j0] = [Math.round(mid[0]), Math.round(mid[1])];
@@ -288,7 +308,7 @@ export class SliceView {
     const [i0, j0, i1, j1] = this.roiBox();
     const [ni, nj] = slab.size;
     const zoom = Math.max(1, Math.min(ni / (i1 - i0), nj / (j1 - j0)));
-    const kk = this.k - slab.k0;
+    const kk = this.k - this.ct[0];
     const p = this.nv.frac2mm(this.nv.vox2frac([(i0 + i1) / 2, (j0 + j1) / 2, kk]));
     const c0 = this.nv.frac2mm([0.5, 0.5, 0.5]);
     this.nv.setPan2Dxyzmm([c0[0] - zoom * p[0], c0[1] - zoom * p[1], 0, zoom]);
