@@ -43,19 +43,22 @@ export function formatStudyReport(r: StudyReport, runName: string): string {
     `Readers: ${r.readers.join(', ') || 'none yet'}`,
     '',
   ];
-  out.push('## Acceptance study (accept / reject, blinded to the method)', '');
-  if (Object.keys(r.acceptance.perReader).length === 0) out.push('No answers yet.', '');
-  else {
-    out.push('### Pooled over readers', '', acceptanceTable(r.acceptance.pooled), '');
-    for (const [n, t] of Object.entries(r.acceptance.perReader))
-      out.push(`### Reader ${n}`, '', acceptanceTable(t), '');
-  }
-  out.push('## Comparison study (blinded side by side)', '');
-  if (Object.keys(r.comparison.perReader).length === 0) out.push('No answers yet.', '');
-  else {
-    out.push('### Pooled over readers', '', comparisonTable(r.comparison.pooled), '');
-    for (const [n, t] of Object.entries(r.comparison.perReader))
-      out.push(`### Reader ${n}`, '', comparisonTable(t), '');
-  }
+  out.push(
+    ...section('Acceptance study (accept / reject, blinded to the method)', r.acceptance, acceptanceTable),
+  );
+  out.push(...section('Comparison study (blinded side by side)', r.comparison, comparisonTable));
   return out.join('\n');
+}
+
+/** One study's section: the pooled table, then one per reader. */
+function section<T>(
+  title: string,
+  t: { pooled: T; perReader: Record<string, T> },
+  table: (t: T) => string,
+): string[] {
+  const out = [`## ${title}`, ''];
+  if (Object.keys(t.perReader).length === 0) return [...out, 'No answers yet.', ''];
+  out.push('### Pooled over readers', '', table(t.pooled), '');
+  for (const [n, x] of Object.entries(t.perReader)) out.push(`### Reader ${n}`, '', table(x), '');
+  return out;
 }
