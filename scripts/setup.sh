@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Idempotent setup: system packages, npm dependencies, the native addon and the TypeScript build.
+# Idempotent setup: system packages, npm dependencies, the native addon, the TypeScript build and the web app.
 # On a machine that is already set up it only checks timestamps and exits within a second or two.
+# --browser also installs Debian's chromium (only the browser tests need it; scripts/test.sh passes it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+WITH_BROWSER=0
+for a in "$@"; do
+  case "$a" in
+    --browser) WITH_BROWSER=1 ;;
+    *) echo "[setup] unknown option $a (known: --browser)" >&2; exit 2 ;;
+  esac
+done
 
 log() { printf '[setup] %s\n' "$*"; }
 
 # 1. Debian packages (libtorch CPU, OpenCV, the fast threaded OpenBLAS).
 APT_PACKAGES=(libtorch-dev libopencv-dev libopenblas0-pthread)
+if [ "$WITH_BROWSER" = 1 ]; then APT_PACKAGES+=(chromium); fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -46,8 +55,17 @@ fi
 STAMP=dist/.build-stamp
 if [ ! -f "$STAMP" ] || [ -n "$(find src tsconfig.json tsconfig.build.json package.json -newer "$STAMP" -print -quit)" ]; then
   log "compiling TypeScript"
-  rm -rf dist
+  # everything but the web app, which step 5 owns
+  if [ -d dist ]; then find dist -mindepth 1 -maxdepth 1 ! -name web -exec rm -rf {} +; fi
   npx --no-install tsc -p tsconfig.build.json
   chmod +x dist/cli/main.js 2>/dev/null || true
   touch "$STAMP"
+fi
+
+# 5. The web app of `recist3d serve` (vite), rebuilt when web/ or the API types it shares changed.
+WEB_STAMP=dist/web/.build-stamp
+if [ ! -f "$WEB_STAMP" ] || [ -n "$(find web src/serve/api-types.ts package.json -newer "$WEB_STAMP" -not -path 'web/node_modules/*' -print -quit)" ]; then
+  log "building the web app (vite)"
+  npx --no-install vite build --config web/vite.config.ts
+  touch "$WEB_STAMP"
 fi

@@ -12,6 +12,8 @@ import { registerDemo } from './commands/demo.js';
 import { registerTrack } from './commands/track.js';
 import { registerTrain } from './commands/train.js';
 import { registerSegment } from './commands/segment.js';
+import { registerServe } from './commands/serve.js';
+import { registerStudy } from './commands/study.js';
 
 /** Builds the `recist3d` command tree. Each subcommand lives in src/cli/commands/<name>.ts. */
 export function buildProgram(): Command {
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   registerTrack(program);
   registerTrain(program);
   registerSegment(program);
+  registerServe(program);
+  registerStudy(program);
   return program;
 }
 
