@@ -102,7 +102,7 @@ export function encodeDicom(dataset: NaturalDataset, options: WriteDicomOptions 
     ImplementationVersionName: 'RECIST3D',
   };
   const dict = new dcmjs.data.DicomDict(dcmjs.data.DicomMetaDictionary.denaturalizeDataset(meta));
-  const { _meta: _m, _vrMap: _v, ...body } = dataset;
+  const { _meta: _m, ...body } = dataset;
   dict.dict = dcmjs.data.DicomMetaDictionary.denaturalizeDataset(body);
   return new Uint8Array(dict.write());
 }

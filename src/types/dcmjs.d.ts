@@ -41,6 +41,10 @@ declare module 'dcmjs' {
         namifyDataset(d: Record<string, unknown>): Record<string, unknown>;
       };
       DicomDict: new (meta: Record<string, unknown>) => DicomDict;
+      BitArray: {
+        pack(pixels: Uint8Array): Uint8Array;
+        unpack(packed: Uint8Array | ArrayBuffer): Uint8Array;
+      };
     };
     derivations: {
       Segmentation: new (
