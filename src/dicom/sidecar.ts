@@ -69,3 +69,24 @@ export async function readSidecar(imagePath: string): Promise<DicomSeriesSidecar
     );
   return json;
 }
+
+/**
+ * Fractional voxel coordinates [i, j, k] of a patient point (LPS, mm) on the sidecar's series: i along the row
+ * direction, j along the column direction, k along the slices (pixel centres at integers).
+ */
+export function lpsToVoxel(s: DicomSeriesSidecar, p: readonly number[]): Vec3 {
+  const r = s.imageOrientationPatient.slice(0, 3);
+  const c = s.imageOrientationPatient.slice(3, 6);
+  const o = s.slices[0].imagePositionPatient;
+  const d = [p[0] - o[0], p[1] - o[1], p[2] - o[2]];
+  const n = s.slices.length;
+  const last = s.slices[n - 1].imagePositionPatient;
+  const kAxis = [last[0] - o[0], last[1] - o[1], last[2] - o[2]];
+  const kLen2 = kAxis[0] ** 2 + kAxis[1] ** 2 + kAxis[2] ** 2;
+  const dot = (a: number[], b: number[]) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+  return [
+    dot(d, r) / s.pixelSpacing[1],
+    dot(d, c) / s.pixelSpacing[0],
+    n > 1 && kLen2 > 0 ? (dot(d, kAxis) / kLen2) * (n - 1) : 0,
+  ];
+}

@@ -7,6 +7,7 @@
 import { Recist3dError } from '../errors.js';
 import type { NaturalDataset } from 'dcmjs';
 import type { DicomFile } from './part10.js';
+import { METHODS } from './codes.js';
 
 /** One axis as drawn: two end points in image coordinates (SCOORD) or patient coordinates (SCOORD3D). */
 export interface SrAxis {
@@ -118,8 +119,14 @@ export function readRecistSr(f: DicomFile): { measurements: SrMeasurement[]; fai
   const failures: Recist3dError[] = [];
   groups.forEach((g, gi) => {
     const content = items(g.ContentSequence);
-    const longNum = content.find((c) => c.ValueType === 'NUM' && isConcept(c, LONG, 'long axis'));
-    const shortNum = content.find((c) => c.ValueType === 'NUM' && isConcept(c, SHORT, 'short axis'));
+    // recist3d's own export also writes the auto-RECIST of its 3D mask as axes: those are results, not marks
+    const marked = (c: Item) =>
+      c.ValueType === 'NUM' &&
+      !items(c.ContentSequence).some(
+        (m) => items(m.ConceptCodeSequence)[0]?.CodeValue === METHODS.auto.CodeValue,
+      );
+    const longNum = content.find((c) => marked(c) && isConcept(c, LONG, 'long axis'));
+    const shortNum = content.find((c) => marked(c) && isConcept(c, SHORT, 'short axis'));
     if (!longNum && !shortNum) return;
     try {
       if (!longNum || !shortNum)
