@@ -45,7 +45,7 @@ export interface ReadDicomFoldersResult {
 export interface ReadDicomFoldersOptions {
   /** Geometry tolerances (see SeriesGeometryOptions). */
   geometry?: SeriesGeometryOptions;
-  /** Called after each file is parsed and after each series is built. */
+  /** Called with (done, total, status): each file counts twice, once read and once decoded into its series. */
   onProgress?: (done: number, total: number, status: string) => void;
 }
 
@@ -233,7 +233,7 @@ export async function readDicomFolders(
     }
     lists.push([abs, st.isDirectory() ? await listFiles(abs) : [abs]]);
   }
-  const total = lists.reduce((s, [, l]) => s + l.length, 0);
+  const total = 2 * lists.reduce((s, [, l]) => s + l.length, 0);
   let done = 0;
   for (const [folder, files] of lists) {
     for (const file of files) {
@@ -260,14 +260,20 @@ export async function readDicomFolders(
       }
     }
   }
+  // files that are not images (or could not be read) have nothing to decode
+  done = total - [...groups.values()].reduce((n, g) => n + g.files.length, 0);
+  let seriesNo = 0;
   for (const [key, g] of groups) {
+    const before = done;
+    const status = `series ${++seriesNo}/${groups.size}`;
     try {
-      const s = await buildSeries(g.files, o.geometry);
+      const s = await buildSeries(g.files, o.geometry, () => o.onProgress(++done, total, status));
       result.series.push({ ...s, folders: [...g.folders] });
     } catch (e) {
       result.failures.push(failureOf(e, g.files[0].file, key));
     }
-    o.onProgress(done, total, `series ${result.series.length}/${groups.size}`);
+    done = before + g.files.length;
+    o.onProgress(done, total, status);
   }
   return result;
 }

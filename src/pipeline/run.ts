@@ -3,7 +3,7 @@
  * (volumes, RECIST ellipsoid, auto-RECIST, slices, QC flags, scores when ground truth exists), metrics.json and
  * the HTML report. A lesion that fails is reported in the CSV and never stops the cohort.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readMask } from '../io/nifti.js';
 import { loadManifest } from '../io/manifest.js';
 import { csvText, fixedCell } from '../io/csv.js';
@@ -122,6 +122,7 @@ export async function runPipeline(
   await writeFileAtomic(join(outDir, 'lesions.csv'), lesionsCsv(lesions));
   await writeJsonAtomic(join(outDir, 'metrics.json'), {
     provenance: provenance({ options }),
+    manifest: resolve(manifestPath),
     lesions: lesions.length,
     failed: lesions.filter((l) => l.error).length,
     rounds: wsss.rounds,
