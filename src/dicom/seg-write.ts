@@ -53,6 +53,20 @@ function labColour(index: number): number[] {
   ];
 }
 
+/**
+ * DICOM pads an odd-length PixelData with one byte, which @cornerstonejs/adapters 5.x (OHIF's SEG reader) rejects
+ * ("Unexpected 1-bit SEG PixelData length"). When the packed frames would take an odd number of bytes, empty
+ * frames of the last segment are added on slices where it has none (valid: a frame may hold no pixel) until the
+ * length is even, so the SEG loads in those viewers too.
+ */
+function padToEvenBytes(frames: { segment: number; k: number }[], plane: number, nk: number): void {
+  const last = frames[frames.length - 1].segment;
+  const used = new Set(frames.filter((f) => f.segment === last).map((f) => f.k));
+  for (let k = 0; k < nk && Math.ceil((frames.length * plane) / 8) % 2 === 1; k++)
+    if (!used.has(k)) frames.push({ segment: last, k });
+  frames.sort((a, b) => a.segment - b.segment || a.k - b.k);
+}
+
 /** Builds the SEG data set. Its SOPInstanceUID is new; the returned segment numbers follow `segments`' order. */
 export function buildSeg(
   ref: DicomSeriesSidecar,
@@ -81,6 +95,7 @@ export function buildSeg(
     }
   if (frames.length === 0)
     throw new Recist3dError('E_DICOM_EXPORT', 'Every lesion mask is empty: no SEG to write');
+  padToEvenBytes(frames, plane, nk);
   const unpacked = new Uint8Array(frames.length * plane);
   frames.forEach((f, q) => {
     const src = segments[f.segment - 1].mask.data.subarray(f.k * plane, (f.k + 1) * plane);
