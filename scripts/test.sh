@@ -3,6 +3,7 @@
 # Extra arguments are passed through, e.g. `bash scripts/test.sh test/native.test.ts`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/test-deps.sh
 if [ $# -gt 0 ]; then files=("$@"); else
   mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 fi
