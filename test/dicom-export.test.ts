@@ -356,3 +356,33 @@ test(
     assert.equal(diff, 0);
   },
 );
+
+test('an anonymised series (empty Study/Series/SOP Instance UIDs) cannot be referenced: the CT is written anew, patient and study kept', async () => {
+  requireValidators();
+  const dir = join(root, 'anon');
+  await writeTestSeries(join(dir, 'ct'), {
+    size: [20, 18, 5],
+    patientId: 'ANON7',
+    edit: (_k, ds) => {
+      ds.StudyInstanceUID = '';
+      ds.SeriesInstanceUID = '';
+      ds.SOPInstanceUID = '';
+    },
+  });
+  const manifest = join(dir, 'marks.csv');
+  await writeFile(manifest, `lesion_id,image,key_slice,recist,category\nA1,ct,2,"4,8,14,8,9,4,9,12",liver\n`);
+  const imp = await importDicom({ series: [join(dir, 'ct')], manifest, outDir: join(dir, 'import') });
+  assert.deepEqual(imp.failures, []);
+  const header = await readNiftiHeader(imp.records[0].imagePath);
+  await fakeRun(join(dir, 'run'), imp.manifestPath!, [
+    { id: 'A1', mask: ellipsoid(header, [9, 8, 2], [5, 4, 1.2]) },
+  ]);
+  const res = await exportDicom({ runDir: join(dir, 'run'), outDir: join(dir, 'out') });
+  assert.equal(res.studies[0].reference, 'new');
+  assert.match(res.notes[0], /UIDs are missing or invalid/);
+  const ct = await listDcm(res.studies[0].ctSeries[0]);
+  for (const f of [ct[0], ...res.studies[0].seg, res.studies[0].sr]) assert.deepEqual(dciodvfyErrors(f), []);
+  const c = checkSegSr(res.studies[0].seg[0], res.studies[0].sr, ct);
+  await assertFramesOnMask(c, 1, join(dir, 'run', 'masks', 'A1.nii.gz'));
+  assert.equal((await readDicomFile(ct[0])).dataset.PatientID, 'ANON7');
+});
