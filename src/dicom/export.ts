@@ -20,6 +20,7 @@ import { buildSeg, type SegSegment } from './seg-write.js';
 import { readSidecar, type DicomSeriesSidecar } from './sidecar.js';
 import { buildSr, type SrLesion, type SrRecist } from './sr-write.js';
 import { isValidUid, newUid } from './uids.js';
+import { fileSafe, firstText } from './values.js';
 
 export interface ExportDicomOptions {
   /** The run folder (lesions.csv, metrics.json, masks/). */
@@ -60,9 +61,6 @@ export interface ExportDicomResult {
   notes: string[];
   summaryPath: string;
 }
-
-const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '');
-const text = (v: unknown) => (Array.isArray(v) ? String(v[0] ?? '') : String(v ?? ''));
 
 /** Why a sidecar cannot be referenced for this image grid, or undefined when it can. */
 function sidecarProblem(s: DicomSeriesSidecar, grid: Omit<Volume, 'data'>): string | undefined {
@@ -168,8 +166,9 @@ export async function exportDicom(options: ExportDicomOptions): Promise<ExportDi
   for (const [studyUid, seriesMap] of studies) {
     const first = seriesOf.get([...seriesMap.values()][0].image)!.identity;
     const base =
-      [safe(text(first.patient.PatientID)), safe(text(first.study.StudyDate))].filter(Boolean).join('_') ||
-      `study_${studyUid.slice(-8)}`;
+      [fileSafe(firstText(first.patient.PatientID)), fileSafe(firstText(first.study.StudyDate))]
+        .filter(Boolean)
+        .join('_') || `study_${studyUid.slice(-8)}`;
     let folderName = base;
     for (let n = 2; folders.has(folderName); n++) folderName = `${base}_${n}`;
     folders.add(folderName);
@@ -189,7 +188,7 @@ export async function exportDicom(options: ExportDicomOptions): Promise<ExportDi
       const name = basename(image).replace(/\.nii(\.gz)?$/, '');
       if (entry.reference === 'new') {
         study.reference = 'new';
-        const ctDir = join(folder, `CT_${safe(name)}`);
+        const ctDir = join(folder, `CT_${fileSafe(name)}`);
         await writeCtSeries(ctDir, entry.volume!, entry.identity, version);
         study.ctSeries.push(ctDir);
       }
@@ -219,7 +218,7 @@ export async function exportDicom(options: ExportDicomOptions): Promise<ExportDi
       }
       if (segments.length === 0) continue;
       const seg = buildSeg(entry.identity, segments, { version });
-      const segPath = join(folder, `SEG_${safe(name)}.dcm`);
+      const segPath = join(folder, `SEG_${fileSafe(name)}.dcm`);
       await writeDicomFile(segPath, seg);
       study.seg.push(segPath);
       perLesion.forEach(({ c, mask, trackingUid }, si) => {

@@ -6,6 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { isRecist3dError, Recist3dError } from '../errors.js';
+import { csvText } from '../io/csv.js';
 import { loadManifest, writeManifest } from '../io/manifest.js';
 import { writeNifti } from '../io/nifti.js';
 import { recistFromMask } from '../recist/from-mask.js';
@@ -19,6 +20,7 @@ import { rtstructMasks } from './rtstruct.js';
 import { sidecarPathFor } from './sidecar.js';
 import { readRecistSr } from './sr-read.js';
 import { placeRecist } from './sr-to-recist.js';
+import { fileSafe, firstText } from './values.js';
 
 export interface ImportDicomOptions {
   /** Folders holding the CT series (searched recursively; SR and RTSTRUCT files found there are used too). */
@@ -62,16 +64,13 @@ export interface ImportDicomResult {
   ignored: string[];
 }
 
-const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '');
-
 function seriesName(s: LoadedSeries, taken: Set<string>): string {
   const id = s.identity;
-  const text = (v: unknown) => (Array.isArray(v) ? String(v[0] ?? '') : String(v ?? ''));
-  const number = text(id.series.SeriesNumber);
+  const number = firstText(id.series.SeriesNumber);
   const parts = [
-    safe(text(id.patient.PatientID)) || 'patient',
-    safe(text(id.study.StudyDate)) || 'nodate',
-    number ? `s${safe(number)}` : safe(id.seriesInstanceUid.split('.').pop() ?? '') || 'series',
+    fileSafe(firstText(id.patient.PatientID)) || 'patient',
+    fileSafe(firstText(id.study.StudyDate)) || 'nodate',
+    number ? `s${fileSafe(number)}` : fileSafe(id.seriesInstanceUid.split('.').pop() ?? '') || 'series',
   ];
   let name = parts.join('_');
   for (let n = 2; taken.has(name); n++) name = `${parts.join('_')}_${n}`;
@@ -112,12 +111,11 @@ export async function importDicom(options: ImportDicomOptions): Promise<ImportDi
   const records: LesionRecord[] = [];
   const push = (si: number, rec: Omit<LesionRecord, 'row' | 'imagePath' | 'patientId' | 'studyDate'>) => {
     const id = identities[si];
-    const text = (v: unknown) => (Array.isArray(v) ? String(v[0] ?? '') : String(v ?? ''));
     records.push({
       ...rec,
       imagePath: imported[si].imagePath,
-      patientId: text(id.patient.PatientID) || undefined,
-      studyDate: text(id.study.StudyDate) || undefined,
+      patientId: firstText(id.patient.PatientID) || undefined,
+      studyDate: firstText(id.study.StudyDate) || undefined,
       row: records.length + 2,
     });
     imported[si].lesions++;
@@ -217,7 +215,7 @@ export async function importDicom(options: ImportDicomOptions): Promise<ImportDi
       if (imported[roi.series].lesions > 0 && !o.roi.length) continue;
       const vol = read.series[roi.series].volume;
       const mask: Mask = { ...vol, data: roi.mask.data, meta: {} };
-      const lesionId = `${imported[roi.series].name}_${safe(roi.roiName)}`;
+      const lesionId = `${imported[roi.series].name}_${fileSafe(roi.roiName)}`;
       try {
         const rec = recistFromMask(mask, { context: { file: f.file, lesionId } });
         const maskPath = join(outDir, 'masks', `${lesionId}.nii.gz`);
@@ -243,9 +241,8 @@ export async function importDicom(options: ImportDicomOptions): Promise<ImportDi
   let failuresPath: string | undefined;
   if (failures.length) {
     failuresPath = join(outDir, 'import-failures.csv');
-    const q = (v: string) => `"${v.replace(/"/g, '""').replace(/\s*\n\s*/g, ' ')}"`;
-    const lines = failures.map((f) => [q(f.file), f.code, q(f.message)].join(','));
-    await writeFile(failuresPath, ['file,code,message', ...lines].join('\n') + '\n');
+    const rows = failures.map((f) => [f.file, f.code, f.message.replace(/\s*\n\s*/g, ' ')]);
+    await writeFile(failuresPath, csvText(['file', 'code', 'message'], rows));
   }
   return { manifestPath, failuresPath, series: imported, records, failures, ignored: read.ignored };
 }

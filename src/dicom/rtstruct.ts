@@ -8,10 +8,7 @@ import { Recist3dError } from '../errors.js';
 import type { Mask } from '../types/volume.js';
 import type { DicomFile } from './part10.js';
 import { lpsToVoxel, type DicomSeriesSidecar } from './sidecar.js';
-
-type Item = Record<string, unknown>;
-const items = (x: unknown): Item[] =>
-  Array.isArray(x) ? (x as Item[]) : x && typeof x === 'object' ? [x as Item] : [];
+import { items } from './values.js';
 
 /** One ROI rasterised on one series. */
 export interface RoiMask {

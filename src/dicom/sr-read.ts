@@ -8,6 +8,7 @@ import { Recist3dError } from '../errors.js';
 import type { NaturalDataset } from 'dcmjs';
 import type { DicomFile } from './part10.js';
 import { METHODS } from './codes.js';
+import { items, type Item } from './values.js';
 
 /** One axis as drawn: two end points in image coordinates (SCOORD) or patient coordinates (SCOORD3D). */
 export interface SrAxis {
@@ -32,13 +33,6 @@ export interface SrMeasurement {
   findingSite?: string;
   long: SrAxis;
   short: SrAxis;
-}
-
-type Item = Record<string, unknown>;
-
-function items(x: unknown): Item[] {
-  if (Array.isArray(x)) return x as Item[];
-  return x && typeof x === 'object' ? [x as Item] : [];
 }
 
 function concept(item: Item): { value: string; scheme: string; meaning: string } {

@@ -15,6 +15,7 @@ import { dicomDateTime, equipment, patientStudy } from './common-modules.js';
 import type { DicomSeriesSidecar } from './sidecar.js';
 import { SEGMENTATION_STORAGE } from './seg-write.js';
 import { newUid } from './uids.js';
+import type { Item } from './values.js';
 
 export const COMPREHENSIVE_SR_STORAGE = '1.2.840.10008.5.1.4.1.1.88.33';
 /** A fixed Device Observer UID for recist3d (2.25 UUID form). */
@@ -55,8 +56,6 @@ const DEFAULTS = {
   seriesNumber: 301,
   seriesDescription: 'recist3d RECIST and volumes',
 } satisfies Required<SrOptions>;
-
-type Item = Record<string, unknown>;
 
 const code = (rel: string, name: Code, value: Code): Item => ({
   RelationshipType: rel,
