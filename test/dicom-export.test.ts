@@ -226,6 +226,26 @@ test('--lesion exports only the named lesions; an unknown id is E_USAGE', async 
   );
 });
 
+test('a mask that is not on its image grid is skipped with the reason; the other lesion exports', async () => {
+  const { imp, ids, masks } = await prepared;
+  const shifted = {
+    ...masks[0],
+    origin: [masks[0].origin[0] + 5, masks[0].origin[1], masks[0].origin[2]] as Vec3,
+  };
+  await fakeRun(join(dicomCase, 'run-shifted'), imp.manifestPath!, [
+    { id: ids[0], mask: shifted },
+    { id: ids[1], mask: masks[1] },
+  ]);
+  const res = await exportDicom({
+    runDir: join(dicomCase, 'run-shifted'),
+    outDir: join(dicomCase, 'export-shifted'),
+  });
+  assert.deepEqual(res.studies[0].lesions, [ids[1]]);
+  assert.equal(res.skipped.length, 1);
+  assert.equal(res.skipped[0].lesionId, ids[0]);
+  assert.match(res.skipped[0].reason, /not the image grid/);
+});
+
 // --- images that came from NIfTI: the export writes the CT as a new series ------------------------------------
 test('from NIfTI (rotated, left-handed grid): a new CT series, SEG and SR pass dciodvfy; the CT reads back onto the same world positions', async () => {
   requireValidators();

@@ -6,6 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { isRecist3dError, Recist3dError } from '../errors.js';
+import { affineFromGrid, affinesClose } from '../geometry/affine.js';
 import { loadManifest } from '../io/manifest.js';
 import { readMask, readNifti, readNiftiHeader } from '../io/nifti.js';
 import { recistFromMask } from '../recist/from-mask.js';
@@ -204,10 +205,13 @@ export async function exportDicom(options: ExportDicomOptions): Promise<ExportDi
           skipped.push({ lesionId: c.rec.lesionId, reason: e.message });
           continue;
         }
-        if (mask.size.some((v, a) => v !== header.size[a])) {
+        if (
+          mask.size.some((v, a) => v !== header.size[a]) ||
+          !affinesClose(affineFromGrid(mask), affineFromGrid(header), 1e-3)
+        ) {
           skipped.push({
             lesionId: c.rec.lesionId,
-            reason: `mask grid ${mask.size.join('x')} is not the image grid ${header.size.join('x')}`,
+            reason: `mask grid (${mask.size.join('x')}, affine) is not the image grid (${header.size.join('x')})`,
           });
           continue;
         }

@@ -130,7 +130,11 @@ export async function importDicom(options: ImportDicomOptions): Promise<ImportDi
       failures.push(failure(e, resolve(p)));
     }
   }
+  const seenSr = new Set<string>();
   for (const f of srFiles) {
+    const uid = String(f.dataset.SOPInstanceUID ?? '');
+    if (uid && seenSr.has(uid)) continue; // the same SR given with --sr and found in a series folder
+    seenSr.add(uid);
     try {
       const { measurements, failures: bad } = readRecistSr(f);
       failures.push(...bad.map((e) => failure(e, f.file)));
