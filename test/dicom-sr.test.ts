@@ -149,3 +149,33 @@ test('a manifest whose image column names the series folder (or its SeriesInstan
     [20, 16],
   ]);
 });
+
+test('older SRs coded with SRT (G-A185 / G-A186, as OHIF v2 wrote them) are read too', async () => {
+  const dir = fresh();
+  const s = await writeTestSeries(join(dir, 'ct'), { size: [40, 36, 8] });
+  const source = (await readDicomFile(s.files[0])).dataset;
+  const sr = cornerstoneSr(source, [
+    { long: expected.long.map(image), short: expected.short.map(image), sopInstanceUid: s.sopUids[K] },
+  ]);
+  const old: Record<string, string> = { '103339001': 'G-A185', '103340004': 'G-A186' };
+  let replaced = 0;
+  const walk = (x: unknown): void => {
+    if (Array.isArray(x)) return x.forEach(walk);
+    if (!x || typeof x !== 'object') return;
+    const o = x as Record<string, unknown>;
+    if (typeof o.CodeValue === 'string' && old[o.CodeValue]) {
+      o.CodeValue = old[o.CodeValue];
+      o.CodingSchemeDesignator = 'SRT';
+      o.CodeMeaning = 'axis'; // only the code identifies it
+      replaced++;
+    }
+    Object.values(o).forEach(walk);
+  };
+  walk(sr.ContentSequence);
+  assert.equal(replaced, 2);
+  const srFile = join(dir, 'old.dcm');
+  await writeFile(srFile, encodeDicom(sr));
+  const res = await importDicom({ series: [join(dir, 'ct')], sr: [srFile], outDir: join(dir, 'out') });
+  assert.deepEqual(res.failures, []);
+  assertRecist(res.records[0].recist, expected);
+});
