@@ -81,7 +81,11 @@ test('run writes a mask per lesion on the input grid, lesions.csv and a report; 
   assert.match(report, /data:image\/png;base64/);
   const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
   assert.ok(metrics.metrics3d.overall.stats.dice.mean > 0, 'the phantom truth is scored');
-  assert.equal(metrics.manifest, resolve(manifest), 'metrics.json names the manifest (export-dicom reads it)');
+  assert.equal(
+    metrics.manifest,
+    resolve(manifest),
+    'metrics.json names the manifest (export-dicom reads it)',
+  );
   // rerun: every training stage is skipped (resumed) and the masks are byte-identical
   const before = await readFile(join(out, 'masks', masks[0]));
   const r2 = runCli(['run', '--manifest', manifest, '--out', out, ...FAST]);
