@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages that only the tests need (not the product, not the demo): the independent DICOM validators
-# dciodvfy (dicom3tools) and pydicom with numpy and Pillow (JPEG 2000). Installed only when missing.
+# dciodvfy (dicom3tools), pydicom with numpy and Pillow (JPEG 2000), and dcmtk, whose encoders make the
+# compressed test series (JPEG Lossless, JPEG-LS, RLE). Installed only when missing.
 set -euo pipefail
 
-TEST_APT_PACKAGES=(dicom3tools python3-pydicom python3-numpy python3-pil)
+TEST_APT_PACKAGES=(dicom3tools dcmtk python3-pydicom python3-numpy python3-pil)
 missing=()
 for p in "${TEST_APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

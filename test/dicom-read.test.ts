@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, truncate, stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, truncate, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { readDicomFolders } from '../src/dicom/read-series.js';
 import { readNifti, writeNifti } from '../src/io/nifti.js';
 import { voxelToWorld } from '../src/geometry/affine.js';
@@ -102,6 +103,33 @@ test('a non-integer rescale slope gives float HU', async () => {
   checkSeries(o, s, r.series[0].volume);
 });
 
+for (const [name, tool, args, ts] of [
+  ['JPEG Lossless SV1', 'dcmcjpeg', ['+e1'], '1.2.840.10008.1.2.4.70'],
+  ['JPEG Lossless (process 14)', 'dcmcjpeg', ['+el'], '1.2.840.10008.1.2.4.57'],
+  ['JPEG-LS lossless', 'dcmcjpls', [], '1.2.840.10008.1.2.4.80'],
+  ['RLE Lossless', 'dcmcrle', [], '1.2.840.10008.1.2.5'],
+] as const) {
+  test(`${name} (encoded by dcmtk's ${tool}): the same volume as the uncompressed series`, async () => {
+    requireValidators();
+    const o: TestSeriesOptions = {
+      size: [33, 17, 4],
+      hu: (i, j, k) => ((i * 53 + j * 29 + k * 71) % 2500) - 1100,
+      rescaleIntercept: 0,
+    };
+    const s = await writeTestSeries(fresh(), o);
+    const dir = fresh();
+    await mkdir(dir);
+    for (const f of s.files) {
+      const r = spawnSync(tool, [...args, f, join(dir, basename(f))], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const r = await readDicomFolders([dir]);
+    assert.deepEqual(r.failures, []);
+    assert.deepEqual(r.series[0].identity.transferSyntaxUids, [ts]);
+    checkSeries(o, s, r.series[0].volume);
+  });
+}
+
 test('two series in one folder become two volumes', async () => {
   const dir = fresh();
   const a = await writeTestSeries(dir, { size: [4, 4, 3], hu, fileName: (k) => `a${k}.dcm` });
@@ -177,11 +205,11 @@ test('a missing pixel module: E_DICOM_ATTRIBUTE naming the file', () =>
     /pixel module/,
   ));
 
-test('an unsupported transfer syntax (JPEG-LS): E_DICOM_UNSUPPORTED naming the file', () =>
+test('an unsupported transfer syntax (HTJ2K): E_DICOM_UNSUPPORTED naming the file', () =>
   expectFailure(
-    { transferSyntaxUid: '1.2.840.10008.1.2.4.80' },
+    { transferSyntaxUid: '1.2.840.10008.1.2.4.201' },
     'E_DICOM_UNSUPPORTED',
-    /1\.2\.840\.10008\.1\.2\.4\.80 is not supported/,
+    /1\.2\.840\.10008\.1\.2\.4\.201 is not supported/,
   ));
 
 test('two orientations in one series: E_DICOM_SERIES', () =>

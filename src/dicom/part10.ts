@@ -15,9 +15,6 @@ export const TRANSFER_SYNTAX = {
   implicitLittle: '1.2.840.10008.1.2',
   explicitLittle: '1.2.840.10008.1.2.1',
   deflatedExplicitLittle: '1.2.840.10008.1.2.1.99',
-  explicitBig: '1.2.840.10008.1.2.2',
-  jpeg2000Lossless: '1.2.840.10008.1.2.4.90',
-  jpeg2000: '1.2.840.10008.1.2.4.91',
 } as const;
 
 /** Native (uncompressed) transfer syntaxes: PixelData is the raw little-endian frames. */

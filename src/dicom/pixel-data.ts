@@ -1,23 +1,17 @@
 /**
  * Decoding one slice's pixel data to rescaled values (Hounsfield units for CT): native little-endian frames as
- * they are, JPEG 2000 through OpenJPEG compiled to WebAssembly (@cornerstonejs/codec-openjpeg, which runs in
- * Node). Rescale Slope and Intercept are applied; stored bits beyond Bits Stored are masked or sign-extended.
+ * they are, compressed frames through src/dicom/codecs.ts. Rescale Slope and Intercept are applied; stored bits
+ * beyond Bits Stored are masked or sign-extended.
  */
-import openJpegFactory, { type OpenJpegModule } from '@cornerstonejs/codec-openjpeg/decodewasmjs';
 import { Recist3dError } from '../errors.js';
-import { NATIVE_TRANSFER_SYNTAXES, TRANSFER_SYNTAX, type DicomFile } from './part10.js';
-
-const JPEG2000: readonly string[] = [TRANSFER_SYNTAX.jpeg2000Lossless, TRANSFER_SYNTAX.jpeg2000];
+import { COMPRESSED_TRANSFER_SYNTAXES, decodeCompressedFrame, isSupportedCompressed } from './codecs.js';
+import { NATIVE_TRANSFER_SYNTAXES, type DicomFile } from './part10.js';
 
 /** Transfer syntaxes whose pixel data recist3d decodes. */
-export const SUPPORTED_TRANSFER_SYNTAXES: readonly string[] = [...NATIVE_TRANSFER_SYNTAXES, ...JPEG2000];
-
-let openJpeg: Promise<OpenJpegModule> | undefined;
-function j2kModule(): Promise<OpenJpegModule> {
-  // OpenJPEG prints "[INFO] ..." lines for every frame; keep them off the console.
-  openJpeg ??= openJpegFactory({ print: () => {}, printErr: () => {} });
-  return openJpeg;
-}
+export const SUPPORTED_TRANSFER_SYNTAXES: readonly string[] = [
+  ...NATIVE_TRANSFER_SYNTAXES,
+  ...Object.values(COMPRESSED_TRANSFER_SYNTAXES),
+];
 
 /** The pixel-module attributes a slice must have, read and checked. */
 export interface PixelModule {
@@ -83,6 +77,13 @@ export function pixelModule(f: DicomFile): PixelModule {
   };
 }
 
+/** 8-bit samples as 16-bit little-endian ones. */
+function widen(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 * b.length);
+  for (let x = 0; x < b.length; x++) out[2 * x] = b[x];
+  return out;
+}
+
 /** Stored values of a native frame as signed integers, honouring Bits Stored. */
 function nativeValues(f: DicomFile, pm: PixelModule, bytes: Uint8Array): Int32Array {
   const n = pm.rows * pm.columns;
@@ -106,44 +107,6 @@ function nativeValues(f: DicomFile, pm: PixelModule, bytes: Uint8Array): Int32Ar
   return out;
 }
 
-async function jpeg2000Values(f: DicomFile, pm: PixelModule, encoded: Uint8Array): Promise<Int32Array> {
-  const m = await j2kModule();
-  const dec = new m.J2KDecoder();
-  try {
-    dec.getEncodedBuffer(encoded.length).set(encoded);
-    try {
-      dec.decode();
-    } catch (e) {
-      throw new Recist3dError(
-        'E_DICOM_CORRUPT',
-        `JPEG 2000 pixel data cannot be decoded (${String((e as Error).message ?? e)})`,
-        { file: f.file, field: 'PixelData' },
-      );
-    }
-    const info = dec.getFrameInfo();
-    if (info.width !== pm.columns || info.height !== pm.rows || info.componentCount !== 1)
-      throw new Recist3dError(
-        'E_DICOM_CORRUPT',
-        `JPEG 2000 frame is ${info.width}x${info.height}x${info.componentCount}, the header says ` +
-          `${pm.columns}x${pm.rows}x1`,
-        { file: f.file, field: 'PixelData' },
-      );
-    const raw = dec.getDecodedBuffer();
-    const n = pm.rows * pm.columns;
-    const out = new Int32Array(n);
-    if (info.bitsPerSample <= 8) {
-      for (let x = 0; x < n; x++) out[x] = info.isSigned ? (raw[x] << 24) >> 24 : raw[x];
-    } else {
-      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-      for (let x = 0; x < n; x++)
-        out[x] = info.isSigned ? view.getInt16(2 * x, true) : view.getUint16(2 * x, true);
-    }
-    return out;
-  } finally {
-    dec.delete();
-  }
-}
-
 /**
  * Decodes the slice's pixels to rescaled values (slope * stored + intercept), row by row (column index fastest),
  * i.e. value at (column i, row j) = out[i + columns * j]. Throws E_DICOM_UNSUPPORTED for a transfer syntax it
@@ -152,17 +115,22 @@ async function jpeg2000Values(f: DicomFile, pm: PixelModule, encoded: Uint8Array
 export async function decodeSlice(f: DicomFile, pm: PixelModule = pixelModule(f)): Promise<Float32Array> {
   const ts = f.transferSyntaxUid;
   const pd = f.dataset.PixelData;
-  const first = Array.isArray(pd) ? pd[0] : pd;
-  if (!(first instanceof ArrayBuffer) && !ArrayBuffer.isView(first))
+  const parts = (Array.isArray(pd) ? pd : [pd]).filter(
+    (x) => x instanceof ArrayBuffer || ArrayBuffer.isView(x),
+  );
+  if (parts.length === 0)
     throw new Recist3dError('E_DICOM_ATTRIBUTE', 'PixelData is empty', { file: f.file, field: 'PixelData' });
-  const bytes =
-    first instanceof ArrayBuffer
-      ? new Uint8Array(first)
-      : new Uint8Array(first.buffer, first.byteOffset, first.byteLength);
+  const view = (x: ArrayBuffer | ArrayBufferView) =>
+    x instanceof ArrayBuffer ? new Uint8Array(x) : new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  // a single-frame image: every fragment belongs to its one frame
+  const bytes = parts.length === 1 ? view(parts[0]) : Buffer.concat(parts.map(view));
   let stored: Int32Array;
   if (NATIVE_TRANSFER_SYNTAXES.includes(ts)) stored = nativeValues(f, pm, bytes);
-  else if (JPEG2000.includes(ts)) stored = await jpeg2000Values(f, pm, bytes);
-  else
+  else if (isSupportedCompressed(ts)) {
+    let raw = await decodeCompressedFrame(ts, bytes, pm, f.file);
+    if (pm.bitsAllocated === 16 && raw.length === pm.rows * pm.columns) raw = widen(raw); // 8-bit stream
+    stored = nativeValues(f, pm, raw);
+  } else
     throw new Recist3dError(
       'E_DICOM_UNSUPPORTED',
       `Transfer syntax ${ts || '(none)'} is not supported; supported: ${SUPPORTED_TRANSFER_SYNTAXES.join(', ')} ` +

@@ -139,10 +139,12 @@ export async function writeTestSeries(dir: string, o: TestSeriesOptions): Promis
   return out;
 }
 
-/** Fails with a clear message when dciodvfy or pydicom is missing (scripts/test.sh installs them). */
+/** Fails with a clear message when dciodvfy, dcmtk or pydicom is missing (scripts/test.sh installs them). */
 export function requireValidators(): void {
   const missing: string[] = [];
   if (spawnSync('dciodvfy', [], { stdio: 'ignore' }).error) missing.push('dicom3tools (dciodvfy)');
+  if (spawnSync('dcmcjpls', ['--version'], { stdio: 'ignore' }).error)
+    missing.push('dcmtk (dcmcjpeg, dcmcjpls, dcmcrle)');
   if (
     !existsSync(PYTHON) ||
     spawnSync(PYTHON, ['-c', 'import pydicom, numpy'], { stdio: 'ignore' }).status !== 0
@@ -151,7 +153,7 @@ export function requireValidators(): void {
   if (missing.length)
     throw new Error(
       `Missing validators: ${missing.join(', ')}. scripts/test.sh installs them; or run ` +
-        'apt-get install -y dicom3tools python3-pydicom python3-numpy python3-pil',
+        'apt-get install -y dicom3tools dcmtk python3-pydicom python3-numpy python3-pil',
     );
 }
 

@@ -1,7 +1,7 @@
 /**
- * The part of dcmjs (which ships no types) that src/dicom uses. Datasets are "naturalized": attribute keywords
- * as keys, sequences as arrays of datasets, PixelData as an array of ArrayBuffers (one per frame when
- * encapsulated).
+ * Types for the DICOM libraries that ship none: the part of dcmjs that src/dicom uses, and the codecs.
+ * dcmjs data sets are "naturalized": attribute keywords as keys, sequences as arrays of data sets, PixelData as
+ * an array of ArrayBuffers (one per frame or fragment when encapsulated).
  */
 declare module 'dcmjs' {
   export type NaturalDataset = Record<string, unknown> & {
@@ -82,4 +82,28 @@ declare module '@cornerstonejs/codec-openjpeg/decodewasmjs' {
     printErr?: (s: string) => void;
   }) => Promise<OpenJpegModule>;
   export default factory;
+}
+
+declare module '@cornerstonejs/codec-charls/decodewasmjs' {
+  export interface JpegLSDecoder {
+    getEncodedBuffer(length: number): Uint8Array;
+    decode(): void;
+    getDecodedBuffer(): Uint8Array;
+    getFrameInfo(): { width: number; height: number; bitsPerSample: number; componentCount: number };
+    delete(): void;
+  }
+  export interface CharlsModule {
+    JpegLSDecoder: new () => JpegLSDecoder;
+  }
+  const factory: (options?: {
+    print?: (s: string) => void;
+    printErr?: (s: string) => void;
+  }) => Promise<CharlsModule>;
+  export default factory;
+}
+
+declare module 'jpeg-lossless-decoder-js' {
+  export class Decoder {
+    decode(buffer: ArrayBuffer, offset: number, length: number, numBytes?: number): Uint8Array | Uint16Array;
+  }
 }
