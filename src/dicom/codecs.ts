@@ -63,47 +63,32 @@ function bytesOf(a: Uint8Array | Uint16Array | Int16Array): Uint8Array {
   return out;
 }
 
-async function jpeg2000(encoded: Uint8Array, s: FrameShape, file: string): Promise<Uint8Array> {
-  const m = await (openJpeg ??= openJpegFactory(quiet));
-  const dec = new m.J2KDecoder();
-  try {
-    dec.getEncodedBuffer(encoded.length).set(encoded);
-    try {
-      dec.decode();
-    } catch (e) {
-      throw corrupt(file, 'JPEG 2000', e);
-    }
-    const info = dec.getFrameInfo();
-    checkShape(
-      file,
-      'JPEG 2000',
-      { width: info.width, height: info.height, components: info.componentCount },
-      s,
-    );
-    return dec.getDecodedBuffer().slice(); // copy out of the WebAssembly heap before delete()
-  } finally {
-    dec.delete();
-  }
+/** The interface both Cornerstone WebAssembly decoders (OpenJPEG, CharLS) share. */
+interface WasmDecoder {
+  getEncodedBuffer(length: number): Uint8Array;
+  decode(): void;
+  getDecodedBuffer(): Uint8Array;
+  getFrameInfo(): { width: number; height: number; componentCount: number };
+  delete(): void;
 }
 
-async function jpegLs(encoded: Uint8Array, s: FrameShape, file: string): Promise<Uint8Array> {
-  const m = await (charls ??= charlsFactory(quiet));
-  const dec = new m.JpegLSDecoder();
+function wasmDecode(
+  dec: WasmDecoder,
+  what: string,
+  encoded: Uint8Array,
+  s: FrameShape,
+  file: string,
+): Uint8Array {
   try {
     dec.getEncodedBuffer(encoded.length).set(encoded);
     try {
       dec.decode();
     } catch (e) {
-      throw corrupt(file, 'JPEG-LS', e);
+      throw corrupt(file, what, e);
     }
     const info = dec.getFrameInfo();
-    checkShape(
-      file,
-      'JPEG-LS',
-      { width: info.width, height: info.height, components: info.componentCount },
-      s,
-    );
-    return dec.getDecodedBuffer().slice();
+    checkShape(file, what, { width: info.width, height: info.height, components: info.componentCount }, s);
+    return dec.getDecodedBuffer().slice(); // copy out of the WebAssembly heap before delete()
   } finally {
     dec.delete();
   }
@@ -179,10 +164,22 @@ export async function decodeCompressedFrame(
   switch (ts) {
     case T.jpeg2000Lossless:
     case T.jpeg2000:
-      return jpeg2000(encoded, shape, file);
+      return wasmDecode(
+        new (await (openJpeg ??= openJpegFactory(quiet))).J2KDecoder(),
+        'JPEG 2000',
+        encoded,
+        shape,
+        file,
+      );
     case T.jpegLsLossless:
     case T.jpegLsNearLossless:
-      return jpegLs(encoded, shape, file);
+      return wasmDecode(
+        new (await (charls ??= charlsFactory(quiet))).JpegLSDecoder(),
+        'JPEG-LS',
+        encoded,
+        shape,
+        file,
+      );
     case T.jpegLossless:
     case T.jpegLosslessSv1:
       return jpegLossless(encoded, shape, file);
