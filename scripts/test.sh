@@ -3,6 +3,7 @@
 # Extra arguments are passed through, e.g. `bash scripts/test.sh test/native.test.ts`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/test-deps.sh
 if [ $# -gt 0 ]; then files=("$@"); else
   # the browser tests (test/e2e, about 2-4 min on 2 busy cores) run only with RECIST3D_E2E=1, which .ci/run sets
   if [ "${RECIST3D_E2E:-0}" = 1 ]; then skip_e2e=(); else skip_e2e=(-not -path 'test/e2e/*'); fi

@@ -24,6 +24,15 @@ export type ErrorCode =
   | 'E_CSV_ROW'
   | 'E_MANIFEST_INVALID'
   | 'E_DEEPLESION_ROW'
+  // DICOM (src/dicom/)
+  | 'E_DICOM_CORRUPT'
+  | 'E_DICOM_TRUNCATED'
+  | 'E_DICOM_UNSUPPORTED'
+  | 'E_DICOM_ATTRIBUTE'
+  | 'E_DICOM_SERIES'
+  | 'E_DICOM_SR'
+  | 'E_DICOM_REFERENCE'
+  | 'E_DICOM_EXPORT'
   // geometry and RECIST
   | 'E_GEOMETRY'
   | 'E_SPACING_INVALID'

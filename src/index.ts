@@ -34,6 +34,16 @@ export { applyInverse, geometryOf, type CaseGeometry, type GeometryStep } from '
 export { affineFromGrid, gridFromAffine, voxelToWorld, type Affine, type Grid } from './geometry/affine.js';
 export { createRng, type Rng } from './util/random.js';
 
+// --- DICOM: series, RECIST SR, RTSTRUCT in; SEG, SR, CT series out (docs/dicom.md) ---
+export { importDicom, type ImportDicomOptions, type ImportDicomResult } from './dicom/import.js';
+export { exportDicom, type ExportDicomOptions, type ExportDicomResult } from './dicom/export.js';
+export { readDicomFolders, type LoadedSeries, type DicomFailure } from './dicom/read-series.js';
+export {
+  readSidecar as readDicomSidecar,
+  sidecarPathFor as dicomSidecarPathFor,
+  type DicomSeriesSidecar,
+} from './dicom/sidecar.js';
+
 // --- synth: phantom cohort generator ---
 export {
   generateCohort,

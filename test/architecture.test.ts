@@ -17,7 +17,7 @@ const LAYERS = [
   ['geometry'],
   ['recist'],
   ['io'],
-  ['metrics'],
+  ['metrics', 'dicom'],
   ['trimap'],
   ['model'],
   ['pseudo', 'train', 'study'],

@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { isRecist3dError } from '../errors.js';
 import { registerInfo } from './commands/info.js';
 import { registerImportDeeplesion } from './commands/import-deeplesion.js';
+import { registerImportDicom } from './commands/import-dicom.js';
+import { registerExportDicom } from './commands/export-dicom.js';
 import { registerRecistFromMasks } from './commands/recist-from-masks.js';
 import { registerMasks } from './commands/masks.js';
 import { registerEval } from './commands/eval.js';
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerInfo(program);
   registerImportDeeplesion(program);
+  registerImportDicom(program);
+  registerExportDicom(program);
   registerRecistFromMasks(program);
   registerMasks(program);
   registerEval(program);
