@@ -88,7 +88,7 @@ const DEFAULTS = { skipInvalid: false, onIssue: () => {} } satisfies Required<Pa
  * unless skipInvalid, one E_DEEPLESION_ROW error lists every bad row with its row number and field.
  */
 export async function parseDlInfo(path: string, options: ParseDlInfoOptions = {}): Promise<DlInfoRow[]> {
-  const text = await readCsvFile(path, 'DL_info file not found');
+  const text = await readCsvFile(path, 'DL_info file');
   return parseDlInfoText(text, path, options);
 }
 
