@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { csvText } from '../io/csv.js';
+import { maskFileName } from '../io/mask-file-name.js';
 import { writeNifti } from '../io/nifti.js';
 import type { LesionRecord } from '../types/recist.js';
 import type { Mask } from '../types/volume.js';
@@ -45,10 +46,8 @@ export const MASK_CSV_COLUMNS = [
   'file',
 ] as const;
 
-/** The file name a lesion's mask is written to (and `eval` looks for). */
-export function maskFileName(lesionId: string): string {
-  return `${lesionId.replace(/[^A-Za-z0-9._-]/g, '_')}.nii.gz`;
-}
+/** The file name a lesion's mask is written to (and `eval` looks for); defined beside the manifest loader. */
+export { maskFileName };
 
 export interface WriteMasksSummary {
   rows: MaskRow[];
