@@ -3,6 +3,11 @@ import { parse } from 'csv-parse/sync';
 import { Recist3dError } from '../errors.js';
 import { readRegularFile } from './file-access.js';
 
+/** A cell as shown in an error message: quoted, at most 40 characters, with its length when cut. */
+export function shownCell(cell: string): string {
+  return cell.length <= 40 ? `"${cell}"` : `"${cell.slice(0, 40)}..." (${cell.length} characters)`;
+}
+
 /** RFC 4180 cell: quoted when it holds a comma, quote or newline. */
 export function csvCell(v: unknown): string {
   const s = String(v);

@@ -39,8 +39,18 @@ const DEFAULTS = {
   onProgress: () => {},
 } satisfies Required<ImportDeepLesionOptions>;
 
+/** A row that was imported but changed (see ParseDlInfoOptions.onWarning). */
+export interface ImportWarning {
+  /** CSV row in DL_info (header = 1). */
+  row: number;
+  field: string;
+  message: string;
+}
+
 export interface ImportDeepLesionResult {
   manifestPath: string;
+  /** Rows imported with a change, e.g. RECIST axes swapped so the long one comes first. */
+  warnings: ImportWarning[];
   /** import-failures.csv (lesion_id,row,code,message), written when any lesion failed. */
   failuresPath?: string;
   records: LesionRecord[];
@@ -57,6 +67,7 @@ export interface ImportDeepLesionResult {
 export async function importDeepLesion(options: ImportDeepLesionOptions): Promise<ImportDeepLesionResult> {
   const o = { ...DEFAULTS, ...options };
   const failures: ImportFailure[] = [];
+  const warnings: ImportWarning[] = [];
   const rows = await parseDlInfo(o.dlInfo, {
     skipInvalid: true,
     onIssue: (i) =>
@@ -66,6 +77,7 @@ export async function importDeepLesion(options: ImportDeepLesionOptions): Promis
         code: 'E_DEEPLESION_ROW',
         message: `${i.field}: ${i.reason}`,
       }),
+    onWarning: (i) => warnings.push({ row: i.row, field: i.field, message: i.reason }),
   });
   const records: LesionRecord[] = [];
   const written = new Map<string, string>();
@@ -117,7 +129,7 @@ export async function importDeepLesion(options: ImportDeepLesionOptions): Promis
     const lines = failures.map((f) => [q(f.lesionId), f.row, f.code, q(f.message)].join(','));
     await writeFile(failuresPath, ['lesion_id,row,code,message', ...lines].join('\n') + '\n');
   }
-  return { manifestPath, failuresPath, records, failures, volumesWritten: written.size };
+  return { manifestPath, failuresPath, records, failures, warnings, volumesWritten: written.size };
 }
 
 function pad3(n: number): string {

@@ -8,7 +8,7 @@ import {
   type Split,
 } from '../types/recist.js';
 import { orderRecistAxes, parseRecist, recistToNumbers } from '../recist/parse.js';
-import { csvText, parseCsvRows, readCsvFile } from './csv.js';
+import { csvText, parseCsvRows, readCsvFile, shownCell } from './csv.js';
 import { MAX_LESION_ID_LENGTH, maskFileName } from './mask-file-name.js';
 import { ManifestError, type ManifestIssue } from './manifest-error.js';
 import { checkAgainstImages } from './manifest-images.js';
@@ -112,11 +112,6 @@ function finish(path: string, p: ParsedRows, o: Required<LoadManifestOptions>): 
   return p.records;
 }
 
-/** A cell as shown in a message: at most 40 characters, with its length when cut. */
-function shown(cell: string): string {
-  return cell.length <= 40 ? `"${cell}"` : `"${cell.slice(0, 40)}..." (${cell.length} characters)`;
-}
-
 function parseRows(text: string, path: string, o: Required<LoadManifestOptions>): ParsedRows {
   const { header, rows } = parseCsvRows(text, path, 'manifest');
   const missing = REQUIRED.filter((c) => !header.includes(c));
@@ -145,13 +140,13 @@ function parseRows(text: string, path: string, o: Required<LoadManifestOptions>)
     else if (lesionId.length > MAX_LESION_ID_LENGTH)
       bad(
         'lesion_id',
-        `${shown(lesionId)} is longer than ${MAX_LESION_ID_LENGTH} characters (its mask file name must fit the file system)`,
+        `${shownCell(lesionId)} is longer than ${MAX_LESION_ID_LENGTH} characters (its mask file name must fit the file system)`,
       );
     else if (seen.has(lesionId)) bad('lesion_id', `duplicate of row ${seen.get(lesionId)}`);
     else if (clash)
       bad(
         'lesion_id',
-        `${shown(lesionId)} and ${shown(clash.lesionId)} (row ${clash.row}) both give the mask file name ${fileName}; rename one`,
+        `${shownCell(lesionId)} and ${shownCell(clash.lesionId)} (row ${clash.row}) both give the mask file name ${fileName}; rename one`,
       );
     else {
       seen.set(lesionId, row);
@@ -166,7 +161,7 @@ function parseRows(text: string, path: string, o: Required<LoadManifestOptions>)
     const ks = cell('key_slice');
     const keySlice = Number(ks);
     if (!(ks !== '' && Number.isSafeInteger(keySlice) && keySlice >= 0))
-      bad('key_slice', `expected a non-negative integer (0-based slice index k), got ${shown(ks)}`);
+      bad('key_slice', `expected a non-negative integer (0-based slice index k), got ${shownCell(ks)}`);
 
     let recist;
     try {
@@ -188,12 +183,12 @@ function parseRows(text: string, path: string, o: Required<LoadManifestOptions>)
     if (category === undefined)
       bad(
         'category',
-        `unknown category ${shown(cell('category'))} (use a name like liver or a DeepLesion code -1, 1..8)`,
+        `unknown category ${shownCell(cell('category'))} (use a name like liver or a DeepLesion code -1, 1..8)`,
       );
 
     const splitCell = cell('split').toLowerCase();
     if (splitCell && !SPLITS.includes(splitCell as Split))
-      bad('split', `expected train, val or test, got ${shown(cell('split'))}`);
+      bad('split', `expected train, val or test, got ${shownCell(cell('split'))}`);
 
     const mask = cell('mask');
     const maskPath = mask ? resolve(base, mask) : undefined;
@@ -208,7 +203,7 @@ function parseRows(text: string, path: string, o: Required<LoadManifestOptions>)
         .filter(Boolean)
         .map(Number);
       if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] < parts[1]))
-        bad('window', `expected "min,max" HU with min < max, got ${shown(w)}`);
+        bad('window', `expected "min,max" HU with min < max, got ${shownCell(w)}`);
       else window = [parts[0], parts[1]];
     }
 

@@ -17,7 +17,7 @@ export function parseRecist(nums: number[] | string, ctx: ErrorContext = {}): Re
     if (bad >= 0)
       throw new Recist3dError(
         'E_RECIST_INVALID',
-        `Expected 8 numbers but value ${bad + 1} is "${parts[bad]}"`,
+        `Expected 8 numbers but value ${bad + 1} is "${parts[bad].slice(0, 40)}"`,
         c,
       );
   } else values = nums;

@@ -54,6 +54,10 @@ export function registerImportDeeplesion(program: Command): void {
           `... ${res.failures.length - 20} more skipped (all: ${codes}); see ${res.failuresPath}\n`,
         );
       }
+      for (const w of res.warnings.slice(0, 20))
+        process.stderr.write(`warning: row ${w.row}, field ${w.field}: ${w.message}\n`);
+      if (res.warnings.length > 20)
+        process.stderr.write(`... and ${res.warnings.length - 20} more warnings\n`);
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       process.stdout.write(
         `imported ${res.records.length} lesion(s) into ${res.volumesWritten} volume(s), ` +
