@@ -5,7 +5,7 @@
  */
 import { constants, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { Recist3dError, isRecist3dError } from '../errors.js';
+import { Recist3dError, isRecist3dError, type ErrorCode, type ErrorContext } from '../errors.js';
 
 /** What a non-regular file is, for messages ("a folder", "a named pipe (FIFO)", ...). */
 export function fileKind(s: Stats): string {
@@ -22,42 +22,34 @@ export function fileKind(s: Stats): string {
  * folder on its path, E_FILE_UNREADABLE for the rest (a folder, no permission, a path too long, ...).
  * `what` starts the message, e.g. "NIfTI file" gives "NIfTI file not found". Recist3dErrors pass through.
  */
-export function fileError(e: unknown, path: string, what: string): Recist3dError {
+export function fileError(e: unknown, path: string, what: string, context: ErrorContext = {}): Recist3dError {
   if (isRecist3dError(e)) return e;
+  const { code, message } = describeFsError(e, what);
+  return new Recist3dError(code, message, { ...context, file: path }, { cause: e });
+}
+
+function describeFsError(e: unknown, what: string): { code: ErrorCode; message: string } {
   const err = e as NodeJS.ErrnoException;
-  const ctx = { file: path };
-  const cause = { cause: e };
+  const unreadable = (message: string) => ({ code: 'E_FILE_UNREADABLE' as const, message });
   switch (err.code) {
     case 'ENOENT':
-      return new Recist3dError('E_FILE_NOT_FOUND', `${what} not found`, ctx, cause);
+      return { code: 'E_FILE_NOT_FOUND', message: `${what} not found` };
     case 'ENOTDIR':
-      return new Recist3dError(
-        'E_FILE_NOT_FOUND',
-        `${what} not found (a part of its path is a file, not a folder)`,
-        ctx,
-        cause,
-      );
+      return {
+        code: 'E_FILE_NOT_FOUND',
+        message: `${what} not found (a part of its path is a file, not a folder)`,
+      };
     case 'EISDIR':
-      return new Recist3dError('E_FILE_UNREADABLE', `${what} is a folder, not a file`, ctx, cause);
+      return unreadable(`${what} is a folder, not a file`);
     case 'EACCES':
     case 'EPERM':
-      return new Recist3dError('E_FILE_UNREADABLE', `${what} cannot be read: permission denied`, ctx, cause);
+      return unreadable(`${what} cannot be read: permission denied`);
     case 'ENAMETOOLONG':
-      return new Recist3dError(
-        'E_FILE_UNREADABLE',
-        `${what} path is too long for the file system`,
-        ctx,
-        cause,
-      );
+      return unreadable(`${what} path is too long for the file system`);
     case 'ELOOP':
-      return new Recist3dError('E_FILE_UNREADABLE', `${what} path has a loop of symbolic links`, ctx, cause);
+      return unreadable(`${what} path has a loop of symbolic links`);
     default:
-      return new Recist3dError(
-        'E_FILE_UNREADABLE',
-        `${what} cannot be read: ${err.message ?? String(e)}`,
-        ctx,
-        cause,
-      );
+      return unreadable(`${what} cannot be read: ${err.message ?? String(e)}`);
   }
 }
 
@@ -119,4 +111,23 @@ export async function readRegularFile(path: string, what: string): Promise<Buffe
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Checks that an input folder named by a CLI option exists and is a folder: E_FILE_NOT_FOUND or
+ * E_FILE_UNREADABLE naming the option (`field`) and the path otherwise. Returns the path.
+ */
+export async function requireFolder(path: string, option: string): Promise<string> {
+  let s: Stats;
+  try {
+    s = await stat(path);
+  } catch (e) {
+    throw fileError(e, path, `${option} folder`, { field: option });
+  }
+  if (!s.isDirectory())
+    throw new Recist3dError('E_FILE_UNREADABLE', `${option} is ${fileKind(s)}, not a folder`, {
+      field: option,
+      file: path,
+    });
+  return path;
 }

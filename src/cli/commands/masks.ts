@@ -5,6 +5,7 @@ import { loadManifest } from '../../io/manifest.js';
 import { MASK_METHODS, isMaskMethod } from '../../pseudo/methods.js';
 import { writeCohortMasks } from '../../pseudo/write-masks.js';
 import { createProgress } from '../progress.js';
+import { claimOutDir } from '../../util/out-dir.js';
 
 interface MasksOpts {
   manifest: string;
@@ -82,10 +83,11 @@ export function registerMasks(program: Command): void {
         },
         batchSize: num(opts.batch, 'batch', 1, 4096),
       } as const;
+      await using outDir = await claimOutDir(opts.out, { command: 'masks' });
       // missing image files become per-lesion errors instead of stopping the cohort
       let records = await loadManifest(resolve(opts.manifest), { checkFiles: false });
       if (opts.limit !== undefined) records = records.slice(0, num(opts.limit, 'limit', 1));
-      const out = resolve(opts.out);
+      const out = outDir.path;
       const progress = createProgress(`masks ${opts.method}`, records.length);
       const s = await writeCohortMasks(records, out, options, (row) =>
         progress.increment(1, row.status === 'ok' ? row.lesionId : `${row.lesionId} FAILED`),

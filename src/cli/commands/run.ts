@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { rm } from 'node:fs/promises';
 import { formatMetricsTable } from '../../metrics/aggregate.js';
 import { runPipeline, type RunOptions } from '../../pipeline/run.js';
 import { SEGMENT3D_DEFAULTS } from '../../pipeline/segment3d.js';
@@ -8,6 +7,7 @@ import { WSSS_DEFAULTS } from '../../pipeline/wsss.js';
 import { NET_DEFAULTS } from '../../pipeline/train-stage.js';
 import { choiceOption, numberOption } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
+import { claimOutDir } from '../../util/out-dir.js';
 
 export interface RunOpts {
   manifest: string;
@@ -170,9 +170,10 @@ export function registerRun(program: Command): void {
       .requiredOption('--manifest <csv>', 'lesion manifest (docs/manifest.md)')
       .requiredOption('--out <dir>', 'output folder (resumes finished stages when rerun)'),
   ).action(async (opts: RunOpts) => {
-    const out = resolve(opts.out);
     const options = runOptionsFrom(opts);
-    if (opts.force) await rm(out, { recursive: true, force: true });
+    await using outDir = await claimOutDir(opts.out, { command: 'run' });
+    const out = outDir.path;
+    if (opts.force) await outDir.clear();
     const progress = stageProgress();
     try {
       const summary = await runPipeline(resolve(opts.manifest), out, options, progress);

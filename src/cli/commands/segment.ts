@@ -5,6 +5,7 @@ import { meanStd, formatStat } from '../../metrics/aggregate.js';
 import { segmentCohort2d } from '../../pipeline/segment2d-cohort.js';
 import { numberOption } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
+import { claimOutDir } from '../../util/out-dir.js';
 
 interface SegmentOpts {
   model: string;
@@ -36,8 +37,9 @@ export function registerSegment(program: Command): void {
         iterations: numberOption(opts.iterations, 'iterations', 1, 100, true),
       };
       // a missing image becomes a failed row in segment.csv instead of stopping the cohort
+      await using outDir = await claimOutDir(opts.out, { command: 'segment' });
       const records = await loadManifest(resolve(opts.manifest), { checkFiles: false });
-      const out = resolve(opts.out);
+      const out = outDir.path;
       const progress = stageProgress();
       let r;
       try {

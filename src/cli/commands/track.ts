@@ -1,10 +1,12 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadManifest } from '../../io/manifest.js';
 import { csvText } from '../../io/csv.js';
 import { lineChart } from '../../report/svg.js';
 import { relativeChange, trackCohort } from '../../pipeline/track.js';
+import { requireFolder } from '../../io/file-access.js';
+import { claimOutDir } from '../../util/out-dir.js';
 
 /** `recist3d track`: volume change of follow-up pairs from the 3D masks against the RECIST ellipsoid. */
 export function registerTrack(program: Command): void {
@@ -17,10 +19,11 @@ export function registerTrack(program: Command): void {
     .requiredOption('--pred <dir>', 'folder with predicted masks (a run folder or its masks/ folder)')
     .option('--out <dir>', 'where track.csv, track.json and track.svg go (default: --pred)')
     .action(async (opts: { manifest: string; pred: string; out?: string }) => {
+      const predDir = await requireFolder(resolve(opts.pred), '--pred');
+      await using outDir = await claimOutDir(opts.out ?? predDir, { command: 'track' });
+      const out = outDir.path;
       const records = await loadManifest(resolve(opts.manifest));
-      const res = await trackCohort(records, resolve(opts.pred));
-      const out = resolve(opts.out ?? opts.pred);
-      await mkdir(out, { recursive: true });
+      const res = await trackCohort(records, predDir);
       const pct = (v: [number, number] | undefined) => (v ? (100 * relativeChange(v)).toFixed(1) : '');
       const header = [
         'patient_id',
