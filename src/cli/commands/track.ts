@@ -37,6 +37,8 @@ export function registerTrack(program: Command): void {
         'mask_change_pct',
         'ellipsoid_change_pct',
         'truth_change_pct',
+        'status',
+        'error',
       ];
       const rows = res.pairs.map((p) => [
         p.patientId,
@@ -49,7 +51,25 @@ export function registerTrack(program: Command): void {
         pct(p.predicted),
         pct(p.ellipsoid),
         pct(p.truth),
+        'ok',
+        '',
       ]);
+      // failed pairs are listed too, with why, so the table accounts for every pair
+      for (const f of res.failed)
+        rows.push([
+          f.patientId,
+          f.track,
+          f.baseline,
+          f.followUp,
+          ...f.dates,
+          '',
+          '',
+          '',
+          '',
+          '',
+          'failed',
+          `${f.code}: ${f.message}`,
+        ]);
       await writeFile(join(out, 'track.csv'), csvText(header, rows));
       await writeFile(
         join(out, 'track.json'),
@@ -83,8 +103,19 @@ export function registerTrack(program: Command): void {
         );
         await writeFile(join(out, 'track.svg'), svg);
       }
+      for (const f of res.failed)
+        process.stderr.write(
+          `recist3d: pair ${f.baseline} -> ${f.followUp} failed: ${f.code} ${f.message}\n`,
+        );
+      const why = res.unpairedBecause;
+      const hint =
+        res.pairs.length + res.failed.length === 0 && records.length > 0
+          ? `No pairs: pairing needs patient_id and study_date on each row (${why.noPatientId} lesion(s) have no patient_id, ` +
+            `${why.noStudyDate} no study_date) and two studies of one track (${why.singleStudy} lesion(s) have one study only); see docs/manifest.md\n`
+          : '';
       process.stdout.write(
-        `${res.pairs.length} follow-up pair(s), ${res.unpaired.length} unpaired lesion(s)\n` +
+        `${res.pairs.length} follow-up pair(s), ${res.failed.length} failed, ${res.unpaired.length} unpaired lesion(s)\n` +
+          hint +
           (withTruth.length
             ? `R² against the true volume change: 3D masks ${res.r2Predicted.toFixed(3)}, RECIST ellipsoid ${res.r2Ellipsoid.toFixed(3)} (${withTruth.length} pairs)\n`
             : 'No ground-truth masks: no R².\n') +
