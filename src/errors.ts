@@ -57,12 +57,15 @@ export interface ErrorContext {
 export class Recist3dError extends Error {
   readonly code: ErrorCode;
   readonly context: ErrorContext;
+  /** The message without the context suffix (for errors that add to it). */
+  readonly reason: string;
 
   constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
     super(message + formatContext(context), options);
     this.name = 'Recist3dError';
     this.code = code;
     this.context = context;
+    this.reason = message;
   }
 }
 

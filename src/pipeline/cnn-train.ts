@@ -13,7 +13,14 @@ import { Recist3dError } from '../errors.js';
 import { sliceMaskToRoi } from '../geometry/roi.js';
 import { readMask } from '../io/nifti.js';
 import type { SegNet } from '../model/binding.js';
-import { loadCheckpoint, readSidecar, saveCheckpoint, type CheckpointSidecar } from '../model/checkpoint.js';
+import {
+  loadCheckpoint,
+  readSidecar,
+  resumeRefused,
+  saveCheckpoint,
+  verifyCheckpoint,
+  type CheckpointSidecar,
+} from '../model/checkpoint.js';
 import { lineChart } from '../report/svg.js';
 import { subsetSamples } from '../train/dataset.js';
 import { fit, type EpochRecord, type FitOptions } from '../train/fit.js';
@@ -220,10 +227,13 @@ export async function trainCnnOnStacks(
           { file: `${lastBase}.json` },
         );
       }
+      await verifyCheckpoint(lastBase).catch(resumeRefused);
       await net.load(`${lastBase}.pt`);
       resumeHistory = (side.metrics.history ?? []) as EpochRecord[];
     } else if (o.init) {
-      await net.load(await initWeightsPath(o.init));
+      const init = await initWeightsPath(o.init);
+      await verifyCheckpoint(init.replace(/\.pt$/, ''));
+      await net.load(init);
     }
     const maxEpochs = o.fit.maxEpochs ?? 40;
     hooks.stage?.(`train ${net.config.arch}`, maxEpochs);

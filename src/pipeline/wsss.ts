@@ -20,6 +20,7 @@ import {
 import { loadLabels, saveLabels, type HarvestedLabel } from './label-store.js';
 import { buildStacks, type LesionStack, type StackOptions } from './stack.js';
 import { createNet, trainStage, type NetOptions } from './train-stage.js';
+import { resumeRefused, verifyCheckpoint } from '../model/checkpoint.js';
 
 export interface WsssOptions {
   /** Self-paced rounds K (WSSS-3/5/7 = 1/2/3); 0 = the RECIST-slice model only. */
@@ -176,6 +177,7 @@ export async function trainWsss(
       const ckpt = join(modelDir, `round${round}`);
       const marker = join(work, `.done-train-r${round}.json`);
       if (await stageDone(marker, tKey)) {
+        await verifyCheckpoint(ckpt).catch(resumeRefused);
         await net.load(`${ckpt}.pt`);
         // the finished stage's marker still knows how it went
         const info = (await readJson<StageMarker>(marker)).info as { epochs?: number; bestValDice?: number };
