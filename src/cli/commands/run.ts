@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatMetricsTable } from '../../metrics/aggregate.js';
 import { runPipeline, type RunOptions } from '../../pipeline/run.js';
@@ -8,6 +8,8 @@ import { NET_DEFAULTS } from '../../pipeline/train-stage.js';
 import { choiceOption, numberOption } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
 import { claimOutDir } from '../../util/out-dir.js';
+import { staleMasks, staleMasksNote } from '../../util/stale-masks.js';
+import { maskFileName } from '../../io/mask-file-name.js';
 
 export interface RunOpts {
   manifest: string;
@@ -178,6 +180,9 @@ export function registerRun(program: Command): void {
     try {
       const summary = await runPipeline(resolve(opts.manifest), out, options, progress);
       printRunSummary(summary, out);
+      const written = summary.lesions.filter((l) => l.result).map((l) => maskFileName(l.record.lesionId));
+      const stale = await staleMasks(join(out, 'masks'), written);
+      process.stderr.write(staleMasksNote(join(out, 'masks'), stale, '--force starts over without them'));
     } finally {
       progress.stop();
     }

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadManifest } from '../../io/manifest.js';
 import { meanStd, formatStat } from '../../metrics/aggregate.js';
@@ -6,6 +6,7 @@ import { segmentCohort2d } from '../../pipeline/segment2d-cohort.js';
 import { numberOption } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
 import { claimOutDir } from '../../util/out-dir.js';
+import { staleMasks, staleMasksNote } from '../../util/stale-masks.js';
 
 interface SegmentOpts {
   model: string;
@@ -59,6 +60,9 @@ export function registerSegment(program: Command): void {
             : '') +
           `Masks: ${out}/masks/  Table: ${out}/segment.csv\n`,
       );
+      const written = r.rows.filter((x) => x.status === 'ok').map((x) => basename(x.mask));
+      const stale = await staleMasks(join(out, 'masks'), written);
+      process.stderr.write(staleMasksNote(join(out, 'masks'), stale, 'delete them or use a new --out'));
       if (r.ok === 0 && r.rows.length > 0) process.exitCode = 1;
     });
 }
