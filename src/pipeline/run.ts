@@ -76,7 +76,9 @@ export async function runPipeline(
   if (options.labels === 'full') {
     for (const r of records) {
       if (!r.maskPath) continue;
-      const m = await readMask(r.maskPath);
+      // an unreadable mask leaves that lesion without a label (training says so if none is left)
+      const m = await readMask(r.maskPath).catch(() => undefined);
+      if (!m) continue;
       const plane = m.size[0] * m.size[1];
       truthCache.set(r.lesionId, m.data.slice(r.keySlice * plane, (r.keySlice + 1) * plane));
     }

@@ -5,7 +5,8 @@
  * point resumes at the last finished stage and a rerun with the same seed gives the same masks.
  */
 import { join } from 'node:path';
-import type { Recist3dError } from '../errors.js';
+import { Recist3dError } from '../errors.js';
+import { summarizeFailures } from '../util/failure-summary.js';
 import type { SegNet } from '../model/binding.js';
 import type { LesionRecord } from '../types/recist.js';
 import type { EpochRecord, FitOptions } from '../train/fit.js';
@@ -125,6 +126,13 @@ export async function trainWsss(
   const trainable = o.trainSplits.length
     ? stacks.filter((s) => o.trainSplits.includes(s.record.split ?? ''))
     : stacks;
+  if (trainable.length === 0)
+    throw new Recist3dError(
+      'E_PIPELINE',
+      stacks.length === 0
+        ? `No lesion left to train on: all ${records.length} lesion(s) failed before training (${summarizeFailures(failures)})`
+        : `No lesion left to train on: none of the ${stacks.length} usable lesion(s) is in the training splits ${o.trainSplits.join(', ')}`,
+    );
   const size = stacks[0]?.keyRoi.geometry.sizePx ?? o.stack.roiSize ?? 64;
   const cohortKey = stageKey(
     trainable.map((s) => [s.record.lesionId, s.record.imagePath, s.record.keySlice, s.record.recist]),
@@ -140,6 +148,17 @@ export async function trainWsss(
     labels0 = await timed('labels-r0', trainable.length, () =>
       initialLabels(trainable, o.labels, truthKey, o.harvest),
     );
+    if (labels0.length === 0) {
+      const noMask = trainable.filter((s) => !s.record.maskPath).length;
+      throw new Recist3dError(
+        'E_PIPELINE',
+        `No lesion left to train on: --labels ${o.labels} gave no training label for the ${trainable.length} usable lesion(s)` +
+          (o.labels === 'full'
+            ? `; it needs a readable reference mask in the manifest's mask column (${noMask} of them have none, ` +
+              `${trainable.length - noMask} could not be read)`
+            : ''),
+      );
+    }
     await saveLabels(labels0Base, size, labels0);
     await markStageDone(join(work, '.done-labels-r0.json'), 'labels-r0', chainKey, {
       labels: labels0.length,
