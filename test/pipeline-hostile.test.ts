@@ -209,3 +209,25 @@ test('run with no lesion left to train on says so and why, before the engine is 
     },
   );
 });
+
+test('masks: a mask that cannot be written is a failed row naming the path, and the summary counts it', async () => {
+  const out = join(dir, 'masks-unwritable');
+  // a folder where good_b's mask file should go: the write fails with EISDIR
+  await mkdir(join(out, 'good_b.nii.gz'), { recursive: true });
+  const r = await clean(registerMasks, [
+    'masks',
+    '--manifest',
+    cohort.manifest,
+    '--out',
+    out,
+    '--size',
+    '64',
+  ]);
+  assert.match(r.stdout, /1 masks written .* \(8 failed, /);
+  const rows = await csvById(join(out, 'masks.csv'));
+  assert.match(rows.get('good_a')!, /,ok,,/);
+  assert.match(
+    rows.get('good_b')!,
+    /,error,E_OUTPUT_INVALID,"Could not write the mask: EISDIR: .*masks-unwritable\/good_b\.nii\.gz'"/,
+  );
+});

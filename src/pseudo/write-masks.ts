@@ -4,6 +4,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isRecist3dError } from '../errors.js';
 import { csvText } from '../io/csv.js';
 import { maskFileName } from '../io/mask-file-name.js';
 import { writeNifti } from '../io/nifti.js';
@@ -110,7 +111,8 @@ async function writeOne(
     const vol: Mask = { ...img, data, meta: { ...img.meta, description: `recist3d ${method}` } };
     await writeNifti(join(outDir, file), vol, { description: `recist3d ${method} mask` });
   } catch (e) {
-    const code = (e as { code?: string }).code ?? 'E_PIPELINE';
+    // a file-system error (EISDIR, ENOSPC, ...) is an output problem; its message names the path
+    const code = isRecist3dError(e) ? e.code : 'E_OUTPUT_INVALID';
     return errorRow(r.record, method, code, `Could not write the mask: ${(e as Error).message}`);
   }
   let fg = 0;
