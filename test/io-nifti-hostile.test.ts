@@ -165,3 +165,18 @@ test('truncated voxels are E_NIFTI_TRUNCATED for .nii and .nii.gz', async () => 
   await writeFile(gz, z.subarray(0, z.length - 30));
   await refuses(readNifti(gz), 'E_NIFTI_TRUNCATED', gz);
 });
+
+test('a small .nii.gz that declares a 1 GiB volume is E_NIFTI_TRUNCATED and peak memory stays small', async () => {
+  const p = await file(
+    'declares-1gib.nii.gz',
+    niftiBytes(vol, (v) => {
+      for (let k = 1; k <= 3; k++) v.setInt16(O.dim + 2 * k, 1024, true);
+      v.setInt16(O.datatype, 2, true); // uint8: 1024^3 bytes declared, 240 present
+      v.setInt16(O.bitpix, 8, true);
+    }),
+  );
+  const peakBefore = process.resourceUsage().maxRSS;
+  await refuses(readNifti(p), 'E_NIFTI_TRUNCATED', p);
+  const grewMb = (process.resourceUsage().maxRSS - peakBefore) / 1024;
+  assert.ok(grewMb < 100, `peak memory grew by ${grewMb.toFixed(0)} MB`);
+});

@@ -26,6 +26,10 @@ export const MAX_NIFTI_BYTES = Math.min(bufferConstants.MAX_LENGTH, 2 ** 32);
  */
 const GZIP_TAIL_BYTES = 1 << 16;
 
+/** First output buffer of an inflate; it doubles as data arrives (up to the declared size), so a small file
+ * that declares a huge volume costs memory only for what it really holds. */
+const GZIP_FIRST_BYTES = 16 * 2 ** 20;
+
 /** A loaded NIfTI: its bytes (header + voxels, or the header only) and the parsed header. */
 export interface LoadedNifti {
   bytes: Buffer;
@@ -100,11 +104,17 @@ async function inflate(fh: FileHandle, path: string, headerOnly: boolean): Promi
         parsed = parseNiftiHeader(all, path);
         if (headerOnly) return { bytes: all.subarray(0, HEADER_BYTES), parsed };
         need = declaredBytes(parsed, path);
-        out = Buffer.allocUnsafe(need);
+        out = Buffer.allocUnsafe(Math.min(need, Math.max(GZIP_FIRST_BYTES, all.length)));
         filled = all.copy(out, 0, 0, Math.min(need, all.length));
         tail = all.length - filled;
       } else if (filled < need) {
-        const k = chunk.copy(out!, filled, 0, Math.min(need - filled, chunk.length));
+        const want = Math.min(need, filled + chunk.length);
+        if (want > out!.length) {
+          const grown = Buffer.allocUnsafe(Math.min(need, Math.max(want, 2 * out!.length)));
+          out!.copy(grown, 0, 0, filled);
+          out = grown;
+        }
+        const k = chunk.copy(out!, filled, 0, want - filled);
         filled += k;
         tail += chunk.length - k;
       } else tail += chunk.length;
