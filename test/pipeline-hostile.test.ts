@@ -28,6 +28,20 @@ test.after(() => rm(dir, { recursive: true, force: true }));
 const cohort: HostileCohort = await makeHostileCohort(dir);
 const FAST = ['--rounds', '0', '--epochs', '2', '--roi-size', '32', '--arch', 'unet', '--no-report'];
 
+/** `masks` on the hostile cohort into `out` (64 px ROIs), checked to exit cleanly. */
+function masks(out: string, ...extra: string[]) {
+  return clean(registerMasks, [
+    'masks',
+    '--manifest',
+    cohort.manifest,
+    '--out',
+    out,
+    '--size',
+    '64',
+    ...extra,
+  ]);
+}
+
 /** CSV rows keyed by their first cell. */
 async function csvById(path: string): Promise<Map<string, string>> {
   const lines = (await readFile(path, 'utf8')).trim().split('\n');
@@ -48,15 +62,7 @@ test('masks: every hostile lesion fails with its code, the good ones get masks, 
   // an earlier run's masks.csv and a mask of a lesion that is not in this manifest
   await writeFile(join(out, 'masks.csv'), 'stale\n');
   await writeFile(join(out, 'old_lesion.nii.gz'), 'old');
-  const r = await clean(registerMasks, [
-    'masks',
-    '--manifest',
-    cohort.manifest,
-    '--out',
-    out,
-    '--size',
-    '64',
-  ]);
+  const r = await masks(out);
   assert.match(r.stdout, /2 masks written .* \(7 failed, /);
   const rows = await csvById(join(out, 'masks.csv'));
   assert.equal(rows.size, cohort.lesions.length);
@@ -73,16 +79,7 @@ test('masks: every hostile lesion fails with its code, the good ones get masks, 
     /1 mask file\(s\) in .* were not written by this run .*old_lesion\.nii\.gz; --force removes them/,
   );
   assert.ok(existsSync(join(out, 'old_lesion.nii.gz')), 'kept without --force');
-  const again = await clean(registerMasks, [
-    'masks',
-    '--manifest',
-    cohort.manifest,
-    '--out',
-    out,
-    '--size',
-    '64',
-    '--force',
-  ]);
+  const again = await masks(out, '--force');
   assert.match(again.stdout, /removed 1 mask file\(s\) left by an earlier run/);
   assert.deepEqual((await readdir(out)).sort(), ['good_a.nii.gz', 'good_b.nii.gz', 'masks.csv']);
 });
@@ -214,15 +211,7 @@ test('masks: a mask that cannot be written is a failed row naming the path, and 
   const out = join(dir, 'masks-unwritable');
   // a folder where good_b's mask file should go: the write fails with EISDIR
   await mkdir(join(out, 'good_b.nii.gz'), { recursive: true });
-  const r = await clean(registerMasks, [
-    'masks',
-    '--manifest',
-    cohort.manifest,
-    '--out',
-    out,
-    '--size',
-    '64',
-  ]);
+  const r = await masks(out);
   assert.match(r.stdout, /1 masks written .* \(8 failed, /);
   const rows = await csvById(join(out, 'masks.csv'));
   assert.match(rows.get('good_a')!, /,ok,,/);

@@ -16,6 +16,7 @@ import { csvCell } from '../../src/io/csv.js';
 import { DL_INFO_COLUMNS, parseDlInfoText, type DlInfoIssue } from '../../src/io/deeplesion.js';
 import { MAX_LESION_ID_LENGTH, maskFileName } from '../../src/io/mask-file-name.js';
 import {
+  MANIFEST_COLUMNS,
   ManifestError,
   parseCategory,
   parseManifestText,
@@ -215,19 +216,7 @@ export function niftiProperty(dir: string): fc.IAsyncPropertyWithHooks<[NiftiCas
 
 // ---------------------------------------------------------------- manifest
 
-const MANIFEST_COLUMNS = [
-  'lesion_id',
-  'image',
-  'key_slice',
-  'recist',
-  'category',
-  'split',
-  'mask',
-  'patient_id',
-  'study_date',
-  'window',
-  'track_id',
-];
+const COLUMNS: string[] = [...MANIFEST_COLUMNS];
 
 const number = mostly(
   fc.oneof(
@@ -289,10 +278,8 @@ const anyCell = (...common: string[]) => mostly(fc.constantFrom(...common), fc.s
 export const manifestText: fc.Arbitrary<string> = fc
   .tuple(
     mostly(
-      fc
-        .shuffledSubarray(MANIFEST_COLUMNS.slice(4))
-        .map((extra) => [...MANIFEST_COLUMNS.slice(0, 4), ...extra]),
-      fc.shuffledSubarray(MANIFEST_COLUMNS, { minLength: 3 }),
+      fc.shuffledSubarray(COLUMNS.slice(4)).map((extra) => [...COLUMNS.slice(0, 4), ...extra]),
+      fc.shuffledSubarray(COLUMNS, { minLength: 3 }),
     ),
     fc.array(
       fc.record({
@@ -341,7 +328,7 @@ export function manifestProperty(): fc.IPropertyWithHooks<[string]> {
         assert.ok(e.issues.length > 0);
         for (const i of e.issues) {
           assert.ok(Number.isInteger(i.row) && i.row >= 1, `row ${i.row}`);
-          assert.ok(MANIFEST_COLUMNS.includes(i.field), `field ${i.field}`);
+          assert.ok(COLUMNS.includes(i.field), `field ${i.field}`);
         }
       } else assert.equal(e.code, 'E_CSV_PARSE', e.message);
       return;
