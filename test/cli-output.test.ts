@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,9 @@ import { registerSynth } from '../src/cli/commands/synth.js';
 import { registerTrack } from '../src/cli/commands/track.js';
 import { registerTrain } from '../src/cli/commands/train.js';
 import { claimOutDir } from '../src/util/out-dir.js';
+import { writeManifest } from '../src/io/manifest.js';
 import { runCli, type Register } from './helpers/cli.js';
+import { makeTinyCohort } from './helpers/tiny-cohort.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'recist3d-cli-out-'));
 test.after(() => rm(dir, { recursive: true, force: true }));
@@ -151,5 +153,56 @@ test(
     const env = await cli(['run', '--manifest', manifest, '--out', out], { RECIST3D_THREADS: '0' });
     assert.match(env.stderr, /E_USAGE: .*--threads \(from RECIST3D_THREADS\) but received "0"/);
     assert.equal(existsSync(out), false, 'no stage ran: the output folder was not even created');
+  },
+);
+
+test(
+  'two runs into one --out: the second is refused naming the first; after kill -9 the lock is taken over',
+  { timeout: 120000 },
+  async () => {
+    // the two good lesions of the tiny cohort (run refuses a manifest whose image files are missing)
+    const cohort = await makeTinyCohort(join(dir, 'tiny'));
+    const good = join(dir, 'tiny', 'good.csv');
+    await writeManifest(
+      good,
+      cohort.lesions.filter((l) => l.lesionId.startsWith('good')),
+    );
+    const out = join(dir, 'two-runs');
+    const args = [
+      'run',
+      '--manifest',
+      good,
+      '--out',
+      out,
+      '--rounds',
+      '0',
+      '--epochs',
+      '50',
+      '--roi-size',
+      '32',
+    ];
+    const first = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: repo,
+      stdio: 'ignore',
+    });
+    try {
+      const lock = join(out, '.recist3d.lock');
+      const t0 = Date.now();
+      while (!existsSync(lock) && Date.now() - t0 < 60000) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(existsSync(lock), 'the first run took the lock');
+      await refused(
+        registerRun,
+        args,
+        'E_OUTPUT_LOCKED',
+        new RegExp(`in use by recist3d run \\(pid ${first.pid} `),
+      );
+    } finally {
+      first.kill('SIGKILL');
+      await new Promise((r) => first.once('exit', r));
+    }
+    // the killed run's lock is stale: a new command takes it over (and releases it at the end)
+    const held = await claimOutDir(out, { command: 'run' });
+    await held.release();
+    assert.equal(existsSync(join(out, '.recist3d.lock')), false);
   },
 );
