@@ -38,7 +38,10 @@ export function registerEval(program: Command): void {
         throw new Recist3dError('E_USAGE', `Expected surface or all for --avd but received "${opts.avd}"`);
       }
       const predDir = await requireFolder(resolve(opts.pred), '--pred');
-      await using outDir = await claimOutDir(opts.out ?? predDir, { command: 'eval' });
+      await using outDir = await claimOutDir(opts.out ?? predDir, {
+        command: 'eval',
+        option: opts.out ? '--out' : '--out (default: the --pred folder)',
+      });
       const records = await loadManifest(resolve(opts.manifest), { checkFiles: false });
       const progress = createProgress('eval', records.length);
       const res = await evaluateCohort(

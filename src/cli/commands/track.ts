@@ -20,7 +20,10 @@ export function registerTrack(program: Command): void {
     .option('--out <dir>', 'where track.csv, track.json and track.svg go (default: --pred)')
     .action(async (opts: { manifest: string; pred: string; out?: string }) => {
       const predDir = await requireFolder(resolve(opts.pred), '--pred');
-      await using outDir = await claimOutDir(opts.out ?? predDir, { command: 'track' });
+      await using outDir = await claimOutDir(opts.out ?? predDir, {
+        command: 'track',
+        option: opts.out ? '--out' : '--out (default: the --pred folder)',
+      });
       const out = outDir.path;
       const records = await loadManifest(resolve(opts.manifest));
       const res = await trackCohort(records, predDir);
