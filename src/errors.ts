@@ -16,9 +16,11 @@ export type ErrorCode =
   | 'E_NATIVE_UNKNOWN'
   // input files and formats
   | 'E_FILE_NOT_FOUND'
+  | 'E_FILE_UNREADABLE'
   | 'E_NIFTI_CORRUPT'
   | 'E_NIFTI_TRUNCATED'
   | 'E_NIFTI_UNSUPPORTED'
+  | 'E_NIFTI_VALUES'
   | 'E_PNG_CORRUPT'
   | 'E_CSV_PARSE'
   | 'E_CSV_ROW'
@@ -45,7 +47,10 @@ export type ErrorCode =
   | 'E_CHECKPOINT'
   | 'E_CONFIG'
   | 'E_PIPELINE'
-  | 'E_USAGE';
+  | 'E_USAGE'
+  // output folders
+  | 'E_OUTPUT_INVALID'
+  | 'E_OUTPUT_LOCKED';
 
 export interface ErrorContext {
   /** File the problem was found in, when there is one. */
@@ -61,12 +66,15 @@ export interface ErrorContext {
 export class Recist3dError extends Error {
   readonly code: ErrorCode;
   readonly context: ErrorContext;
+  /** The message without the context suffix (for errors that add to it). */
+  readonly reason: string;
 
   constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
     super(message + formatContext(context), options);
     this.name = 'Recist3dError';
     this.code = code;
     this.context = context;
+    this.reason = message;
   }
 }
 

@@ -183,4 +183,4 @@ export {
 export { PrAccumulator } from './metrics/pr-curve.js';
 export { fit, FIT_DEFAULTS, type FitOptions, type FitResult } from './train/fit.js';
 export { type LesionStack } from './types/stack.js';
-export { maskFileName } from './io/mask-files.js';
+export { maskFileName } from './io/mask-file-name.js';

@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { encode } from 'fast-png';
+import { DL_INFO_COLUMNS } from '../src/io/deeplesion.js';
 import { importDeepLesion } from '../src/io/import-deeplesion.js';
 import { loadManifest } from '../src/io/manifest.js';
 import { readNifti } from '../src/io/nifti.js';
@@ -70,4 +72,47 @@ test('CLI: rows without images are skipped and listed, the rest imported', async
     cwd: repo,
   });
   assert.match(help.stdout, /--dl-info/);
+});
+
+test('import validates DICOM_windows per row: a reversed window skips that row only, and the manifest loads', async () => {
+  const root = join(dir, 'reversed');
+  const series = join(root, 'Images_png', '000001_01_01');
+  await mkdir(series, { recursive: true });
+  const png = encode({
+    width: 512,
+    height: 512,
+    data: new Uint16Array(512 * 512).fill(32768 - 50),
+    depth: 16,
+    channels: 1,
+  });
+  await writeFile(join(series, '109.png'), png);
+  const row =
+    '000001_01_01_109.png,1,1,1,109,"233.537, 95.0204, 234.057, 106.977, 231.169, 101.605, 236.252, 101.143",' +
+    '"226.169, 90.0204, 241.252, 111.977","11.9677, 5.10387","0.44666, 0.283794, 0.434454",3,0,"109, 109",' +
+    '"0.488281, 0.488281, 5","512, 512",WINDOW,F,62.0,3';
+  const info = join(root, 'DL_info.csv');
+  await writeFile(
+    info,
+    [
+      DL_INFO_COLUMNS.join(','),
+      row.replace('WINDOW', '"-175, 275"'),
+      row.replace('WINDOW', '"275, -175"'),
+      '',
+    ].join('\n'),
+  );
+  const res = await importDeepLesion({
+    dlInfo: info,
+    imagesDir: join(root, 'Images_png'),
+    outDir: join(root, 'out'),
+  });
+  assert.equal(res.records.length, 1);
+  assert.deepEqual(
+    res.failures.map((f) => [f.row, f.code, f.message]),
+    [[3, 'E_DEEPLESION_ROW', 'DICOM_windows: expected "min, max" HU with min < max, got "275, -175"']],
+  );
+  const recs = await loadManifest(res.manifestPath);
+  assert.deepEqual(
+    recs.map((r) => [r.lesionId, r.window]),
+    [['000001_01_01_109', [-175, 275]]],
+  );
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isRecist3dError } from '../errors.js';
+import { numberOption } from './options.js';
 import { registerInfo } from './commands/info.js';
 import { registerImportDeeplesion } from './commands/import-deeplesion.js';
 import { registerImportDicom } from './commands/import-dicom.js';
@@ -23,8 +24,11 @@ export function buildProgram(): Command {
     .description('RECIST marks to 3D lesion masks and volumes (weakly supervised self-paced segmentation)')
     .option('--threads <n>', 'libtorch/OpenCV threads (default: all cores; env RECIST3D_THREADS)')
     .hook('preAction', (cmd) => {
+      // checked here, before any command starts work (the engine reads the variable only when first used)
       const t = cmd.opts().threads as string | undefined;
-      if (t !== undefined) process.env.RECIST3D_THREADS = t;
+      if (t !== undefined) process.env.RECIST3D_THREADS = String(numberOption(t, 'threads', 1, 4096, true));
+      else if (process.env.RECIST3D_THREADS !== undefined && process.env.RECIST3D_THREADS !== '')
+        numberOption(process.env.RECIST3D_THREADS, 'threads (from RECIST3D_THREADS)', 1, 4096, true);
     })
     .showHelpAfterError();
   registerInfo(program);

@@ -12,6 +12,7 @@ import { writeDicomFile } from './part10.js';
 import { lpsToRas } from './series-geometry.js';
 import { SIDECAR_FORMAT, type DicomSeriesSidecar } from './sidecar.js';
 import { newUid } from './uids.js';
+import { resolveOptions } from '../util/options.js';
 
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 
@@ -70,7 +71,7 @@ export function newCtIdentity(
   vol: Pick<Volume, 'size' | 'spacingMm' | 'origin' | 'direction'>,
   options: NewCtSeriesOptions = {},
 ): DicomSeriesSidecar {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const planes = dicomPlanes(vol, o.sourceFile);
   const { date, time } = dicomDateTime();
   const studyDate = /^\d{8}$/.test(o.studyDate) ? o.studyDate : '';

@@ -22,6 +22,7 @@ import { readSidecar, type DicomSeriesSidecar } from './sidecar.js';
 import { buildSr, type SrLesion, type SrRecist } from './sr-write.js';
 import { isValidUid, newUid } from './uids.js';
 import { fileSafe, firstText } from './values.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface ExportDicomOptions {
   /** The run folder (lesions.csv, metrics.json, masks/). */
@@ -85,7 +86,7 @@ function sidecarProblem(s: DicomSeriesSidecar, grid: Omit<Volume, 'data'>): stri
 
 /** Exports a run; see ExportDicomOptions. Throws for an unusable run folder or unknown --lesion ids. */
 export async function exportDicom(options: ExportDicomOptions): Promise<ExportDicomResult> {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const runDir = resolve(o.runDir);
   const outDir = resolve(o.outDir);
   const version = packageVersion();

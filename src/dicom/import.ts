@@ -21,6 +21,7 @@ import { sidecarPathFor } from './sidecar.js';
 import { readRecistSr } from './sr-read.js';
 import { placeRecist } from './sr-to-recist.js';
 import { fileSafe, firstText } from './values.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface ImportDicomOptions {
   /** Folders holding the CT series (searched recursively; SR and RTSTRUCT files found there are used too). */
@@ -85,7 +86,7 @@ function failure(e: unknown, file: string): DicomFailure {
 
 /** Imports the series and their RECIST; see ImportDicomOptions. Throws only for unusable options. */
 export async function importDicom(options: ImportDicomOptions): Promise<ImportDicomResult> {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   if (o.series.length === 0) throw new Recist3dError('E_USAGE', 'No series folder given (--series DIR...)');
   const outDir = resolve(o.outDir);
   const read = await readDicomFolders(o.series, { onProgress: o.onProgress });

@@ -6,6 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import dcmjs, { type NaturalDataset } from 'dcmjs';
 import { Recist3dError } from '../errors.js';
+import { resolveOptions } from '../util/options.js';
 
 // dcmjs logs through loglevel; its validation logger reports private tags with unknown VRs on every read.
 dcmjs.log.setLevel('error');
@@ -88,7 +89,7 @@ export const IMPLEMENTATION_CLASS_UID = '2.25.2234176204678435967184630044372981
 
 /** Encodes a naturalized data set as Part 10 bytes (preamble, file meta information, data set). */
 export function encodeDicom(dataset: NaturalDataset, options: WriteDicomOptions = {}): Uint8Array {
-  const o = { ...WRITE_DEFAULTS, ...options };
+  const o = resolveOptions(WRITE_DEFAULTS, options);
   const version = new Uint8Array([0, 1]);
   const meta = {
     FileMetaInformationVersion: version.buffer,

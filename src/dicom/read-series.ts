@@ -12,6 +12,7 @@ import { readDicomFile, type DicomFile } from './part10.js';
 import { decodeSlice, pixelModule } from './pixel-data.js';
 import { lpsToRas, seriesGeometry, type SeriesGeometryOptions, type SlicePlane } from './series-geometry.js';
 import { SIDECAR_FORMAT, type DicomSeriesSidecar } from './sidecar.js';
+import { resolveOptions } from '../util/options.js';
 
 /** A file or series that could not be imported. */
 export interface DicomFailure {
@@ -214,7 +215,7 @@ export async function readDicomFolders(
   folders: readonly string[],
   options: ReadDicomFoldersOptions = {},
 ): Promise<ReadDicomFoldersResult> {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const result: ReadDicomFoldersResult = {
     series: [],
     structuredReports: [],

@@ -12,6 +12,7 @@ import { CATEGORY_REGION, CODES, SEGMENT_CATEGORY, SEGMENT_TYPE } from './codes.
 import { dicomDateTime, equipment, patientStudy } from './common-modules.js';
 import type { DicomSeriesSidecar } from './sidecar.js';
 import { newUid } from './uids.js';
+import { resolveOptions } from '../util/options.js';
 
 export const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
 
@@ -73,7 +74,7 @@ export function buildSeg(
   segments: SegSegment[],
   options: SegOptions = {},
 ): NaturalDataset {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const [ni, nj] = [ref.columns, ref.rows];
   const plane = ni * nj;
   const nk = ref.slices.length;

@@ -6,6 +6,7 @@
  */
 import { Recist3dError } from '../errors.js';
 import type { Mat3, Vec3 } from '../types/volume.js';
+import { resolveOptions } from '../util/options.js';
 
 /** What the geometry needs from one slice. */
 export interface SlicePlane {
@@ -62,7 +63,7 @@ export function seriesGeometry(
   slices: readonly SlicePlane[],
   options: SeriesGeometryOptions = {},
 ): { order: number[]; grid: SeriesGrid } {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const fail = (msg: string, file: string) => {
     throw new Recist3dError('E_DICOM_SERIES', msg, { file });
   };

@@ -16,6 +16,7 @@ import type { DicomSeriesSidecar } from './sidecar.js';
 import { SEGMENTATION_STORAGE } from './seg-write.js';
 import { newUid } from './uids.js';
 import type { Item } from './values.js';
+import { resolveOptions } from '../util/options.js';
 
 export const COMPREHENSIVE_SR_STORAGE = '1.2.840.10008.5.1.4.1.1.88.33';
 /** A fixed Device Observer UID for recist3d (2.25 UUID form). */
@@ -137,7 +138,7 @@ function trackingAndFinding(l: SrLesion): Item[] {
 
 /** Builds the SR data set for lesions of one study (all share `lesions[0].series`' patient and study). */
 export function buildSr(lesions: SrLesion[], options: SrOptions = {}): NaturalDataset {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const ref = lesions[0].series;
   const { date, time } = dicomDateTime();
   const groups: Item[] = [];

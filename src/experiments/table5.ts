@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { loadManifest } from '../io/manifest.js';
 import { METRIC_NAMES, formatStat } from '../metrics/aggregate.js';
+import { verifyCheckpoint } from '../model/checkpoint.js';
 import { lineChart } from '../report/svg.js';
 import { baselineLesion3d, type Baseline3d } from './baselines-3d.js';
 import { scoreCohort, type CohortScores } from '../pipeline/score-cohort.js';
@@ -64,6 +65,7 @@ export async function runExperiment3d(
       await run(`RECIST ellipsoid, depth ${zExtent} L`, (s) => baselineLesion3d(s, 'ellipsoid', { zExtent }));
     }
     for (let r = 0; r <= rounds; r++) {
+      await verifyCheckpoint(join(outDir, 'wsss', 'rounds', `round${r}`));
       await wsss.net.load(join(outDir, 'wsss', 'rounds', `round${r}.pt`));
       await run(ROUND_NAMES[r] ?? `WSSS round ${r}`, (s) =>
         segmentLesion3d(wsss.net, s, { ...options.segment, gc: false }),

@@ -50,7 +50,7 @@ test('parseCsvRows trims header and cells, skips blank lines, keeps line numbers
 
 test('readCsvFile: a missing file is E_FILE_NOT_FOUND with the given message', async () => {
   await assert.rejects(
-    readCsvFile(join(tmpdir(), 'recist3d-no-such-file.csv'), 'Thing not found'),
+    readCsvFile(join(tmpdir(), 'recist3d-no-such-file.csv'), 'Thing'),
     (e) => isRecist3dError(e, 'E_FILE_NOT_FOUND') && /Thing not found/.test(e.message),
   );
 });

@@ -1,7 +1,8 @@
 import { Recist3dError } from '../errors.js';
 import { DEEPLESION_CATEGORIES, type LesionCategory, type Recist, type Split } from '../types/recist.js';
 import type { Vec3 } from '../types/volume.js';
-import { parseCsvRows, readCsvFile } from './csv.js';
+import { orderRecistAxes } from '../recist/parse.js';
+import { parseCsvRows, readCsvFile, shownCell } from './csv.js';
 import { resolveOptions } from '../util/options.js';
 
 /** One row of DeepLesion's DL_info.csv (all 18 official columns, typed). */
@@ -80,16 +81,25 @@ export interface ParseDlInfoOptions {
   skipInvalid?: boolean;
   /** Called for every bad row when skipInvalid is true. */
   onIssue?: (issue: DlInfoIssue) => void;
+  /**
+   * Called for every row that was read but changed: Measurement_coordinates whose second axis is the longer
+   * one are swapped so that `recist.long` is the long axis (26 of the 4,927 official test-split rows).
+   */
+  onWarning?: (issue: DlInfoIssue) => void;
 }
 
-const DEFAULTS = { skipInvalid: false, onIssue: () => {} } satisfies Required<ParseDlInfoOptions>;
+const DEFAULTS = {
+  skipInvalid: false,
+  onIssue: () => {},
+  onWarning: () => {},
+} satisfies Required<ParseDlInfoOptions>;
 
 /**
  * Parses DL_info.csv (or a file with the same columns; extra columns are ignored). Every row is checked;
  * unless skipInvalid, one E_DEEPLESION_ROW error lists every bad row with its row number and field.
  */
 export async function parseDlInfo(path: string, options: ParseDlInfoOptions = {}): Promise<DlInfoRow[]> {
-  const text = await readCsvFile(path, 'DL_info file not found');
+  const text = await readCsvFile(path, 'DL_info file');
   return parseDlInfoText(text, path, options);
 }
 
@@ -116,6 +126,17 @@ export function parseDlInfoText(text: string, file: string, options: ParseDlInfo
       seen.set(stem, n);
       r.lesionId = n === 1 ? stem : `${stem}_${n}`;
       rows.push(r);
+      const ordered = orderRecistAxes(r.recist);
+      if (ordered.swapped) {
+        r.recist = ordered.recist;
+        o.onWarning({
+          row,
+          field: 'Measurement_coordinates',
+          reason:
+            `the second axis (${ordered.longPx.toFixed(1)} px) is longer than the first (${ordered.shortPx.toFixed(1)} px); ` +
+            'swapped so that the longer one is the long axis',
+        });
+      }
     } catch (e) {
       if (!(e instanceof RowError)) throw e;
       const issue = { row, field: e.field, reason: e.message };
@@ -157,14 +178,15 @@ function numbers(rec: Record<string, string>, field: string, count: number): num
     .filter((s) => s.length > 0);
   const vals = parts.map(Number);
   if (parts.length !== count || vals.some((v) => !Number.isFinite(v)))
-    throw new RowError(field, `expected ${count} comma-separated numbers, got "${cell}"`);
+    throw new RowError(field, `expected ${count} comma-separated numbers, got ${shownCell(cell)}`);
   return vals;
 }
 
 function integer(rec: Record<string, string>, field: string, allowed?: number[]): number {
   const cell = (rec[field] ?? '').trim();
   const v = Number(cell);
-  if (cell === '' || !Number.isInteger(v)) throw new RowError(field, `expected an integer, got "${cell}"`);
+  if (cell === '' || !Number.isInteger(v))
+    throw new RowError(field, `expected an integer, got ${shownCell(cell)}`);
   if (allowed && !allowed.includes(v))
     throw new RowError(field, `expected one of ${allowed.join(', ')}, got ${v}`);
   return v;
@@ -173,7 +195,7 @@ function integer(rec: Record<string, string>, field: string, allowed?: number[])
 function parseRow(rec: Record<string, string>, row: number): DlInfoRow {
   const fileName = (rec.File_name ?? '').trim();
   const m = /^(\d+_\d+_\d+)_(\d+)\.png$/i.exec(fileName);
-  if (!m) throw new RowError('File_name', `expected PPPPPP_SS_RR_KKK.png, got "${fileName}"`);
+  if (!m) throw new RowError('File_name', `expected PPPPPP_SS_RR_KKK.png, got ${shownCell(fileName)}`);
   const keySliceIndex = integer(rec, 'Key_slice_index');
   const mc = numbers(rec, 'Measurement_coordinates', 8);
   const bb = numbers(rec, 'Bounding_boxes', 4);
@@ -196,11 +218,13 @@ function parseRow(rec: Record<string, string>, row: number): DlInfoRow {
   if (!size.every((s) => Number.isInteger(s) && s > 0))
     throw new RowError('Image_size', `expected two positive integers, got ${size}`);
   const win = numbers(rec, 'DICOM_windows', 2);
+  if (!(win[0] < win[1]))
+    throw new RowError('DICOM_windows', `expected "min, max" HU with min < max, got "${win.join(', ')}"`);
   const tvt = integer(rec, 'Train_Val_Test', [1, 2, 3]) as 1 | 2 | 3;
   const ageCell = (rec.Patient_age ?? '').trim();
   const age = ageCell === '' || /^nan$/i.test(ageCell) ? undefined : Number(ageCell);
   if (age !== undefined && !Number.isFinite(age))
-    throw new RowError('Patient_age', `expected a number, got "${ageCell}"`);
+    throw new RowError('Patient_age', `expected a number, got ${shownCell(ageCell)}`);
   return {
     fileName,
     patientIndex: integer(rec, 'Patient_index'),

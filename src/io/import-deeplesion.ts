@@ -40,8 +40,18 @@ const DEFAULTS = {
   onProgress: () => {},
 } satisfies Required<ImportDeepLesionOptions>;
 
+/** A row that was imported but changed (see ParseDlInfoOptions.onWarning). */
+export interface ImportWarning {
+  /** CSV row in DL_info (header = 1). */
+  row: number;
+  field: string;
+  message: string;
+}
+
 export interface ImportDeepLesionResult {
   manifestPath: string;
+  /** Rows imported with a change, e.g. RECIST axes swapped so the long one comes first. */
+  warnings: ImportWarning[];
   /** import-failures.csv (lesion_id,row,code,message), written when any lesion failed. */
   failuresPath?: string | undefined;
   records: LesionRecord[];
@@ -58,6 +68,7 @@ export interface ImportDeepLesionResult {
 export async function importDeepLesion(options: ImportDeepLesionOptions): Promise<ImportDeepLesionResult> {
   const o = resolveOptions(DEFAULTS, options);
   const failures: ImportFailure[] = [];
+  const warnings: ImportWarning[] = [];
   const rows = await parseDlInfo(o.dlInfo, {
     skipInvalid: true,
     onIssue: (i) =>
@@ -67,6 +78,7 @@ export async function importDeepLesion(options: ImportDeepLesionOptions): Promis
         code: 'E_DEEPLESION_ROW',
         message: `${i.field}: ${i.reason}`,
       }),
+    onWarning: (i) => warnings.push({ row: i.row, field: i.field, message: i.reason }),
   });
   const records: LesionRecord[] = [];
   const written = new Map<string, string>();
@@ -118,7 +130,7 @@ export async function importDeepLesion(options: ImportDeepLesionOptions): Promis
     const lines = failures.map((f) => [q(f.lesionId), f.row, f.code, q(f.message)].join(','));
     await writeFile(failuresPath, ['lesion_id,row,code,message', ...lines].join('\n') + '\n');
   }
-  return { manifestPath, failuresPath, records, failures, volumesWritten: written.size };
+  return { manifestPath, failuresPath, records, failures, warnings, volumesWritten: written.size };
 }
 
 function pad3(n: number): string {

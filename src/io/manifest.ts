@@ -1,46 +1,20 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { Recist3dError } from '../errors.js';
 import {
   DEEPLESION_CATEGORIES,
   type LesionCategory,
   type LesionRecord,
   type Split,
 } from '../types/recist.js';
-import { parseRecist, recistToNumbers } from '../recist/parse.js';
-import { validateRecist } from '../recist/validate.js';
-import { affineFromGrid, affinesClose } from '../geometry/affine.js';
-import type { Volume } from '../types/volume.js';
-import { csvText, parseCsvRows, readCsvFile } from './csv.js';
-import { readNiftiHeader } from './nifti.js';
+import { orderRecistAxes, parseRecist, recistToNumbers } from '../recist/parse.js';
+import { csvText, parseCsvRows, readCsvFile, shownCell } from './csv.js';
+import { MAX_LESION_ID_LENGTH, maskFileName } from './mask-file-name.js';
+import { ManifestError, type ManifestIssue } from './manifest-error.js';
+import { checkAgainstImages } from './manifest-images.js';
 import { resolveOptions } from '../util/options.js';
 
-/** One problem found in one manifest row. */
-export interface ManifestIssue {
-  /** 1-based CSV line (header = 1). */
-  row: number;
-  field: string;
-  reason: string;
-}
-
-/** E_MANIFEST_INVALID with every bad row listed in `issues` (and in the message). */
-export class ManifestError extends Recist3dError {
-  readonly issues: ManifestIssue[];
-  constructor(file: string, issues: ManifestIssue[]) {
-    const lines = issues.slice(0, 50).map((i) => `  row ${i.row}, field ${i.field}: ${i.reason}`);
-    if (issues.length > 50) lines.push(`  ... and ${issues.length - 50} more (see error.issues)`);
-    super(
-      'E_MANIFEST_INVALID',
-      `${issues.length} problem(s) in the lesion manifest:\n${lines.join('\n')}\n`,
-      {
-        file,
-      },
-    );
-    this.name = 'ManifestError';
-    this.issues = issues;
-  }
-}
+export { ManifestError, type ManifestIssue };
 
 export const MANIFEST_COLUMNS = [
   'lesion_id',
@@ -75,9 +49,27 @@ export interface LoadManifestOptions {
    * RECIST inside the slice (validateRecist), and the mask on the image grid.
    */
   checkImages?: boolean;
+  /**
+   * Called once with the rows that loaded but were changed (RECIST axes given short first, so swapped); not
+   * called when there are none. Default: printManifestWarnings (a summary on stderr).
+   */
+  onWarnings?: (file: string, warnings: ManifestIssue[]) => void;
 }
 
-const DEFAULTS = { checkFiles: true, checkImages: false } satisfies Required<LoadManifestOptions>;
+const DEFAULTS = {
+  checkFiles: true,
+  checkImages: false,
+  onWarnings: printManifestWarnings,
+} satisfies Required<LoadManifestOptions>;
+
+/** Prints manifest warnings on stderr: at most 20 lines, then a count of the rest. */
+export function printManifestWarnings(file: string, warnings: ManifestIssue[]): void {
+  const lines = warnings.slice(0, 20).map((w) => `  row ${w.row}, field ${w.field}: ${w.reason}`);
+  if (warnings.length > 20) lines.push(`  ... and ${warnings.length - 20} more`);
+  process.stderr.write(
+    `recist3d: warning: ${warnings.length} row(s) of ${file} changed on loading:\n${lines.join('\n')}\n`,
+  );
+}
 
 /**
  * Reads and validates a lesion manifest CSV (docs/manifest.md). Paths are resolved against the manifest's
@@ -85,7 +77,43 @@ const DEFAULTS = { checkFiles: true, checkImages: false } satisfies Required<Loa
  */
 export async function loadManifest(path: string, options: LoadManifestOptions = {}): Promise<LesionRecord[]> {
   const o = resolveOptions(DEFAULTS, options);
-  const text = await readCsvFile(path, 'Manifest not found');
+  const text = await readCsvFile(path, 'Manifest');
+  const parsed = parseRows(text, path, o);
+  if (o.checkImages) parsed.issues.push(...(await checkAgainstImages(parsed.records)));
+  return finish(path, parsed, o);
+}
+
+/**
+ * loadManifest on CSV text already read, without the checks that open images (`checkImages` is ignored).
+ * `path` places relative paths and names the file in errors.
+ */
+export function parseManifestText(
+  text: string,
+  path: string,
+  options: LoadManifestOptions = {},
+): LesionRecord[] {
+  const o = resolveOptions(DEFAULTS, options);
+  return finish(path, parseRows(text, path, o), o);
+}
+
+interface ParsedRows {
+  records: LesionRecord[];
+  issues: ManifestIssue[];
+  warnings: ManifestIssue[];
+}
+
+function finish(path: string, p: ParsedRows, o: Required<LoadManifestOptions>): LesionRecord[] {
+  p.issues.sort((a, b) => a.row - b.row);
+  if (p.issues.length) throw new ManifestError(path, p.issues);
+  if (p.records.length === 0)
+    throw new ManifestError(path, [
+      { row: 1, field: 'lesion_id', reason: 'the manifest has no lesion rows' },
+    ]);
+  if (p.warnings.length) o.onWarnings(path, p.warnings);
+  return p.records;
+}
+
+function parseRows(text: string, path: string, o: Required<LoadManifestOptions>): ParsedRows {
   const { header, rows } = parseCsvRows(text, path, 'manifest');
   const missing = REQUIRED.filter((c) => !header.includes(c));
   if (missing.length)
@@ -96,7 +124,9 @@ export async function loadManifest(path: string, options: LoadManifestOptions = 
 
   const base = dirname(resolve(path));
   const issues: ManifestIssue[] = [];
+  const warnings: ManifestIssue[] = [];
   const seen = new Map<string, number>();
+  const fileNames = new Map<string, { row: number; lesionId: string }>();
   const out: LesionRecord[] = [];
   for (const { record: r, info } of rows) {
     const row = info.lines;
@@ -105,9 +135,24 @@ export async function loadManifest(path: string, options: LoadManifestOptions = 
     const cell = (k: string) => (r[k] ?? '').trim();
 
     const lesionId = cell('lesion_id');
+    const fileName = lesionId.length <= MAX_LESION_ID_LENGTH ? maskFileName(lesionId) : '';
+    const clash = fileNames.get(fileName);
     if (!lesionId) bad('lesion_id', 'empty');
+    else if (lesionId.length > MAX_LESION_ID_LENGTH)
+      bad(
+        'lesion_id',
+        `${shownCell(lesionId)} is longer than ${MAX_LESION_ID_LENGTH} characters (its mask file name must fit the file system)`,
+      );
     else if (seen.has(lesionId)) bad('lesion_id', `duplicate of row ${seen.get(lesionId)}`);
-    else seen.set(lesionId, row);
+    else if (clash)
+      bad(
+        'lesion_id',
+        `${shownCell(lesionId)} and ${shownCell(clash.lesionId)} (row ${clash.row}) both give the mask file name ${fileName}; rename one`,
+      );
+    else {
+      seen.set(lesionId, row);
+      fileNames.set(fileName, { row, lesionId });
+    }
 
     const image = cell('image');
     const imagePath = image ? resolve(base, image) : '';
@@ -116,12 +161,21 @@ export async function loadManifest(path: string, options: LoadManifestOptions = 
 
     const ks = cell('key_slice');
     const keySlice = Number(ks);
-    if (!(ks !== '' && Number.isInteger(keySlice) && keySlice >= 0))
-      bad('key_slice', `expected a non-negative integer (0-based slice index k), got "${ks}"`);
+    if (!(ks !== '' && Number.isSafeInteger(keySlice) && keySlice >= 0))
+      bad('key_slice', `expected a non-negative integer (0-based slice index k), got ${shownCell(ks)}`);
 
     let recist;
     try {
-      recist = parseRecist(cell('recist'));
+      const ordered = orderRecistAxes(parseRecist(cell('recist')));
+      recist = ordered.recist;
+      if (ordered.swapped)
+        warnings.push({
+          row,
+          field: 'recist',
+          reason:
+            `the short axis (${ordered.longPx.toFixed(1)} px) was longer than the long axis (${ordered.shortPx.toFixed(1)} px); ` +
+            'the axes were swapped so that the longer one is the long axis',
+        });
     } catch (e) {
       bad('recist', (e as Error).message.replace(/ \(field recist\)$/, ''));
     }
@@ -130,12 +184,12 @@ export async function loadManifest(path: string, options: LoadManifestOptions = 
     if (category === undefined)
       bad(
         'category',
-        `unknown category "${cell('category')}" (use a name like liver or a DeepLesion code -1, 1..8)`,
+        `unknown category ${shownCell(cell('category'))} (use a name like liver or a DeepLesion code -1, 1..8)`,
       );
 
     const splitCell = cell('split').toLowerCase();
     if (splitCell && !SPLITS.includes(splitCell as Split))
-      bad('split', `expected train, val or test, got "${cell('split')}"`);
+      bad('split', `expected train, val or test, got ${shownCell(cell('split'))}`);
 
     const mask = cell('mask');
     const maskPath = mask ? resolve(base, mask) : undefined;
@@ -150,7 +204,7 @@ export async function loadManifest(path: string, options: LoadManifestOptions = 
         .filter(Boolean)
         .map(Number);
       if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] < parts[1]))
-        bad('window', `expected "min,max" HU with min < max, got "${w}"`);
+        bad('window', `expected "min,max" HU with min < max, got ${shownCell(w)}`);
       else window = [parts[0], parts[1]];
     }
 
@@ -164,14 +218,7 @@ export async function loadManifest(path: string, options: LoadManifestOptions = 
     if (window) rec.window = window;
     out.push(rec);
   }
-  if (o.checkImages) issues.push(...(await checkAgainstImages(out)));
-  issues.sort((a, b) => a.row - b.row);
-  if (issues.length) throw new ManifestError(path, issues);
-  if (out.length === 0)
-    throw new ManifestError(path, [
-      { row: 1, field: 'lesion_id', reason: 'the manifest has no lesion rows' },
-    ]);
-  return out;
+  return { records: out, issues, warnings };
 }
 
 /** Relative to the manifest's folder when the file lies inside it, else absolute (relative input = to the cwd). */
@@ -204,48 +251,4 @@ export async function writeManifest(path: string, records: readonly LesionRecord
   ]);
   await mkdir(base, { recursive: true });
   await writeFile(path, csvText(MANIFEST_COLUMNS, rows));
-}
-
-/** Header-level checks of each record against its image (and mask) grid, 8 files at a time. */
-async function checkAgainstImages(records: LesionRecord[]): Promise<ManifestIssue[]> {
-  const issues: ManifestIssue[] = [];
-  const headers = new Map<string, Promise<Omit<Volume, 'data'>>>();
-  const header = (p: string) => {
-    if (!headers.has(p)) headers.set(p, readNiftiHeader(p));
-    return headers.get(p)!;
-  };
-  const check = async (r: LesionRecord) => {
-    const bad = (field: string, reason: string) => issues.push({ row: r.row, field, reason });
-    let img;
-    try {
-      img = await header(r.imagePath);
-    } catch (e) {
-      bad('image', (e as Error).message);
-      return;
-    }
-    if (r.keySlice >= img.size[2])
-      bad('key_slice', `slice ${r.keySlice} is beyond the ${img.size[2]} slices of the image`);
-    try {
-      validateRecist(r.recist, img.size, img.spacingMm);
-    } catch (e) {
-      bad('recist', (e as Error).message.replace(/ \(field recist\)$/, ''));
-    }
-    if (!r.maskPath) return;
-    try {
-      const m = await header(r.maskPath);
-      if (
-        m.size.some((s, a) => s !== img.size[a]) ||
-        !affinesClose(affineFromGrid(m), affineFromGrid(img), 1e-3)
-      )
-        bad('mask', `mask grid ${m.size.join('x')} differs from the image grid ${img.size.join('x')}`);
-    } catch (e) {
-      bad('mask', (e as Error).message);
-    }
-  };
-  let next = 0;
-  const worker = async () => {
-    while (next < records.length) await check(records[next++]);
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
-  return issues;
 }

@@ -1,13 +1,8 @@
-import { open, readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { constants, gunzip, gunzipSync } from 'node:zlib';
 import { readHeader, NIFTI1 } from 'nifti-reader-js';
 import { Recist3dError } from '../errors.js';
 import type { Vec3, VoxelData } from '../types/volume.js';
-import { gridFromAffine, type Affine } from '../geometry/affine.js';
+import { det3, gridFromAffine, type Affine } from '../geometry/affine.js';
 import { NIFTI_TYPES, qformToAffine, readSrow, type NiftiMeta } from './nifti-header.js';
-
-const gunzipAsync = promisify(gunzip);
 
 /** Bytes per voxel and signedness of the NIfTI datatypes readNifti accepts. */
 export const READERS: Record<
@@ -25,64 +20,6 @@ export const READERS: Record<
   1024: { bytes: 8, get: (v, o, le) => Number(v.getBigInt64(o, le)) },
   1280: { bytes: 8, get: (v, o, le) => Number(v.getBigUint64(o, le)) },
 };
-
-export async function loadBytes(path: string): Promise<Buffer> {
-  let raw: Buffer;
-  try {
-    raw = await readFile(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT')
-      throw new Recist3dError('E_FILE_NOT_FOUND', 'NIfTI file not found', { file: path });
-    throw e;
-  }
-  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
-    try {
-      return await gunzipAsync(raw);
-    } catch (e) {
-      const msg = (e as Error).message;
-      const truncated =
-        /unexpected end|Z_BUF_ERROR/i.test(msg) || (e as { code?: string }).code === 'Z_BUF_ERROR';
-      throw new Recist3dError(
-        truncated ? 'E_NIFTI_TRUNCATED' : 'E_NIFTI_CORRUPT',
-        `Cannot decompress gzip NIfTI: ${msg}`,
-        { file: path },
-        { cause: e },
-      );
-    }
-  }
-  return raw;
-}
-
-/**
- * Reads only the first `minBytes` (decompressed) bytes of a NIfTI file: enough for the header. Reads a 16 KiB
- * prefix of the file and inflates it partially; falls back to the whole file when that is not enough.
- */
-export async function loadHeaderBytes(path: string, minBytes = 352): Promise<Buffer> {
-  let prefix: Buffer;
-  try {
-    const fh = await open(path, 'r');
-    try {
-      const buf = Buffer.alloc(16384);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-      prefix = buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new Recist3dError('E_FILE_NOT_FOUND', 'NIfTI file not found', { file: path });
-    throw e;
-  }
-  if (!(prefix.length >= 2 && prefix[0] === 0x1f && prefix[1] === 0x8b)) return prefix;
-  try {
-    const out = gunzipSync(prefix, { finishFlush: constants.Z_SYNC_FLUSH });
-    if (out.length >= minBytes) return out;
-  } catch {
-    // corrupt or too short to tell: let the full read report it precisely
-  }
-  return loadBytes(path);
-}
 
 /** The parsed, validated header: grid, source header fields, and where/how the voxels are stored. */
 export interface ParsedNifti {
@@ -197,14 +134,30 @@ export function parseNiftiHeader(bytes: Buffer, path: string): ParsedNifti {
     affineSource = 'pixdim';
   }
   const grid = gridFromAffine(affine);
+  const affineField = affineSource === 'sform' ? 'srow' : affineSource === 'qform' ? 'quatern' : 'pixdim';
   if (grid.badAxis !== undefined || affine.some((x) => !Number.isFinite(x)))
     throw new Recist3dError(
       'E_SPACING_INVALID',
       `The ${affineSource} affine has a zero or non-finite column`,
       {
         file: path,
-        field: affineSource === 'sform' ? 'srow' : 'quatern',
+        field: affineField,
       },
+    );
+  // unit columns: |det| is 1 for a proper grid and 0 when two voxel axes point the same way
+  const volumeRatio = Math.abs(det3(grid.direction));
+  if (!(volumeRatio > 1e-6))
+    throw new Recist3dError(
+      'E_SPACING_INVALID',
+      `The ${affineSource} affine is singular (its voxel axes do not span 3D space; |det| of the unit columns ${volumeRatio.toExponential(1)})`,
+      { file: path, field: affineField },
+    );
+  const offset = h.vox_offset;
+  if (!(Number.isInteger(offset) && offset >= 352))
+    throw new Recist3dError(
+      'E_NIFTI_CORRUPT',
+      `vox_offset must be a whole number >= 352 (the voxels of a .nii file start after its 348-byte header and 4-byte extension flag), found ${offset}`,
+      { file: path, field: 'vox_offset' },
     );
 
   const nifti: NiftiMeta = {
@@ -227,27 +180,10 @@ export function parseNiftiHeader(bytes: Buffer, path: string): ParsedNifti {
     grid,
     nifti,
     le,
-    offset: Math.max(Math.floor(h.vox_offset), 348),
+    offset,
     sclSlope: h.scl_slope,
     sclInter: h.scl_inter,
   };
-}
-
-/** Throws E_NIFTI_TRUNCATED when `bytes` cannot hold all voxels. */
-export function checkVoxelBytes(bytes: Buffer, p: ParsedNifti, path: string): number {
-  const size = p.size;
-  const offset = p.offset;
-  const reader = READERS[p.nifti.datatype];
-  const n = size[0] * size[1] * size[2];
-  const need = offset + n * reader.bytes;
-  if (bytes.length < need)
-    throw new Recist3dError(
-      'E_NIFTI_TRUNCATED',
-      `Expected ${n * reader.bytes} bytes of voxel data from offset ${offset} but the file has ${Math.max(0, bytes.length - offset)}`,
-      { file: path },
-    );
-
-  return n;
 }
 
 export function decodeVoxels(

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Recist3dError } from '../errors.js';
-import type { Mask, Vec3, Volume } from '../types/volume.js';
+import type { Mask, Vec3, Volume, VoxelData } from '../types/volume.js';
 import { affineFromGrid, affinesClose } from '../geometry/affine.js';
 import {
   directionToQuatern,
@@ -12,13 +12,8 @@ import {
   type NiftiHeaderFields,
   type NiftiMeta,
 } from './nifti-header.js';
-import {
-  checkVoxelBytes,
-  decodeVoxels,
-  loadBytes,
-  loadHeaderBytes,
-  parseNiftiHeader,
-} from './nifti-decode.js';
+import { decodeVoxels, type ParsedNifti } from './nifti-decode.js';
+import { loadNifti } from './nifti-load.js';
 import { resolveOptions } from '../util/options.js';
 
 const gzipAsync = promisify(gzip);
@@ -29,20 +24,49 @@ const gzipAsync = promisify(gzip);
  * (else Float32Array); float64 becomes Float32Array; scl_slope/scl_inter are applied. Spacing, origin and
  * direction come from the sform when sform_code > 0, else the qform, else pixdim (world = NIfTI RAS+ mm).
  * The source header's spatial fields are kept in `meta.nifti` (see NiftiMeta) so writeNifti can reproduce them.
+ *
+ * Only regular files are read, and only the bytes the header declares (nifti-load.ts). The header is checked
+ * (nifti-decode.ts: vox_offset, dims, datatype, a non-singular affine); a voxel that is NaN or infinite after
+ * scaling is E_NIFTI_VALUES. Every error is a Recist3dError naming the file.
  */
 export async function readNifti(path: string): Promise<Volume> {
-  const bytes = await loadBytes(path);
-  const p = parseNiftiHeader(bytes, path);
-  const n = checkVoxelBytes(bytes, p, path);
+  const { bytes, parsed: p } = await loadNifti(path);
+  return niftiVolume(bytes, p, path);
+}
+
+/** The Volume of header + voxel bytes already loaded (readNifti without the file access; used by the fuzz tests). */
+export function niftiVolume(bytes: Buffer, p: ParsedNifti, path: string): Volume {
+  const n = p.size[0] * p.size[1] * p.size[2];
   const data = decodeVoxels(bytes, p.offset, n, p.nifti.datatype, p.le, p.sclSlope, p.sclInter);
+  checkFinite(data, p.size, path);
   const { spacingMm, origin, direction } = p.grid;
   return { size: p.size, spacingMm, origin, direction, data, meta: { sourceFile: path, nifti: p.nifti } };
 }
 
-/** The grid and header of a NIfTI file without its voxels (reads and decompresses only the first bytes). */
+/** Throws E_NIFTI_VALUES when a voxel is NaN or infinite, naming how many and where the first one is. */
+function checkFinite(data: VoxelData, size: Vec3, path: string): void {
+  if (!(data instanceof Float32Array)) return;
+  let bad = 0;
+  let first = -1;
+  for (let x = 0; x < data.length; x++) {
+    if (!Number.isFinite(data[x])) {
+      bad++;
+      if (first < 0) first = x;
+    }
+  }
+  if (bad === 0) return;
+  const plane = size[0] * size[1];
+  const ijk = [first % size[0], Math.floor(first / size[0]) % size[1], Math.floor(first / plane)];
+  throw new Recist3dError(
+    'E_NIFTI_VALUES',
+    `${bad} of ${data.length} voxels are NaN or infinite (the first at voxel i,j,k = ${ijk.join(',')}, value ${data[first]})`,
+    { file: path },
+  );
+}
+
+/** The grid and header of a NIfTI file without its voxels (reads and decompresses only the header). */
 export async function readNiftiHeader(path: string): Promise<Omit<Volume, 'data'>> {
-  const bytes = await loadHeaderBytes(path);
-  const p = parseNiftiHeader(bytes, path);
+  const { parsed: p } = await loadNifti(path, true);
   const { spacingMm, origin, direction } = p.grid;
   return { size: p.size, spacingMm, origin, direction, meta: { sourceFile: path, nifti: p.nifti } };
 }

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { decode } from 'fast-png';
 import { Recist3dError } from '../errors.js';
+import { readRegularFile } from './file-access.js';
 import { resolveOptions } from '../util/options.js';
 
 /** One decoded DeepLesion-style 16-bit grey PNG slice. */
@@ -25,14 +25,7 @@ const DEFAULTS = { offset: 32768 } satisfies Required<ReadPng16Options>;
  */
 export async function readPng16(path: string, options: ReadPng16Options = {}): Promise<Png16Slice> {
   const o = resolveOptions(DEFAULTS, options);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new Recist3dError('E_FILE_NOT_FOUND', 'PNG file not found', { file: path });
-    throw e;
-  }
+  const bytes = await readRegularFile(path, 'PNG file');
   if (!hasIend(bytes))
     throw new Recist3dError(
       'E_PNG_CORRUPT',

@@ -12,7 +12,7 @@ import type { LesionRecord } from '../types/recist.js';
 import type { Vec3, Volume } from '../types/volume.js';
 import { MetricsAccumulator, type MetricsReport } from './aggregate.js';
 import { computeSegmentationMetrics, type SegmentationMetrics } from './segmentation.js';
-import { maskFileName } from '../io/mask-files.js';
+import { maskFileName } from '../io/mask-file-name.js';
 import { resolveOptions } from '../util/options.js';
 
 export type EvalStatus = 'ok' | 'missing' | 'misaligned' | 'unreadable' | 'no_truth';

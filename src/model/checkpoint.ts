@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import { Recist3dError } from '../errors.js';
 import { SegNet, engineInfo, type NetConfig } from './binding.js';
-import { rename } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, rename } from 'node:fs/promises';
+import { zipProblem } from '../util/zip-verify.js';
 import { exists, readJson, writeJsonAtomic } from '../util/fs.js';
 import { provenance } from '../util/provenance.js';
 
@@ -38,6 +40,8 @@ const sidecarSchema = z.object({
   }),
   metrics: z.record(z.string(), z.unknown()).default({}),
   provenance: z.record(z.string(), z.unknown()).default({}),
+  /** SHA-256 and size of `<base>.pt` when it was written; checked before every load (absent in older sidecars). */
+  weights: z.object({ sha256: z.string(), bytes: z.number().int().nonnegative() }).optional(),
 });
 
 export type CheckpointSidecar = z.infer<typeof sidecarSchema>;
@@ -55,12 +59,15 @@ export interface CheckpointInfo {
 export async function saveCheckpoint(net: SegNet, base: string, info: CheckpointInfo): Promise<void> {
   const tmp = `${base}.pt.tmp-${process.pid}`;
   await net.save(tmp);
+  const bytes = await readFile(tmp);
+  const weights = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
   await rename(tmp, `${base}.pt`);
   const e = engineInfo();
   const sidecar: CheckpointSidecar = {
     format: 'recist3d-checkpoint-1',
     net: { ...net.config },
     input: info.input,
+    weights,
     metrics: info.metrics ?? {},
     provenance: provenance({
       torch: e.torchVersion,
@@ -89,7 +96,45 @@ export async function readSidecar(base: string): Promise<CheckpointSidecar> {
   return parsed.data;
 }
 
-/** Rebuilds the network described by `<base>.json` and loads `<base>.pt` into it. */
+/**
+ * Checks a weights file before it is loaded: every zip entry's CRC-32 (libtorch does not check them), and the
+ * SHA-256 recorded in the sidecar when one is given. A damaged or changed file is E_CHECKPOINT naming it.
+ */
+export async function verifyWeights(
+  ptPath: string,
+  sidecar?: Pick<CheckpointSidecar, 'weights'>,
+): Promise<void> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(ptPath);
+  } catch (e) {
+    throw new Recist3dError('E_CHECKPOINT', `Checkpoint weights cannot be read: ${(e as Error).message}`, {
+      file: ptPath,
+    });
+  }
+  const w = sidecar?.weights;
+  if (w) {
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    if (sha !== w.sha256)
+      throw new Recist3dError(
+        'E_CHECKPOINT',
+        `Checkpoint weights differ from what was saved (${bytes.length} bytes with SHA-256 ${sha.slice(0, 12)}..., ` +
+          `the sidecar records ${w.bytes} bytes with ${w.sha256.slice(0, 12)}...): the file was damaged or replaced`,
+        { file: ptPath },
+      );
+  }
+  const problem = zipProblem(bytes);
+  if (problem)
+    throw new Recist3dError('E_CHECKPOINT', `Checkpoint weights are damaged: ${problem}`, { file: ptPath });
+}
+
+/** verifyWeights for `<base>.pt` with its sidecar `<base>.json` when there is one. */
+export async function verifyCheckpoint(base: string): Promise<void> {
+  const sidecar = (await exists(`${base}.json`)) ? await readSidecar(base) : undefined;
+  await verifyWeights(`${base}.pt`, sidecar);
+}
+
+/** Rebuilds the network described by `<base>.json` and loads `<base>.pt` into it (verified first). */
 export async function loadCheckpoint(
   base: string,
   overrides: Partial<NetConfig> = {},
@@ -98,6 +143,7 @@ export async function loadCheckpoint(
   if (!(await exists(`${base}.pt`))) {
     throw new Recist3dError('E_CHECKPOINT', `Checkpoint weights missing: ${base}.pt`, { file: `${base}.pt` });
   }
+  await verifyWeights(`${base}.pt`, sidecar);
   const net = SegNet.create({ ...sidecar.net, ...overrides });
   try {
     await net.load(`${base}.pt`);

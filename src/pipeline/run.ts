@@ -13,7 +13,7 @@ import { writeRunReport } from '../report/run-report.js';
 import { type LesionStack } from '../types/stack.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { provenance } from '../util/provenance.js';
-import { maskFileName } from '../io/mask-files.js';
+import { maskFileName } from '../io/mask-file-name.js';
 
 export interface RunOptions extends WsssOptions {
   segment?: Segment3dOptions;

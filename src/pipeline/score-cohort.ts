@@ -13,7 +13,7 @@ import { scoreLesion, type LesionScores } from '../metrics/score-3d.js';
 import { type Lesion3dResult } from '../steps/5-segment-3d.js';
 import { type LesionStack } from '../types/stack.js';
 import { cropToFull, fullToCrop } from '../geometry/crop-mask.js';
-import { maskFileName } from '../io/mask-files.js';
+import { maskFileName } from '../io/mask-file-name.js';
 
 export interface LesionOutcome {
   record: LesionStack['record'];

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { asLesionError } from '../errors.js';
 import { csvText, fixedCell } from '../io/csv.js';
-import { maskFileName } from '../io/mask-files.js';
+import { maskFileName } from '../io/mask-file-name.js';
 import { readMask, writeNifti } from '../io/nifti.js';
 import { computeConfusion, computeOverlap } from '../metrics/overlap.js';
 import type { SegNet } from '../model/binding.js';

@@ -10,10 +10,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Recist3dError } from '../errors.js';
 import { readMask, readNiftiHeader } from '../io/nifti.js';
+import { maskFileName } from '../io/mask-file-name.js';
+import { asLesionError } from '../errors.js';
 import { segmentLengthMm } from '../recist/parse.js';
 import { ellipsoidVolumeMm3 } from '../recist/validate.js';
 import type { LesionRecord } from '../types/recist.js';
-import { maskFileName } from '../io/mask-files.js';
 
 export interface TrackPair {
   patientId: string;
@@ -27,10 +28,25 @@ export interface TrackPair {
   truth?: [number, number] | undefined;
 }
 
+/** A pair whose volumes could not be measured (missing or unreadable mask, unreadable image). */
+export interface FailedPair {
+  patientId: string;
+  track: string;
+  baseline: string;
+  followUp: string;
+  dates: [string, string];
+  code: string;
+  message: string;
+}
+
 export interface TrackResult {
   pairs: TrackPair[];
+  /** Pairs that failed; the others are measured all the same. */
+  failed: FailedPair[];
   /** Lesions that could not be paired (single study, no patient id or study date). */
   unpaired: string[];
+  /** Why lesions are unpaired: how many lack patient_id, lack study_date, or have one study only. */
+  unpairedBecause: { noPatientId: number; noStudyDate: number; singleStudy: number };
   /** Squared Pearson correlation of relative volume changes against the truth (NaN without truth). */
   r2Predicted: number;
   r2Ellipsoid: number;
@@ -78,15 +94,19 @@ export function predictedMaskPath(predDir: string, lesionId: string): string {
 export async function trackCohort(records: readonly LesionRecord[], predDir: string): Promise<TrackResult> {
   const groups = new Map<string, LesionRecord[]>();
   const unpaired: string[] = [];
+  const unpairedBecause = { noPatientId: 0, noStudyDate: 0, singleStudy: 0 };
   for (const r of records) {
     if (!r.patientId || !r.studyDate) {
       unpaired.push(r.lesionId);
+      if (!r.patientId) unpairedBecause.noPatientId++;
+      if (!r.studyDate) unpairedBecause.noStudyDate++;
       continue;
     }
     const key = `${r.patientId}\u0000${trackKey(r)}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   const pairs: TrackPair[] = [];
+  const failed: FailedPair[] = [];
   const ellipsoid = async (r: LesionRecord) => {
     const h = await readNiftiHeader(r.imagePath);
     return ellipsoidVolumeMm3(
@@ -94,27 +114,48 @@ export async function trackCohort(records: readonly LesionRecord[], predDir: str
       segmentLengthMm(r.recist.short[0], r.recist.short[1], h.spacingMm),
     );
   };
+  /** The lesion's predicted, ellipsoid and (when `withTruth`) true volume; throws naming the lesion. */
+  const volumes = async (r: LesionRecord, withTruth: boolean) => {
+    try {
+      return {
+        predicted: await maskVolumeMm3(predictedMaskPath(predDir, r.lesionId)),
+        ellipsoid: await ellipsoid(r),
+        truth: withTruth && r.maskPath ? await maskVolumeMm3(r.maskPath) : undefined,
+      };
+    } catch (e) {
+      throw asLesionError(e, r);
+    }
+  };
   for (const group of groups.values()) {
     if (group.length < 2) {
       unpaired.push(...group.map((r) => r.lesionId));
+      unpairedBecause.singleStudy += group.length;
       continue;
     }
     group.sort((a, b) => (a.studyDate! < b.studyDate! ? -1 : a.studyDate! > b.studyDate! ? 1 : 0));
     const base = group[0];
-    const v0 = await maskVolumeMm3(predictedMaskPath(predDir, base.lesionId));
-    const e0 = await ellipsoid(base);
-    const t0 = base.maskPath ? await maskVolumeMm3(base.maskPath) : undefined;
+    // a bad baseline fails every pair of its track, a bad follow-up only its own pair
+    const v0 = await volumes(base, true).catch((e: Recist3dError) => e);
     for (const f of group.slice(1)) {
-      const t1 = f.maskPath && t0 !== undefined ? await maskVolumeMm3(f.maskPath) : undefined;
-      pairs.push({
+      const ids = {
         patientId: base.patientId!,
         track: trackKey(base),
         baseline: base.lesionId,
         followUp: f.lesionId,
-        dates: [base.studyDate!, f.studyDate!],
-        predicted: [v0, await maskVolumeMm3(predictedMaskPath(predDir, f.lesionId))],
-        ellipsoid: [e0, await ellipsoid(f)],
-        truth: t0 !== undefined && t1 !== undefined ? [t0, t1] : undefined,
+        dates: [base.studyDate!, f.studyDate!] as [string, string],
+      };
+      const v1 =
+        v0 instanceof Error ? v0 : await volumes(f, v0.truth !== undefined).catch((e: Recist3dError) => e);
+      if (v0 instanceof Error || v1 instanceof Error) {
+        const e = v0 instanceof Error ? v0 : (v1 as Recist3dError);
+        failed.push({ ...ids, code: e.code, message: e.message });
+        continue;
+      }
+      pairs.push({
+        ...ids,
+        predicted: [v0.predicted, v1.predicted],
+        ellipsoid: [v0.ellipsoid, v1.ellipsoid],
+        truth: v0.truth !== undefined && v1.truth !== undefined ? [v0.truth, v1.truth] : undefined,
       });
     }
   }
@@ -122,7 +163,9 @@ export async function trackCohort(records: readonly LesionRecord[], predDir: str
   const truth = withTruth.map((p) => relativeChange(p.truth!));
   return {
     pairs,
+    failed,
     unpaired,
+    unpairedBecause,
     r2Predicted: pearsonR2(
       withTruth.map((p) => relativeChange(p.predicted)),
       truth,

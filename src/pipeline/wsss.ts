@@ -14,7 +14,13 @@ import { asLesionError, Recist3dError } from '../errors.js';
 import { sliceMaskToRoi } from '../geometry/roi.js';
 import { readMask } from '../io/nifti.js';
 import { engineInfo, type SegNet } from '../model/binding.js';
-import { readSidecar, saveCheckpoint, type CheckpointInput } from '../model/checkpoint.js';
+import {
+  readSidecar,
+  saveCheckpoint,
+  verifyCheckpoint,
+  verifyWeights,
+  type CheckpointInput,
+} from '../model/checkpoint.js';
 import { lineChart } from '../report/svg.js';
 import { buildStacks, STACK_DEFAULTS, type StackOptions } from '../steps/1-roi-stacks.js';
 import {
@@ -35,6 +41,7 @@ import type { HarvestedLabel } from '../types/label.js';
 import type { LesionRecord } from '../types/recist.js';
 import type { LesionStack } from '../types/stack.js';
 import { exists, writeFileAtomic } from '../util/fs.js';
+import { summarizeFailures } from '../util/failure-summary.js';
 import { resolveOptions } from '../util/options.js';
 import { loadLabels, saveLabels } from './label-store.js';
 import { StageRunner, stageKey, type StageMarker } from './stage-runner.js';
@@ -165,6 +172,8 @@ export async function trainWsss(
   );
   const stacks = built.flatMap((r) => (r.ok ? [r.stack] : []));
   const failures = built.flatMap((r) => (r.ok ? [] : [{ record: r.record, error: r.error }]));
+  if (!stacks.some((s) => inTrainingSplits(s, o)))
+    throw noLesionToTrain(records.length, stacks.length, failures, o);
   const result = await trainOnStacks(stacks, cohortKey(records), records.length, outDir, o, hooks, clock);
   return { ...result, failures };
 }
@@ -239,9 +248,7 @@ class Job {
     const engine = engineInfo();
     const versions = { torch: engine.torchVersion, opencv: engine.opencvVersion };
     this.runner = new StageRunner(join(outDir, 'work'), versions, { log: (m) => hooks.log?.(m) });
-    this.#trainable = o.trainSplits.length
-      ? stacks.filter((s) => o.trainSplits.includes(s.record.split ?? ''))
-      : stacks;
+    this.#trainable = stacks.filter((s) => inTrainingSplits(s, o));
     this.#byId = new Map(stacks.map((s) => [s.record.lesionId, s]));
     this.#size = stacks[0]?.keyRoi.geometry.sizePx ?? o.stack.roiSize;
     this.input = {
@@ -307,7 +314,7 @@ class Job {
       load: async () => (await loadLabels(base)).labels,
       info: (labels) => ({ labels: labels.length }),
     });
-    if (value.length === 0) throw noTrainingLabels(stacks.length, o.labels, this.excluded);
+    if (value.length === 0) throw noTrainingLabels(stacks, o.labels);
     return value;
   }
 
@@ -385,7 +392,11 @@ class Job {
     key: string,
   ): Promise<RoundTraining> {
     const o = this.o;
-    if (round === 0 && o.init) await net.load(await initWeightsPath(o.init));
+    if (round === 0 && o.init) {
+      const init = await initWeightsPath(o.init);
+      await verifyCheckpoint(init.replace(/\.pt$/, ''));
+      await net.load(init);
+    }
     const options = {
       fit: { ...fit, seed: o.seed + round },
       valFraction: o.valFraction,
@@ -434,8 +445,10 @@ interface RoundTraining {
 
 /** Loads a finished round's weights into `net` and reads how its training went from the sidecar. */
 async function loadRound(net: SegNet, ckpt: string): Promise<RoundTraining> {
+  const side = await readSidecar(ckpt);
+  await verifyWeights(`${ckpt}.pt`, side);
   await net.load(`${ckpt}.pt`);
-  const m = (await readSidecar(ckpt)).metrics as Partial<RoundTraining>;
+  const m = side.metrics as Partial<RoundTraining>;
   return {
     epochs: m.epochs ?? 0,
     bestEpoch: m.bestEpoch ?? 0,
@@ -444,15 +457,37 @@ async function loadRound(net: SegNet, ckpt: string): Promise<RoundTraining> {
   };
 }
 
-function noTrainingLabels(stacks: number, labels: string, excluded: WsssResult['excluded']): Recist3dError {
-  const why =
-    stacks === 0
-      ? 'no lesion of the manifest could be loaded (see the failures listed above and in lesions.csv)'
-      : `--labels ${labels} gave no label for the ${stacks} loaded lesion(s)` +
-        (excluded.length
-          ? `: ${excluded.length} have no readable mask (first: ${excluded[0].lesionId}: ${excluded[0].message})`
-          : '');
-  return new Recist3dError('E_CONFIG', `No lesion is left to train on: ${why}`);
+/** Whether a lesion is trained on: every lesion, or those of `trainSplits`. */
+function inTrainingSplits(s: LesionStack, o: ResolvedWsss): boolean {
+  return o.trainSplits.length === 0 || o.trainSplits.includes(s.record.split ?? '');
+}
+
+/** Said before any training when no lesion could be loaded, or none is in the training splits. */
+function noLesionToTrain(
+  lesions: number,
+  loaded: number,
+  failures: WsssResult['failures'],
+  o: ResolvedWsss,
+): Recist3dError {
+  return new Recist3dError(
+    'E_PIPELINE',
+    loaded === 0
+      ? `No lesion left to train on: all ${lesions} lesion(s) failed before training (${summarizeFailures(failures)})`
+      : `No lesion left to train on: none of the ${loaded} usable lesion(s) is in the training splits ${o.trainSplits.join(', ')}`,
+  );
+}
+
+/** Said when round 0 gave no label at all (under --labels full: no readable reference mask). */
+function noTrainingLabels(stacks: readonly LesionStack[], labels: string): Recist3dError {
+  const noMask = stacks.filter((s) => !s.record.maskPath).length;
+  return new Recist3dError(
+    'E_PIPELINE',
+    `No lesion left to train on: --labels ${labels} gave no training label for the ${stacks.length} usable lesion(s)` +
+      (labels === 'full'
+        ? `; it needs a readable reference mask in the manifest's mask column (${noMask} of them have none, ` +
+          `${stacks.length - noMask} could not be read)`
+        : ''),
+  );
 }
 
 /** `init`: a .pt file, a checkpoint base (`X` for `X.pt`) or a model folder (its `model.pt`). */

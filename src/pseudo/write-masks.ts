@@ -2,11 +2,12 @@
  * `recist3d masks` as a function: one NIfTI mask per lesion on its input grid (only the RECIST slice is
  * non-zero; header and affine from the image) plus masks.csv with per-lesion status and stats.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isRecist3dError } from '../errors.js';
 import { csvText } from '../io/csv.js';
+import { maskFileName } from '../io/mask-file-name.js';
 import { writeNifti } from '../io/nifti.js';
-import { maskFileName } from '../io/mask-files.js';
 import type { LesionRecord } from '../types/recist.js';
 import type { Mask } from '../types/volume.js';
 import { generateCohortMasks, type CohortMaskOptions, type LesionMaskResult } from './cohort.js';
@@ -64,22 +65,32 @@ export async function writeCohortMasks(
 ): Promise<WriteMasksSummary> {
   const method = options.method ?? PSEUDO_MASK_DEFAULTS.method;
   await mkdir(outDir, { recursive: true });
+  // a masks.csv of an earlier run would describe other masks: it goes now, and the new one is written even
+  // when something unexpected stops the cohort, with the rows done so far
+  await rm(join(outDir, 'masks.csv'), { force: true });
   const rows: MaskRow[] = [];
   const t0 = performance.now();
-  const counts = await generateCohortMasks(
-    records,
-    async (r: LesionMaskResult) => {
-      const row = r.ok
-        ? await writeOne(r, outDir, method)
-        : errorRow(r.record, method, r.error.code, r.error.message);
-      rows.push(row);
-      onLesion(row);
-    },
-    options,
-    engine,
-  );
-  await writeFile(join(outDir, 'masks.csv'), toCsv(rows));
-  return { rows, ...counts, seconds: (performance.now() - t0) / 1000 };
+  let fallback = 0;
+  try {
+    await generateCohortMasks(
+      records,
+      async (r: LesionMaskResult) => {
+        const row = r.ok
+          ? await writeOne(r, outDir, method)
+          : errorRow(r.record, method, r.error.code, r.error.message);
+        if (row.fallback) fallback++;
+        rows.push(row);
+        onLesion(row);
+      },
+      options,
+      engine,
+    );
+  } finally {
+    await writeFile(join(outDir, 'masks.csv'), toCsv(rows));
+  }
+  // counted from the rows: a mask that could not be written is a failure too
+  const ok = rows.filter((r) => r.status === 'ok').length;
+  return { rows, ok, failed: rows.length - ok, fallback, seconds: (performance.now() - t0) / 1000 };
 }
 
 async function writeOne(
@@ -90,14 +101,15 @@ async function writeOne(
   const img = r.image;
   const [ni, nj] = img.size;
   const plane = ni * nj;
-  const data = new Uint8Array(img.data.length);
-  data.set(r.sliceMask, r.record.keySlice * plane);
-  const vol: Mask = { ...img, data, meta: { ...img.meta, description: `recist3d ${method}` } };
   const file = maskFileName(r.record.lesionId);
   try {
+    const data = new Uint8Array(img.data.length);
+    data.set(r.sliceMask, r.record.keySlice * plane);
+    const vol: Mask = { ...img, data, meta: { ...img.meta, description: `recist3d ${method}` } };
     await writeNifti(join(outDir, file), vol, { description: `recist3d ${method} mask` });
   } catch (e) {
-    const code = (e as { code?: string }).code ?? 'E_PIPELINE';
+    // a file-system error (EISDIR, ENOSPC, ...) is an output problem; its message names the path
+    const code = isRecist3dError(e) ? e.code : 'E_OUTPUT_INVALID';
     return errorRow(r.record, method, code, `Could not write the mask: ${(e as Error).message}`);
   }
   let fg = 0;

@@ -17,7 +17,7 @@ export function parseRecist(nums: number[] | string, ctx: ErrorContext = {}): Re
     if (bad >= 0)
       throw new Recist3dError(
         'E_RECIST_INVALID',
-        `Expected 8 numbers but value ${bad + 1} is "${parts[bad]}"`,
+        `Expected 8 numbers but value ${bad + 1} is "${parts[bad].slice(0, 40)}"`,
         c,
       );
   } else values = nums;
@@ -41,6 +41,43 @@ export function parseRecist(nums: number[] | string, ctx: ErrorContext = {}): Re
 /** The 8 numbers of a Recist in manifest order. */
 export function recistToNumbers(r: Recist): number[] {
   return [...r.long[0], ...r.long[1], ...r.short[0], ...r.short[1]];
+}
+
+/**
+ * The marks with the longer axis (in pixels) as `long`: when the axis given second is the longer one, the two
+ * are swapped and `swapped` is true (axes given in the wrong order, or a "long" axis shorter than the short
+ * one). Equal lengths are kept as given.
+ */
+export function orderRecistAxes(r: Recist): {
+  recist: Recist;
+  swapped: boolean;
+  longPx: number;
+  shortPx: number;
+} {
+  const len = ([a, b]: [PointIJ, PointIJ]) => Math.hypot(b[0] - a[0], b[1] - a[1]);
+  const l = len(r.long);
+  const s = len(r.short);
+  return s > l
+    ? { recist: { long: r.short, short: r.long }, swapped: true, longPx: s, shortPx: l }
+    : { recist: r, swapped: false, longPx: l, shortPx: s };
+}
+
+/**
+ * How far (pixels) the crossing of the two axis lines lies beyond the ends of the long and of the short axis
+ * (0 when it lies on the axis). Infinity for parallel axes.
+ */
+export function recistCrossingMissPx(r: Recist): { long: number; short: number } {
+  const [p1, p2] = r.long;
+  const [p3, p4] = r.short;
+  const d1 = [p2[0] - p1[0], p2[1] - p1[1]];
+  const d2 = [p4[0] - p3[0], p4[1] - p3[1]];
+  const den = d1[0] * d2[1] - d1[1] * d2[0];
+  if (Math.abs(den) < 1e-12) return { long: Infinity, short: Infinity };
+  const e = [p3[0] - p1[0], p3[1] - p1[1]];
+  const t = (e[0] * d2[1] - e[1] * d2[0]) / den; // along the long axis, 0..1 on it
+  const u = (e[0] * d1[1] - e[1] * d1[0]) / den; // along the short axis
+  const beyond = (x: number) => Math.max(0, -x, x - 1);
+  return { long: beyond(t) * Math.hypot(d1[0], d1[1]), short: beyond(u) * Math.hypot(d2[0], d2[1]) };
 }
 
 /** Length in mm of the segment a-b on a slice with in-plane spacing [si, sj]. */

@@ -15,6 +15,7 @@ import { studyRoutes } from './routes-study.js';
 import { viewerRoutes } from './routes-viewer.js';
 import { accessCheck, isLoopback, securityHeaders } from './security.js';
 import { VolumeCache } from './volume-cache.js';
+import { resolveOptions } from '../util/options.js';
 
 export { SERVE_DEFAULTS, type ServeOptions } from './options.js';
 
@@ -41,7 +42,7 @@ export async function buildServer(
   runDir: string,
   options: ServeOptions = {},
 ): Promise<{ app: FastifyInstance; index: RunIndex; token?: string | undefined; db: StudyDb }> {
-  const o = { ...SERVE_DEFAULTS, ...options };
+  const o = resolveOptions(SERVE_DEFAULTS, options);
   const index = await loadRunIndex(runDir, o.manifest || undefined);
   const assets = loadAssets(o.webDir);
   const token = o.token || (isLoopback(o.host) ? undefined : randomBytes(24).toString('hex'));
@@ -100,7 +101,7 @@ export async function buildServer(
 
 /** Builds the app and listens; `url` is what to print. */
 export async function startServer(runDir: string, options: ServeOptions = {}): Promise<RunningServer> {
-  const o = { ...SERVE_DEFAULTS, ...options };
+  const o = resolveOptions(SERVE_DEFAULTS, options);
   const { app, index, token } = await buildServer(runDir, o);
   await app.listen({ host: o.host, port: o.port });
   const addr = app.server.address();

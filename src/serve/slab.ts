@@ -8,6 +8,7 @@ import { niftiHeaderFor } from '../io/nifti.js';
 import { writeNiftiHeader } from '../io/nifti-header.js';
 import type { Vec3, Volume } from '../types/volume.js';
 import type { LesionInfo, SlabInfo } from './api-types.js';
+import { resolveOptions } from '../util/options.js';
 
 export interface SlabRangeOptions {
   /** Slices shown beyond each end of the lesion, at least. */
@@ -20,7 +21,7 @@ const DEFAULTS = { marginSlices: 4, marginFraction: 0.5 } satisfies Required<Sla
 
 /** The slab [k0, k1] of an image with `nk` slices around the lesion's slices (or its key slice). */
 export function slabRange(lesion: LesionInfo, nk: number, options: SlabRangeOptions = {}): [number, number] {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolveOptions(DEFAULTS, options);
   const key = lesion.keySlice ?? Math.floor(nk / 2);
   let lo = Math.min(key, lesion.sliceFirst ?? key);
   let hi = Math.max(key, lesion.sliceLast ?? key);

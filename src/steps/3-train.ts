@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SegNet, type Arch } from '../model/binding.js';
-import { readSidecar, saveCheckpoint, type CheckpointInput } from '../model/checkpoint.js';
+import { readSidecar, saveCheckpoint, verifyWeights, type CheckpointInput } from '../model/checkpoint.js';
 import { packSamples, subsetSamples, type Sample, type SampleSet } from '../train/dataset.js';
 import { fit, type EpochRecord, type FitOptions, type FitResult } from '../train/fit.js';
 import { splitByPatient } from '../train/split.js';
@@ -148,11 +148,21 @@ export async function trainStage(
   return { fit: result, trainSamples: train.n, valSamples: val?.n ?? 0, resumedEpochs: resumeHistory.length };
 }
 
-/** Loads `<last>.pt` and returns its epochs when its sidecar carries `resumeKey`; else [] (fresh start). */
+/**
+ * Loads `<last>.pt` and returns its epochs when its sidecar carries `resumeKey` and its weights verify; else []
+ * (a fresh start: the per-epoch checkpoint is only a shortcut, never a result).
+ */
 async function resumePoint(net: SegNet, last: string, resumeKey: string): Promise<EpochRecord[]> {
   if (!(await exists(`${last}.json`)) || !(await exists(`${last}.pt`))) return [];
   const side = await readSidecar(last).catch(() => undefined);
   if (side?.provenance.resumeKey !== resumeKey) return [];
+  if (
+    !(await verifyWeights(`${last}.pt`, side).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return [];
   await net.load(`${last}.pt`);
   return (side.metrics.history ?? []) as EpochRecord[];
 }

@@ -3,7 +3,7 @@
  * into a signed distance field, so a phantom can use a real lesion's shape instead of a procedural one.
  * Procedural shapes stay the default; this module is used only when a shape library folder is given.
  */
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Recist3dError } from '../errors.js';
@@ -26,6 +26,9 @@ export const CATEGORY_SHAPE_KINDS: Record<PhantomCategory, string[]> = {
 
 const listings = new Map<string, string[]>();
 
+/** Largest decompressed shape file read (a lesion's bounding box: real ones are well under 10 MB). */
+const MAX_SHAPE_BYTES = 256 * 2 ** 20;
+
 /** Mask files (relative to `dir`, sorted) that fit `category`; empty when the folder is missing. */
 export function listShapeFiles(dir: string, category: PhantomCategory): string[] {
   const out: string[] = [];
@@ -46,22 +49,63 @@ export function listShapeFiles(dir: string, category: PhantomCategory): string[]
   return out;
 }
 
-/** Reads a uint8 NIfTI-1 mask synchronously (only what a shape needs: size, spacing, voxels). */
+/**
+ * Reads a uint8 NIfTI-1 mask synchronously (only what a shape needs: size, spacing, voxels). A file that
+ * cannot be read, is not a regular file, or is truncated or corrupt is E_FILE_UNREADABLE / E_NIFTI_TRUNCATED /
+ * E_NIFTI_CORRUPT naming it and the --shape-library option; a readable mask of an unusable kind (not uint8,
+ * big-endian) is E_NIFTI_UNSUPPORTED, and the phantom falls back to a procedural shape for it.
+ */
 export function readShapeMask(path: string): Mask {
-  let buf = readFileSync(path);
-  if (path.endsWith('.gz')) buf = gunzipSync(buf);
+  const ctx = { file: path, field: '--shape-library' };
+  let buf: Buffer;
+  try {
+    if (!statSync(path).isFile()) throw new Error('not a regular file');
+    buf = readFileSync(path);
+  } catch (e) {
+    throw new Recist3dError(
+      'E_FILE_UNREADABLE',
+      `lesion shape cannot be read: ${(e as Error).message}`,
+      ctx,
+      {
+        cause: e,
+      },
+    );
+  }
+  if (path.endsWith('.gz')) {
+    try {
+      buf = gunzipSync(buf, { maxOutputLength: MAX_SHAPE_BYTES });
+    } catch (e) {
+      const msg = (e as Error).message;
+      const cut = /unexpected end/i.test(msg) || (e as { code?: string }).code === 'Z_BUF_ERROR';
+      throw new Recist3dError(
+        cut ? 'E_NIFTI_TRUNCATED' : 'E_NIFTI_CORRUPT',
+        `lesion shape is ${cut ? 'truncated' : 'not valid gzip'}: ${msg}`,
+        ctx,
+        { cause: e },
+      );
+    }
+  }
   const fail = (why: string): never => {
-    throw new Recist3dError('E_NIFTI_UNSUPPORTED', `lesion shape ${why}`, { file: path });
+    throw new Recist3dError('E_NIFTI_UNSUPPORTED', `lesion shape ${why}`, ctx);
   };
   if (buf.length < 352 || buf.readInt32LE(0) !== 348) fail('is not a little-endian NIfTI-1 file');
   const size: Vec3 = [buf.readInt16LE(42), buf.readInt16LE(44), buf.readInt16LE(46)];
   const spacingMm: Vec3 = [buf.readFloatLE(80), buf.readFloatLE(84), buf.readFloatLE(88)].map(
     Math.abs,
   ) as Vec3;
+  if (!size.every((d) => d >= 1)) fail(`has dimensions ${size.join('x')}`);
+  if (!spacingMm.every((d) => Number.isFinite(d) && d > 0)) fail(`has voxel size ${spacingMm.join('x')}`);
   if (buf.readInt16LE(70) !== 2) fail(`must be uint8 (datatype 2), found ${buf.readInt16LE(70)}`);
-  const offset = Math.max(352, Math.round(buf.readFloatLE(108)));
+  const offset = buf.readFloatLE(108);
+  if (!(Number.isInteger(offset) && offset >= 352))
+    throw new Recist3dError('E_NIFTI_CORRUPT', `lesion shape has vox_offset ${offset}, expected >= 352`, ctx);
   const n = size[0] * size[1] * size[2];
-  if (buf.length < offset + n) fail('is truncated');
+  if (buf.length < offset + n)
+    throw new Recist3dError(
+      'E_NIFTI_TRUNCATED',
+      `lesion shape is truncated: ${n} voxels from byte ${offset} need ${offset + n} bytes, the file has ${buf.length}`,
+      ctx,
+    );
   const data = new Uint8Array(n);
   for (let t = 0; t < n; t++) data[t] = buf[offset + t] ? 1 : 0;
   return {

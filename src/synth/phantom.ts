@@ -121,8 +121,9 @@ function lesionGeometry(spec: PhantomSpec, shape0: LesionShape): LesionGeometry 
     try {
       lib = libraryShape(readShapeMask(spec.shapeFile), spec.shapeFile);
     } catch (e) {
-      // an unusable real mask (empty, one pixel wide, not uint8): fall back to the procedural shape
-      if (!isRecist3dError(e)) throw e;
+      // an unusable real mask (empty, one pixel wide, not uint8): fall back to the procedural shape;
+      // a damaged or unreadable file is an error naming it
+      if (!isRecist3dError(e) || /^E_(FILE|NIFTI_(TRUNCATED|CORRUPT))/.test(e.code)) throw e;
       return lesionGeometry({ ...spec, shapeFile: undefined }, shape0);
     }
     if (libraryCache.size > 64) libraryCache.clear();

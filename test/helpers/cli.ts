@@ -29,10 +29,14 @@ async function capture(
   const out: string[] = [];
   const err: string[] = [];
   const [w1, w2] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
-  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  if (withStderr) {
-    process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  }
+  // the test runner reports to its parent process as Buffers on stdout: those pass through, or a test's
+  // result written while a command runs would be lost; the commands write strings
+  const grab =
+    (sink: string[], real: typeof process.stdout.write) =>
+    (s: string | Uint8Array, ...rest: unknown[]) =>
+      typeof s === 'string' ? (sink.push(s), true) : (real as (...a: unknown[]) => boolean)(s, ...rest);
+  process.stdout.write = grab(out, w1) as typeof process.stdout.write;
+  if (withStderr) process.stderr.write = grab(err, w2) as typeof process.stderr.write;
   try {
     await program.parseAsync(['node', 'recist3d', ...args]);
   } finally {

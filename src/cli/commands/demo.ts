@@ -1,6 +1,5 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { rm } from 'node:fs/promises';
 import { loadManifest } from '../../io/manifest.js';
 import { runPipeline } from '../../pipeline/run.js';
 import { trackCohort } from '../../pipeline/track.js';
@@ -10,6 +9,7 @@ import { createProgress } from '../progress.js';
 import { stageProgress } from '../stage-progress.js';
 import { addRunOptions, printRunSummary, RUN_COMMAND_DEFAULTS, runOptionsFrom } from './run.js';
 import { exists } from '../../util/fs.js';
+import { claimOutDir } from '../../util/out-dir.js';
 
 interface DemoOpts {
   out: string;
@@ -46,8 +46,9 @@ export function registerDemo(program: Command): void {
     .option('--cohort-seed <n>', 'seed of the phantom cohort', String(DEMO_DEFAULTS.cohortSeed));
   addRunOptions(cmd, DEMO_DEFAULTS);
   cmd.action(async (opts: DemoOpts) => {
-    const out = resolve(opts.out);
-    if (opts.force) await rm(out, { recursive: true, force: true });
+    await using outDir = await claimOutDir(opts.out, { command: 'demo' });
+    const out = outDir.path;
+    if (opts.force) await outDir.clear();
     const cohortDir = join(out, 'cohort');
     const manifest = join(cohortDir, 'manifest.csv');
     const t0 = Date.now();

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Recist3dError } from '../../errors.js';
@@ -7,6 +7,8 @@ import { loadManifest } from '../../io/manifest.js';
 import { METRIC_NAMES, formatMetricsTable } from '../../metrics/aggregate.js';
 import { evaluateCohort } from '../../metrics/evaluate.js';
 import { createProgress } from '../progress.js';
+import { requireFolder } from '../../io/file-access.js';
+import { claimOutDir } from '../../util/out-dir.js';
 
 interface EvalOpts {
   manifest: string;
@@ -35,8 +37,12 @@ export function registerEval(program: Command): void {
       if (opts.avd !== 'surface' && opts.avd !== 'all') {
         throw new Recist3dError('E_USAGE', `Expected surface or all for --avd but received "${opts.avd}"`);
       }
+      const predDir = await requireFolder(resolve(opts.pred), '--pred');
+      await using outDir = await claimOutDir(opts.out ?? predDir, {
+        command: 'eval',
+        option: opts.out ? '--out' : '--out (default: the --pred folder)',
+      });
       const records = await loadManifest(resolve(opts.manifest), { checkFiles: false });
-      const predDir = resolve(opts.pred);
       const progress = createProgress('eval', records.length);
       const res = await evaluateCohort(
         records,
@@ -60,10 +66,8 @@ export function registerEval(program: Command): void {
           `WARNING: ${notScored.length} lesion(s) not scored (${parts.join(', ')}); see stderr and the CSV\n`,
         );
       }
-      const outDir = resolve(opts.out ?? predDir);
-      await mkdir(outDir, { recursive: true });
-      const csvPath = join(outDir, `eval-${opts.slice}.csv`);
-      const jsonPath = join(outDir, `eval-${opts.slice}.json`);
+      const csvPath = join(outDir.path, `eval-${opts.slice}.csv`);
+      const jsonPath = join(outDir.path, `eval-${opts.slice}.json`);
       const header = ['lesion_id', 'category', 'status', 'message', ...METRIC_NAMES, 'tp', 'fp', 'fn'];
       const rows = res.rows.map((r) => {
         const m = r.metrics;

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { Recist3dError } from '../../errors.js';
 import { importDeepLesion } from '../../io/import-deeplesion.js';
 import { lazyProgress } from '../progress.js';
+import { claimOutDir } from '../../util/out-dir.js';
 
 interface ImportOpts {
   dlInfo: string;
@@ -34,12 +35,13 @@ export function registerImportDeeplesion(program: Command): void {
           'E_USAGE',
           `Expected a non-negative integer for --max-slices but received "${opts.maxSlices}"`,
         );
+      await using outDir = await claimOutDir(opts.out, { command: 'import-deeplesion' });
       const t0 = Date.now();
       const progress = lazyProgress('import-deeplesion');
       const res = await importDeepLesion({
         dlInfo: resolve(opts.dlInfo),
         imagesDir: resolve(opts.images),
-        outDir: resolve(opts.out),
+        outDir: outDir.path,
         maxSlicesEachSide,
         onProgress: progress.onProgress,
       });
@@ -54,6 +56,10 @@ export function registerImportDeeplesion(program: Command): void {
           `... ${res.failures.length - 20} more skipped (all: ${codes}); see ${res.failuresPath}\n`,
         );
       }
+      for (const w of res.warnings.slice(0, 20))
+        process.stderr.write(`warning: row ${w.row}, field ${w.field}: ${w.message}\n`);
+      if (res.warnings.length > 20)
+        process.stderr.write(`... and ${res.warnings.length - 20} more warnings\n`);
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       process.stdout.write(
         `imported ${res.records.length} lesion(s) into ${res.volumesWritten} volume(s), ` +

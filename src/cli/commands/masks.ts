@@ -5,6 +5,8 @@ import { loadManifest } from '../../io/manifest.js';
 import { MASK_METHODS, isMaskMethod } from '../../pseudo/methods.js';
 import { writeCohortMasks } from '../../pseudo/write-masks.js';
 import { createProgress } from '../progress.js';
+import { claimOutDir } from '../../util/out-dir.js';
+import { removeMasks, staleMasks, staleMasksNote } from '../../util/stale-masks.js';
 
 interface MasksOpts {
   manifest: string;
@@ -20,6 +22,7 @@ interface MasksOpts {
   batch: string;
   pad: string;
   limit?: string;
+  force?: boolean;
 }
 
 /** Parses a number option or throws E_USAGE naming the option. */
@@ -56,6 +59,7 @@ export function registerMasks(program: Command): void {
     )
     .option('--batch <n>', 'ROIs per native GrabCut call', '32')
     .option('--limit <n>', 'only the first n lesions')
+    .option('--force', 'remove mask files in --out that this run did not write (left by an earlier run)')
     .action(async (opts: MasksOpts) => {
       if (!isMaskMethod(opts.method)) {
         throw new Recist3dError(
@@ -82,10 +86,11 @@ export function registerMasks(program: Command): void {
         },
         batchSize: num(opts.batch, 'batch', 1, 4096),
       } as const;
+      await using outDir = await claimOutDir(opts.out, { command: 'masks' });
       // missing image files become per-lesion errors instead of stopping the cohort
       let records = await loadManifest(resolve(opts.manifest), { checkFiles: false });
       if (opts.limit !== undefined) records = records.slice(0, num(opts.limit, 'limit', 1));
-      const out = resolve(opts.out);
+      const out = outDir.path;
       const progress = createProgress(`masks ${opts.method}`, records.length);
       const s = await writeCohortMasks(records, out, options, (row) =>
         progress.increment(1, row.status === 'ok' ? row.lesionId : `${row.lesionId} FAILED`),
@@ -99,6 +104,15 @@ export function registerMasks(program: Command): void {
         `${s.ok} masks written to ${out} (${s.failed} failed, ${s.fallback} used the fallback) ` +
           `in ${s.seconds.toFixed(1)} s, ${rate} lesions/s; per-lesion stats in ${resolve(out, 'masks.csv')}\n`,
       );
+      const stale = await staleMasks(
+        out,
+        s.rows.filter((r) => r.status === 'ok').map((r) => r.file),
+      );
+      if (opts.force) {
+        await removeMasks(out, stale);
+        if (stale.length)
+          process.stdout.write(`removed ${stale.length} mask file(s) left by an earlier run\n`);
+      } else process.stderr.write(staleMasksNote(out, stale, '--force removes them'));
       if (s.ok === 0 && records.length > 0) process.exitCode = 1;
     });
 }

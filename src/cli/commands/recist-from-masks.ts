@@ -4,6 +4,7 @@ import { Recist3dError } from '../../errors.js';
 import { parseCategory } from '../../io/manifest.js';
 import { masksToManifest } from '../../io/manifest-from-masks.js';
 import { lazyProgress } from '../progress.js';
+import { prepareOutFile } from '../../util/out-dir.js';
 
 interface FromMasksOpts {
   images: string;
@@ -38,12 +39,24 @@ export function registerRecistFromMasks(program: Command): void {
         );
       const category = parseCategory(opts.category);
       if (!category) throw new Recist3dError('E_USAGE', `Unknown --category "${opts.category}"`);
+      try {
+        new RegExp(opts.patientRegex);
+      } catch (e) {
+        throw new Recist3dError(
+          'E_USAGE',
+          `--patient-regex is not a valid regular expression: ${(e as Error).message}`,
+          {
+            field: '--patient-regex',
+          },
+        );
+      }
+      const out = await prepareOutFile(opts.out);
       const t0 = Date.now();
       const progress = lazyProgress('recist-from-masks');
       const res = await masksToManifest({
         imagesDir: resolve(opts.images),
         masksDir: resolve(opts.masks),
-        out: resolve(opts.out),
+        out,
         noise,
         seed: opts.seed,
         category,
@@ -56,7 +69,7 @@ export function registerRecistFromMasks(program: Command): void {
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       process.stdout.write(
         `measured ${res.records.length} lesion(s), ${res.failures.length} failed, ${res.unpaired.length} unpaired, ` +
-          `in ${secs} s\nmanifest: ${resolve(opts.out)}\n`,
+          `in ${secs} s\nmanifest: ${out}\n`,
       );
       if (res.records.length === 0) process.exitCode = 1;
     });

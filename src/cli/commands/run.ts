@@ -1,12 +1,14 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { rm } from 'node:fs/promises';
 import { formatMetricsTable } from '../../metrics/aggregate.js';
 import { runPipeline, type RunOptions } from '../../pipeline/run.js';
 import { WSSS_DEFAULTS } from '../../pipeline/wsss.js';
 import { SEGMENT3D_DEFAULTS } from '../../steps/5-segment-3d.js';
 import { choiceOption, numberOption } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
+import { claimOutDir } from '../../util/out-dir.js';
+import { staleMasks, staleMasksNote } from '../../util/stale-masks.js';
+import { maskFileName } from '../../io/mask-file-name.js';
 
 /** What commander hands over for the options of `addRunOptions` (strings; flags as booleans). */
 export interface RunOpts {
@@ -190,13 +192,17 @@ export function registerRun(program: Command): void {
       .requiredOption('--manifest <csv>', 'lesion manifest (docs/manifest.md)')
       .requiredOption('--out <dir>', 'output folder (resumes finished stages when rerun)'),
   ).action(async (opts: RunOpts) => {
-    const out = resolve(opts.out);
     const options = runOptionsFrom(opts);
-    if (opts.force) await rm(out, { recursive: true, force: true });
+    await using outDir = await claimOutDir(opts.out, { command: 'run' });
+    const out = outDir.path;
+    if (opts.force) await outDir.clear();
     const progress = stageProgress();
     try {
       const summary = await runPipeline(resolve(opts.manifest), out, options, progress);
       printRunSummary(summary, out);
+      const written = summary.lesions.filter((l) => l.result).map((l) => maskFileName(l.record.lesionId));
+      const stale = await staleMasks(join(out, 'masks'), written);
+      process.stderr.write(staleMasksNote(join(out, 'masks'), stale, '--force starts over without them'));
     } finally {
       progress.stop();
     }

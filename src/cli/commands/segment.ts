@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadManifest } from '../../io/manifest.js';
 import { meanStd, formatStat } from '../../metrics/aggregate.js';
@@ -6,6 +6,8 @@ import { segmentCohort2d } from '../../pipeline/segment-cohort.js';
 import { SEGMENT_KEY_SLICE_DEFAULTS } from '../../steps/key-slice.js';
 import { numberOption } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
+import { claimOutDir } from '../../util/out-dir.js';
+import { staleMasks, staleMasksNote } from '../../util/stale-masks.js';
 
 interface SegmentOpts {
   model: string;
@@ -52,8 +54,9 @@ export function registerSegment(program: Command): void {
         iterations: numberOption(opts.iterations, 'iterations', 1, 100, true),
       };
       // a missing image becomes a failed row in segment.csv instead of stopping the cohort
+      await using outDir = await claimOutDir(opts.out, { command: 'segment' });
       const records = await loadManifest(resolve(opts.manifest), { checkFiles: false });
-      const out = resolve(opts.out);
+      const out = outDir.path;
       const progress = stageProgress();
       let r;
       try {
@@ -73,6 +76,9 @@ export function registerSegment(program: Command): void {
             : '') +
           `Masks: ${out}/masks/  Table: ${out}/segment.csv\n`,
       );
+      const written = r.rows.filter((x) => x.status === 'ok').map((x) => basename(x.mask));
+      const stale = await staleMasks(join(out, 'masks'), written);
+      process.stderr.write(staleMasksNote(join(out, 'masks'), stale, 'delete them or use a new --out'));
       if (r.ok === 0 && r.rows.length > 0) process.exitCode = 1;
     });
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { Recist3dError } from '../../errors.js';
 import { writeCohort } from '../../synth/write.js';
 import { createProgress } from '../progress.js';
+import { claimOutDir } from '../../util/out-dir.js';
 
 function positiveInt(field: string, raw: string, min = 1): number {
   const v = Number(raw);
@@ -72,9 +73,10 @@ export function registerSynth(program: Command): void {
         throw new Recist3dError('E_FILE_NOT_FOUND', `shape library folder not found: ${opts.shapeLibrary}`, {
           field: 'shape-library',
         });
+      await using outDir = await claimOutDir(opts.out, { command: 'synth' });
       const progress = createProgress('synth', lesions);
       const t0 = Date.now();
-      const out = await writeCohort(opts.out, {
+      const out = await writeCohort(outDir.path, {
         lesions,
         seed,
         followUpFraction,

@@ -1,10 +1,12 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadManifest } from '../../io/manifest.js';
 import { csvText } from '../../io/csv.js';
 import { lineChart } from '../../report/svg.js';
 import { relativeChange, trackCohort } from '../../pipeline/track.js';
+import { requireFolder } from '../../io/file-access.js';
+import { claimOutDir } from '../../util/out-dir.js';
 
 /** `recist3d track`: volume change of follow-up pairs from the 3D masks against the RECIST ellipsoid. */
 export function registerTrack(program: Command): void {
@@ -17,10 +19,14 @@ export function registerTrack(program: Command): void {
     .requiredOption('--pred <dir>', 'folder with predicted masks (a run folder or its masks/ folder)')
     .option('--out <dir>', 'where track.csv, track.json and track.svg go (default: --pred)')
     .action(async (opts: { manifest: string; pred: string; out?: string }) => {
+      const predDir = await requireFolder(resolve(opts.pred), '--pred');
+      await using outDir = await claimOutDir(opts.out ?? predDir, {
+        command: 'track',
+        option: opts.out ? '--out' : '--out (default: the --pred folder)',
+      });
+      const out = outDir.path;
       const records = await loadManifest(resolve(opts.manifest));
-      const res = await trackCohort(records, resolve(opts.pred));
-      const out = resolve(opts.out ?? opts.pred);
-      await mkdir(out, { recursive: true });
+      const res = await trackCohort(records, predDir);
       const pct = (v: [number, number] | undefined) => (v ? (100 * relativeChange(v)).toFixed(1) : '');
       const header = [
         'patient_id',
@@ -34,6 +40,8 @@ export function registerTrack(program: Command): void {
         'mask_change_pct',
         'ellipsoid_change_pct',
         'truth_change_pct',
+        'status',
+        'error',
       ];
       const rows = res.pairs.map((p) => [
         p.patientId,
@@ -46,7 +54,25 @@ export function registerTrack(program: Command): void {
         pct(p.predicted),
         pct(p.ellipsoid),
         pct(p.truth),
+        'ok',
+        '',
       ]);
+      // failed pairs are listed too, with why, so the table accounts for every pair
+      for (const f of res.failed)
+        rows.push([
+          f.patientId,
+          f.track,
+          f.baseline,
+          f.followUp,
+          ...f.dates,
+          '',
+          '',
+          '',
+          '',
+          '',
+          'failed',
+          `${f.code}: ${f.message}`,
+        ]);
       await writeFile(join(out, 'track.csv'), csvText(header, rows));
       await writeFile(
         join(out, 'track.json'),
@@ -80,8 +106,19 @@ export function registerTrack(program: Command): void {
         );
         await writeFile(join(out, 'track.svg'), svg);
       }
+      for (const f of res.failed)
+        process.stderr.write(
+          `recist3d: pair ${f.baseline} -> ${f.followUp} failed: ${f.code} ${f.message}\n`,
+        );
+      const why = res.unpairedBecause;
+      const hint =
+        res.pairs.length + res.failed.length === 0 && records.length > 0
+          ? `No pairs: pairing needs patient_id and study_date on each row (${why.noPatientId} lesion(s) have no patient_id, ` +
+            `${why.noStudyDate} no study_date) and two studies of one track (${why.singleStudy} lesion(s) have one study only); see docs/manifest.md\n`
+          : '';
       process.stdout.write(
-        `${res.pairs.length} follow-up pair(s), ${res.unpaired.length} unpaired lesion(s)\n` +
+        `${res.pairs.length} follow-up pair(s), ${res.failed.length} failed, ${res.unpaired.length} unpaired lesion(s)\n` +
+          hint +
           (withTruth.length
             ? `R² against the true volume change: 3D masks ${res.r2Predicted.toFixed(3)}, RECIST ellipsoid ${res.r2Ellipsoid.toFixed(3)} (${withTruth.length} pairs)\n`
             : 'No ground-truth masks: no R².\n') +

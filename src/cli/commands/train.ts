@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadManifest } from '../../io/manifest.js';
@@ -6,6 +5,7 @@ import { CNN_TRAIN_DEFAULTS, trainCnn, type CnnTrainOptions } from '../../pipeli
 import { WSSS_DEFAULTS } from '../../pipeline/wsss.js';
 import { choiceOption, numberOption } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
+import { claimOutDir } from '../../util/out-dir.js';
 
 interface TrainOpts {
   manifest: string;
@@ -93,8 +93,9 @@ export function registerTrain(program: Command): void {
     .option('--force', 'discard what --out holds and start over')
     .action(async (opts: TrainOpts) => {
       const options = trainOptionsFrom(opts);
-      const out = resolve(opts.out);
-      if (opts.force) await rm(out, { recursive: true, force: true });
+      await using outDir = await claimOutDir(opts.out, { command: 'train' });
+      const out = outDir.path;
+      if (opts.force) await outDir.clear();
       const records = await loadManifest(resolve(opts.manifest), { checkFiles: false });
       const progress = stageProgress();
       try {
