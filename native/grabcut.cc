@@ -3,6 +3,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <string>
 
 #include "errors.h"
@@ -13,6 +14,12 @@ namespace {
 // cv::grabCut clusters each side into 5 GMM components with k-means, which needs at least 5 samples.
 constexpr int kMinSamples = 5;
 }  // namespace
+
+double grabCutBytes(const GrabCutJob& job) {
+  const double pixels = static_cast<double>(job.h) * job.w;
+  const double concurrent = std::min<double>(job.n, std::max(1, cv::getNumThreads()));
+  return 6.0 * job.n * pixels + 32.0 * concurrent * pixels;
+}
 
 GrabCutResult runGrabCut(const GrabCutJob& job) {
   const size_t plane = static_cast<size_t>(job.h) * job.w;
@@ -56,7 +63,8 @@ GrabCutResult runGrabCut(const GrabCutJob& job) {
         cv::theRNG() = cv::RNG(0xffffffffu);
         cv::grabCut(image, mask, cv::Rect(), bgdModel, fgdModel, job.iterations, cv::GC_INIT_WITH_MASK);
         for (size_t p = 0; p < plane; ++p) dst[p] = mask.data[p] & 1;
-      } catch (const cv::Exception&) {
+      } catch (const cv::Exception& e) {
+        if (e.code == cv::Error::StsNoMem) throw;  // OpenCV's allocator failed: the call fails (E_NATIVE_OOM)
         fallback(kGrabCutOpenCvError);
       }
     }

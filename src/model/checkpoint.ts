@@ -98,7 +98,7 @@ export async function loadCheckpoint(
   if (!(await exists(`${base}.pt`))) {
     throw new Recist3dError('E_CHECKPOINT', `Checkpoint weights missing: ${base}.pt`, { file: `${base}.pt` });
   }
-  const net = SegNet.create({ ...sidecar.net, ...overrides });
+  const net = await SegNet.create({ ...sidecar.net, ...overrides });
   try {
     await net.load(`${base}.pt`);
   } catch (e) {
