@@ -34,7 +34,9 @@ Napi::Value GrabCut(const Napi::CallbackInfo& info) {
   if (images.ElementLength() != checkedProduct({uint64_t(job->n), pixels, 3}) ||
       trimaps.ElementLength() != checkedProduct({uint64_t(job->n), pixels}))
     fail(env, "E_NATIVE_SHAPE", "grabCut: images must hold n*h*w*3 and trimaps n*h*w bytes");
-  requireMemory(grabCutBytes(*job), "grabCut");
+  requireMemory(grabCutBytes(*job), "grabCut of " + std::to_string(job->n) + " images of " + std::to_string(job->h) +
+                                     "x" + std::to_string(job->w),
+                "cut fewer or smaller images per call");
   job->images = copyOf(images);
   job->trimaps = copyOf(trimaps);
   auto result = std::make_shared<GrabCutResult>();

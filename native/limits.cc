@@ -32,9 +32,12 @@ double cgroupLimit() {
   return INFINITY;
 }
 
-std::string gib(double bytes) {
+std::string bytesText(double bytes) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3g GiB", bytes / 0x1p30);
+  if (bytes < 0x1p30)
+    std::snprintf(buf, sizeof buf, "%.3g MiB", bytes / 0x1p20);
+  else
+    std::snprintf(buf, sizeof buf, "%.3g GiB", bytes / 0x1p30);
   return buf;
 }
 
@@ -54,13 +57,13 @@ double memoryBudget() {
   return budget;
 }
 
-void requireMemory(double bytes, const std::string& what) {
+void requireMemory(double bytes, const std::string& what, const std::string& advice) {
   const double budget = memoryBudget();
   if (bytes > budget) {
-    throw CodedError("E_NATIVE_OOM", what + " would need at least " + gib(bytes) + " of memory, more than the " +
-                                         gib(budget) +
-                                         " this process may use (physical RAM, cgroup memory.max or "
-                                         "RECIST3D_MEMORY_LIMIT_MB); use fewer or smaller images per call");
+    throw CodedError("E_NATIVE_OOM", what + " would need at least " + bytesText(bytes) + " of memory, more than the " +
+                                         bytesText(budget) +
+                                         " this process may use (the smallest of physical RAM, the cgroup's "
+                                         "memory.max and RECIST3D_MEMORY_LIMIT_MB); " + advice);
   }
 }
 

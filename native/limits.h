@@ -51,10 +51,10 @@ double memoryBudget();
 
 /**
  * Throws CodedError(E_NATIVE_OOM) before anything is allocated when `bytes`, a lower bound of what `what`
- * needs, exceeds memoryBudget(). A call under the budget can still run out of memory; libtorch's, OpenCV's
+ * needs, exceeds memoryBudget(); the message ends with `advice` (what to change). A call under the budget can still run out of memory; libtorch's, OpenCV's
  * and the C++ allocator's failures are then mapped to E_NATIVE_OOM after the fact.
  */
-void requireMemory(double bytes, const std::string& what);
+void requireMemory(double bytes, const std::string& what, const std::string& advice);
 
 /**
  * Lower bound of the memory any forward pass over `images` images holds at once: the input and two

@@ -144,7 +144,8 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
    * Reads x, y, w (optional) and n, checks their lengths, then the memory: the copies plus `workBytes` (what
    * the call itself needs), and only then copies the arrays.
    */
-  std::shared_ptr<Batch> batchArgs(const Napi::CallbackInfo& info, const std::string& what, double workBytes) {
+  std::shared_ptr<Batch> batchArgs(const Napi::CallbackInfo& info, const std::string& what, double workBytes,
+                                   const std::string& advice) {
     Napi::Env env = info.Env();
     auto b = std::make_shared<Batch>();
     auto x = typedArg<Napi::Float32Array>(info, 0, "x");
@@ -157,7 +158,7 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
       fail(env, "E_NATIVE_SHAPE", what + ": x must hold n*c*size*size and y n*size*size floats");
     if (weighted && info[2].As<Napi::Float32Array>().ElementLength() != y.ElementLength())
       fail(env, "E_NATIVE_SHAPE", what + ": w must hold n*size*size floats");
-    requireMemory(4.0 * b->n * plane() * (cfg_.inChannels + 2) + workBytes, what);
+    requireMemory(4.0 * b->n * plane() * (cfg_.inChannels + 2) + workBytes, what, advice);
     b->x = copyOf(x);
     b->y = copyOf(y);
     if (weighted) b->w = copyOf(info[2].As<Napi::Float32Array>());
@@ -169,7 +170,8 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
     auto engine = acquire(info.Env());
     // All n images go through one step.
     const double n = integerValue(info.Env(), info[3], "n", 1, Limits::kMaxCount);
-    auto batch = batchArgs(info, "trainStep", activationBytes(cfg_, n));
+    auto batch = batchArgs(info, "trainStep on " + numberText(n) + " images", activationBytes(cfg_, n),
+                           "train on fewer images per step");
     const double lr = lr_;
     auto loss = std::make_shared<float>(0.f);
     return start(std::make_unique<Task>(
@@ -203,7 +205,8 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
     const double n = integerValue(env, info[3], "n", 1, Limits::kMaxCount);
     const double b = std::min<double>(opts.batchSize, n);
     auto data = batchArgs(info, "trainEpoch with batchSize " + std::to_string(opts.batchSize),
-                          4.0 * b * plane() * (cfg_.inChannels + 2) + activationBytes(cfg_, b));
+                          4.0 * b * plane() * (cfg_.inChannels + 2) + activationBytes(cfg_, b),
+                          "use a smaller batchSize or fewer images per epoch call");
     Napi::Function onProgress = info[5].IsFunction() ? info[5].As<Napi::Function>() : Napi::Function();
     return start(std::make_unique<EpochTask>(env, engine, data, opts, lr_, onProgress, release()));
   }
@@ -219,7 +222,8 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
       fail(env, "E_NATIVE_SHAPE", "predict: x must hold n*c*size*size floats");
     // Input copy, output (here and in JS), one batch of activations.
     requireMemory(4.0 * n * plane() * (cfg_.inChannels + 2) + activationBytes(cfg_, std::min(n, batchSize)),
-                  "predict with batchSize " + std::to_string(batchSize));
+                  "predict of " + std::to_string(n) + " images with batchSize " + std::to_string(batchSize),
+                  "use a smaller batchSize or fewer images per call");
     auto input = std::make_shared<std::vector<float>>(copyOf(x));
     auto out = std::make_shared<std::vector<float>>();
     return start(std::make_unique<Task>(
@@ -309,7 +313,8 @@ Napi::Value CreateSegNet(const Napi::CallbackInfo& info) {
     made->config = configArg(info);
     requireMemory(netStateBytes(made->config) + activationBytes(made->config, 1),
                   "a SegNet of size " + std::to_string(made->config.size) + ", baseWidth " +
-                      std::to_string(made->config.baseWidth) + " and depth " + std::to_string(made->config.depth));
+                      std::to_string(made->config.baseWidth) + " and depth " + std::to_string(made->config.depth),
+                  "use a smaller size, baseWidth or depth");
     auto task = std::make_unique<Task>(
         env,
         [made] {

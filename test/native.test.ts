@@ -95,7 +95,14 @@ test('a tiny HNN (deep supervision, fused output) overfits the disks too (Dice >
 
 test('the event loop keeps ticking while an epoch trains, and progress reaches every step', async () => {
   const data = disks(48, 3);
-  const net = await SegNet.create({ arch: 'unet', inChannels: 1, size: SIZE, baseWidth: 16, depth: 3, seed: 3 });
+  const net = await SegNet.create({
+    arch: 'unet',
+    inChannels: 1,
+    size: SIZE,
+    baseWidth: 16,
+    depth: 3,
+    seed: 3,
+  });
   let ticks = 0;
   const timer = setInterval(() => ticks++, 2);
   const progress: [number, number, number][] = [];
@@ -126,7 +133,14 @@ test('the event loop keeps ticking while an epoch trains, and progress reaches e
 
 test('maxSamples stops an epoch after that many images; a negative value is a coded error', async () => {
   const data = disks(48, 3);
-  const net = await SegNet.create({ arch: 'hnn', inChannels: 1, size: SIZE, baseWidth: 8, depth: 3, seed: 3 });
+  const net = await SegNet.create({
+    arch: 'hnn',
+    inChannels: 1,
+    size: SIZE,
+    baseWidth: 8,
+    depth: 3,
+    seed: 3,
+  });
   try {
     const capped = await net.trainEpoch(data, { batchSize: 8, seed: 1, maxSamples: 20 });
     assert.equal(capped.steps, 3, '20 images in batches of 8 = 3 steps');
@@ -230,7 +244,15 @@ test('losses: bce = sum(w*BCE)/sum(w) per image then mean; balanced = HED beta w
   const y = new Float32Array(n * s * s).map((_, i) => (i < s * s ? (rng.next() < 0.3 ? 1 : 0) : rng.next()));
   const w = new Float32Array(n * s * s).map((_, i) => (i < 2 * s * s ? rng.uniform(0, 2) : 0)); // image 2 ignored
   for (const loss of ['bce', 'balanced'] as const) {
-    const net = await SegNet.create({ arch: 'hnn', inChannels: 1, size: s, baseWidth: 4, depth: 1, seed: 3, loss });
+    const net = await SegNet.create({
+      arch: 'hnn',
+      inChannels: 1,
+      size: s,
+      baseWidth: 4,
+      depth: 1,
+      seed: 3,
+      loss,
+    });
     try {
       const p = await net.predict(x, n);
       const want = expectedLoss(p, y, w, n, loss === 'balanced');
