@@ -71,6 +71,28 @@ function registerTests(): void {
     assert.deepEqual({ ...nativeAddon().limits }, { ...NATIVE_LIMITS });
   });
 
+  test('SegNet.create initialises the weights off the JS thread: the event loop keeps turning meanwhile', async () => {
+    let ticks = 0;
+    let spinning = true;
+    const spin = () => {
+      if (!spinning) return;
+      ticks++;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    const t0 = performance.now();
+    // ~7.7M parameters: initialising them takes tens of milliseconds at least.
+    const net = await SegNet.create({ arch: 'unet', inChannels: 1, size: 64, baseWidth: 64, depth: 4 });
+    const ms = performance.now() - t0;
+    spinning = false;
+    try {
+      assert.ok(net.parameterCount() > 7e6);
+      assert.ok(ticks >= 2, `the event loop turned ${ticks} times during a ${ms.toFixed(0)} ms creation`);
+    } finally {
+      net.dispose();
+    }
+  });
+
   test('counts outside the bounds are E_NATIVE_ARG in JS and again in C++ (depth 33 no longer wraps)', async () => {
     const base = { arch: 'unet' as const, inChannels: 1, size: 64, baseWidth: 4 };
     const cases: [Partial<NetConfig>, RegExp][] = [
