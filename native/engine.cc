@@ -109,7 +109,14 @@ torch::Tensor blob(const float* p, at::IntArrayRef shape) {
 class MemoryFormatScope {
  public:
   MemoryFormatScope(torch::nn::Module& m, at::MemoryFormat format) : module_(m) { apply(format); }
-  ~MemoryFormatScope() { apply(at::MemoryFormat::Contiguous); }
+  ~MemoryFormatScope() {
+    // A destructor must not throw (it may run while an out-of-memory error unwinds): should the copy back
+    // fail, the weights stay channels-last, which computes the same values.
+    try {
+      apply(at::MemoryFormat::Contiguous);
+    } catch (...) {
+    }
+  }
   MemoryFormatScope(const MemoryFormatScope&) = delete;
   MemoryFormatScope& operator=(const MemoryFormatScope&) = delete;
 
