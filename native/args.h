@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <type_traits>
@@ -67,10 +68,17 @@ Arr typedArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   return info[i].As<Arr>();
 }
 
-/** `v` as JS would print it (shortest round-trip form). */
+/** `v` as JS prints it, near enough: integers in full, others with the fewest digits that read back as `v`. */
 inline std::string numberText(double v) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    return buf;
+  }
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
   return buf;
 }
 

@@ -138,7 +138,7 @@ function registerTests(): void {
     await expectCode(
       () => grabCut({ images: img, trimaps: tri, n: 1, h: 8193, w: 8193, iterations: 1 }),
       'E_NATIVE_ARG',
-      /larger than the 67108864/,
+      /exceed the 67108864 pixels/,
     );
   });
 

@@ -51,7 +51,7 @@ async function grabCutAt(b: GrabCutBatch, site: Error): Promise<GrabCutResult> {
     if (h * w > NATIVE_LIMITS.maxGrabCutPixels) {
       throw new Recist3dError(
         'E_NATIVE_ARG',
-        `grabCut images of ${h}*${w} pixels are larger than the ${NATIVE_LIMITS.maxGrabCutPixels} OpenCV's graph can index`,
+        `grabCut images of ${h}*${w} pixels exceed the ${NATIVE_LIMITS.maxGrabCutPixels} pixels OpenCV's graph can index`,
       );
     }
     checkArray(b.images, 'Uint8Array', 'grabCut images', n * h * w * 3, `n*h*w*3 (${n}*${h}*${w}*3)`);
