@@ -1,37 +1,46 @@
-// N-API entry point: module init, grabCut, engineInfo, setThreads. SegNet lives in segnet_wrap.cc.
-// Argument checks and copies happen on the main thread; heavy work runs in AsyncWorkers (tasks.h).
+// N-API entry point: module init, grabCut, engineInfo, setThreads, limits. SegNet and createSegNet live in
+// segnet_wrap.cc. Argument checks, bounds, the memory check and copies happen on the JS thread inside
+// guarded() (args.h); heavy work runs in AsyncWorkers (tasks.h).
 #include <napi.h>
 
 #include <algorithm>
 #include <thread>
 
+#include "args.h"
 #include "engine.h"
 #include "grabcut.h"
+#include "limits.h"
 #include "tasks.h"
 
 namespace r3d {
 
-Napi::Function defineSegNet(Napi::Env env);  // segnet_wrap.cc
+void defineSegNet(Napi::Env env, Napi::Object exports);  // segnet_wrap.cc
 
 namespace {
 
-
 Napi::Value GrabCut(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  expectArgs(info, 6, 6, "grabCut(images, trimaps, n, h, w, iterations)");
   auto job = std::make_shared<GrabCutJob>();
   auto images = typedArg<Napi::Uint8Array>(info, 0, "images");
   auto trimaps = typedArg<Napi::Uint8Array>(info, 1, "trimaps");
-  job->n = intArg(info, 2, "n", 0);
-  job->h = intArg(info, 3, "h", 1);
-  job->w = intArg(info, 4, "w", 1);
-  job->iterations = intArg(info, 5, "iterations", 1);
-  const size_t plane = static_cast<size_t>(job->h) * job->w * job->n;
-  if (images.ElementLength() != plane * 3 || trimaps.ElementLength() != plane)
+  job->n = intArg(info, 2, "n", 0, Limits::kMaxCount);
+  job->h = intArg(info, 3, "h", 1, Limits::kMaxSize);
+  job->w = intArg(info, 4, "w", 1, Limits::kMaxSize);
+  job->iterations = intArg(info, 5, "iterations", 1, Limits::kMaxIterations);
+  const uint64_t pixels = uint64_t(job->h) * job->w;
+  if (pixels > uint64_t(Limits::kMaxGrabCutPixels))
+    fail(env, "E_NATIVE_ARG", "grabCut: h*w must be at most " + std::to_string(Limits::kMaxGrabCutPixels) + " pixels");
+  if (images.ElementLength() != checkedProduct({uint64_t(job->n), pixels, 3}) ||
+      trimaps.ElementLength() != checkedProduct({uint64_t(job->n), pixels}))
     fail(env, "E_NATIVE_SHAPE", "grabCut: images must hold n*h*w*3 and trimaps n*h*w bytes");
+  requireMemory(grabCutBytes(*job), "grabCut of " + std::to_string(job->n) + " images of " + std::to_string(job->h) +
+                                     "x" + std::to_string(job->w),
+                "cut fewer or smaller images per call");
   job->images = copyOf(images);
   job->trimaps = copyOf(trimaps);
   auto result = std::make_shared<GrabCutResult>();
-  auto* task = new Task(
+  auto task = std::make_unique<Task>(
       env, [job, result] { *result = runGrabCut(*job); },
       [result](Napi::Env e) {
         Napi::Object r = Napi::Object::New(e);
@@ -43,11 +52,14 @@ Napi::Value GrabCut(const Napi::CallbackInfo& info) {
         r.Set("status", status);
         return r;
       });
+  Napi::Promise promise = task->promise();
   task->Queue();
-  return task->promise();
+  task.release();  // the worker deletes itself when it has settled
+  return promise;
 }
 
 Napi::Value EngineInfoJs(const Napi::CallbackInfo& info) {
+  expectArgs(info, 0, 0, "engineInfo()");
   EngineInfo e = engineInfo();
   Napi::Object r = Napi::Object::New(info.Env());
   r.Set("torchVersion", e.torchVersion);
@@ -56,21 +68,47 @@ Napi::Value EngineInfoJs(const Napi::CallbackInfo& info) {
   r.Set("device", e.device);
   r.Set("cudaAvailable", e.cudaAvailable);
   r.Set("cudaCompiled", e.cudaCompiled);
+  r.Set("memoryLimit", memoryBudget());
   return r;
 }
 
 Napi::Value SetThreadsJs(const Napi::CallbackInfo& info) {
-  setThreads(intArg(info, 0, "threads", 1));
+  expectArgs(info, 1, 1, "setThreads(n)");
+  setThreads(intArg(info, 0, "threads", 1, Limits::kMaxThreads));
   return info.Env().Undefined();
 }
 
+Napi::Object limitsObject(Napi::Env env) {
+  Napi::Object l = Napi::Object::New(env);
+  l.Set("maxSize", Limits::kMaxSize);
+  l.Set("maxDepth", Limits::kMaxDepth);
+  l.Set("maxChannels", Limits::kMaxChannels);
+  l.Set("maxBaseWidth", Limits::kMaxBaseWidth);
+  l.Set("maxCount", Limits::kMaxCount);
+  l.Set("maxThreads", Limits::kMaxThreads);
+  l.Set("maxIterations", Limits::kMaxIterations);
+  l.Set("maxGrabCutPixels", static_cast<double>(Limits::kMaxGrabCutPixels));
+  l.Set("maxSafeInteger", Limits::kMaxSafeInteger);
+  l.Freeze();
+  return l;
+}
+
+/** A module-level function whose body runs inside guarded(). */
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value entry(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&] { return F(info); });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  initThreads(std::max(1u, std::thread::hardware_concurrency()));
-  exports.Set("grabCut", Napi::Function::New(env, GrabCut, "grabCut"));
-  exports.Set("engineInfo", Napi::Function::New(env, EngineInfoJs, "engineInfo"));
-  exports.Set("setThreads", Napi::Function::New(env, SetThreadsJs, "setThreads"));
-  exports.Set("SegNet", defineSegNet(env));
-  return exports;
+  return guarded(env, [&] {
+    initThreads(std::max(1u, std::thread::hardware_concurrency()));
+    exports.Set("grabCut", Napi::Function::New(env, entry<GrabCut>, "grabCut"));
+    exports.Set("engineInfo", Napi::Function::New(env, entry<EngineInfoJs>, "engineInfo"));
+    exports.Set("setThreads", Napi::Function::New(env, entry<SetThreadsJs>, "setThreads"));
+    exports.Set("limits", limitsObject(env));
+    defineSegNet(env, exports);
+    return exports;
+  });
 }
 
 }  // namespace

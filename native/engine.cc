@@ -9,6 +9,7 @@
 
 #include <opencv2/core.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -23,6 +24,7 @@
 #include <sstream>
 
 #include "errors.h"
+#include "limits.h"
 #include "nets.h"
 
 namespace r3d {
@@ -74,13 +76,17 @@ class TorchThread {
   std::thread thread_;
 };
 
+}  // namespace
+
 std::string deviceName() {
   const char* env = std::getenv("RECIST3D_DEVICE");
   return env && *env ? env : "cpu";
 }
 
-torch::Device selectDevice() {
-  const std::string d = deviceName();
+namespace {
+
+/** Parses the device name (from RECIST3D_DEVICE, read by the caller on the JS thread) and checks it is usable. */
+torch::Device selectDevice(const std::string& d) {
   if (d == "cpu") return torch::kCPU;
   if (d == "cuda" || d.rfind("cuda:", 0) == 0) {
     if (!torch::cuda::is_available()) {
@@ -103,7 +109,14 @@ torch::Tensor blob(const float* p, at::IntArrayRef shape) {
 class MemoryFormatScope {
  public:
   MemoryFormatScope(torch::nn::Module& m, at::MemoryFormat format) : module_(m) { apply(format); }
-  ~MemoryFormatScope() { apply(at::MemoryFormat::Contiguous); }
+  ~MemoryFormatScope() {
+    // A destructor must not throw (it may run while an out-of-memory error unwinds): should the copy back
+    // fail, the weights stay channels-last, which computes the same values.
+    try {
+      apply(at::MemoryFormat::Contiguous);
+    } catch (...) {
+    }
+  }
   MemoryFormatScope(const MemoryFormatScope&) = delete;
   MemoryFormatScope& operator=(const MemoryFormatScope&) = delete;
 
@@ -292,16 +305,17 @@ void runOnTorchThread(const std::function<void()>& fn) {
 }
 
 std::unique_ptr<Engine> Engine::create(const NetConfig& config) {
-  torch::Device device = selectDevice();
+  torch::Device device = selectDevice(config.device);
   applyThreads();
   return std::make_unique<EngineImpl>(config, device);
 }
 
 void initThreads(int fallback) {
-  int n = fallback;
+  int n = std::min(fallback, Limits::kMaxThreads);
   if (const char* env = std::getenv("RECIST3D_THREADS")) {
+    // An out-of-range value is ignored here; binding.ts refuses it with E_NATIVE_ARG right after loading.
     const int v = std::atoi(env);
-    if (v > 0) n = v;
+    if (v > 0 && v <= Limits::kMaxThreads) n = v;
   }
   try {
     at::set_num_interop_threads(n);  // allowed only once, before any inter-op work
@@ -340,7 +354,10 @@ ErrorInfo classifyException(std::exception_ptr e) noexcept {
       const bool oom = m.find("can't allocate memory") != std::string::npos || m.find("out of memory") != std::string::npos;
       return {oom ? "E_NATIVE_OOM" : "E_NATIVE_TORCH", m};
     } catch (const cv::Exception& x) {
-      return {"E_NATIVE_OPENCV", x.what()};
+      std::string m = x.what();
+      while (!m.empty() && m.back() == '\n') m.pop_back();
+      // OpenCV's allocator reports out of memory as cv::Exception(StsNoMem), not std::bad_alloc.
+      return {x.code == cv::Error::StsNoMem ? "E_NATIVE_OOM" : "E_NATIVE_OPENCV", m};
     } catch (const std::bad_alloc&) {
       return {"E_NATIVE_OOM", "out of memory (std::bad_alloc)"};
     } catch (const std::filesystem::filesystem_error& x) {

@@ -18,7 +18,14 @@ struct NetConfig {
   uint64_t seed = 0;
   double learningRate = 1e-3;
   std::string loss = "bce";  // "bce" | "balanced"
+  std::string device = "cpu";  // "cpu" | "cuda" | "cuda:<i>" (RECIST3D_DEVICE, read on the JS thread)
 };
+
+/** Channels of UNet level / HNN stage `level`: base << level (unet), base * {1,2,4,8,8}[min(level,4)] (hnn). */
+inline int64_t levelWidth(const std::string& arch, int baseWidth, int level) {
+  static constexpr int kHnnMult[] = {1, 2, 4, 8, 8};
+  return arch == "unet" ? int64_t{baseWidth} << level : int64_t{baseWidth} * kHnnMult[level < 5 ? level : 4];
+}
 
 /** A batch copied out of JS typed arrays: x n*c*h*w, y n*h*w, w n*h*w (empty = all ones). */
 struct Batch {
@@ -48,6 +55,7 @@ using ProgressFn = std::function<void(int, int, float)>;
 /** A network + its Adam optimizer. Not thread-safe: the caller serializes calls. */
 class Engine {
  public:
+  /** Builds the net on config.device (weight init, `.to(device)`): call it on the torch thread. */
   static std::unique_ptr<Engine> create(const NetConfig& config);  // throws CodedError(E_NATIVE_DEVICE/ARG)
   virtual ~Engine() = default;
   virtual float trainStep(const Batch& batch) = 0;
@@ -72,6 +80,9 @@ struct EngineInfo {
  * nets never fight over the cores. Called from libuv worker threads, never from the JS thread.
  */
 void runOnTorchThread(const std::function<void()>& fn);
+
+/** RECIST3D_DEVICE, or "cpu" when unset. Reads the environment: call it on the JS thread only. */
+std::string deviceName();
 
 /** RECIST3D_THREADS or `fallback` threads for torch (intra + interop) and OpenCV. */
 void initThreads(int fallback);

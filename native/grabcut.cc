@@ -3,6 +3,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
+#include <new>
 #include <string>
 
 #include "errors.h"
@@ -13,6 +15,12 @@ namespace {
 // cv::grabCut clusters each side into 5 GMM components with k-means, which needs at least 5 samples.
 constexpr int kMinSamples = 5;
 }  // namespace
+
+double grabCutBytes(const GrabCutJob& job) {
+  const double pixels = static_cast<double>(job.h) * job.w;
+  const double concurrent = std::min<double>(job.n, std::max(1, cv::getNumThreads()));
+  return 6.0 * job.n * pixels + 32.0 * concurrent * pixels;
+}
 
 GrabCutResult runGrabCut(const GrabCutJob& job) {
   const size_t plane = static_cast<size_t>(job.h) * job.w;
@@ -27,6 +35,13 @@ GrabCutResult runGrabCut(const GrabCutJob& job) {
   out.masks.assign(job.trimaps.size(), 0);
   out.status.assign(job.n, kGrabCutOk);
 
+  auto where = [&](int k) {
+    return "image " + std::to_string(k) + " (" + std::to_string(job.h) + "x" + std::to_string(job.w) + "): ";
+  };
+  auto trimmed = [](std::string m) {
+    while (!m.empty() && m.back() == '\n') m.pop_back();
+    return m;
+  };
   cv::parallel_for_(cv::Range(0, job.n), [&](const cv::Range& range) {
     for (int k = range.start; k < range.end; ++k) {
       const uint8_t* tri = job.trimaps.data() + k * plane;
@@ -56,8 +71,12 @@ GrabCutResult runGrabCut(const GrabCutJob& job) {
         cv::theRNG() = cv::RNG(0xffffffffu);
         cv::grabCut(image, mask, cv::Rect(), bgdModel, fgdModel, job.iterations, cv::GC_INIT_WITH_MASK);
         for (size_t p = 0; p < plane; ++p) dst[p] = mask.data[p] & 1;
-      } catch (const cv::Exception&) {
+      } catch (const cv::Exception& e) {
+        // Out of memory (OpenCV's allocator reports it as StsNoMem) is not this image's fault: the call fails.
+        if (e.code == cv::Error::StsNoMem) throw CodedError("E_NATIVE_OOM", where(k) + trimmed(e.what()));
         fallback(kGrabCutOpenCvError);
+      } catch (const std::bad_alloc&) {
+        throw CodedError("E_NATIVE_OOM", where(k) + "out of memory (std::bad_alloc)");
       }
     }
   });

@@ -16,7 +16,8 @@ enum GrabCutStatus : int8_t {
   kGrabCutOk = 0,             // cv::grabCut ran
   kGrabCutNoForeground = 1,   // fewer than 5 FG/PR_FG pixels: mask = trimap FG|PR_FG
   kGrabCutNoBackground = 2,   // fewer than 5 BG/PR_BG pixels: mask = trimap FG|PR_FG
-  kGrabCutOpenCvError = 3,    // cv::grabCut threw for this image: mask = trimap FG|PR_FG
+  kGrabCutOpenCvError = 3,    // cv::grabCut threw for this image: mask = trimap FG|PR_FG (out of memory
+                              // is not an image's fault: it fails the whole call with E_NATIVE_OOM)
 };
 
 struct GrabCutResult {
@@ -24,7 +25,16 @@ struct GrabCutResult {
   std::vector<int8_t> status;  // n, one GrabCutStatus per image
 };
 
-/** Runs the images in parallel (cv::parallel_for_). Throws CodedError(E_NATIVE_ARG) on bad trimap labels. */
+/**
+ * Lower bound of the memory a call needs (n, h, w set): the copies (4 bytes a pixel), the masks here and in
+ * JS (2), and for each image being cut at once OpenCV's four n-link weight maps (4 doubles a pixel).
+ */
+double grabCutBytes(const GrabCutJob& job);
+
+/**
+ * Runs the images in parallel (cv::parallel_for_). Throws CodedError(E_NATIVE_ARG) on bad trimap labels,
+ * and std::bad_alloc or cv::Exception(StsNoMem) (both E_NATIVE_OOM) when memory runs out.
+ */
 GrabCutResult runGrabCut(const GrabCutJob& job);
 
 }  // namespace r3d

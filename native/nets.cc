@@ -9,8 +9,8 @@ namespace F = torch::nn::functional;
 
 namespace {
 
-torch::nn::Sequential convBnRelu2(int in, int out) {
-  auto conv = [](int i, int o) { return torch::nn::Conv2d(torch::nn::Conv2dOptions(i, o, 3).padding(1).bias(false)); };
+torch::nn::Sequential convBnRelu2(int64_t in, int64_t out) {
+  auto conv = [](int64_t i, int64_t o) { return torch::nn::Conv2d(torch::nn::Conv2dOptions(i, o, 3).padding(1).bias(false)); };
   return torch::nn::Sequential(conv(in, out), torch::nn::BatchNorm2d(out), torch::nn::ReLU(true), conv(out, out),
                                torch::nn::BatchNorm2d(out), torch::nn::ReLU(true));
 }
@@ -25,8 +25,8 @@ torch::Tensor upsampleTo(const torch::Tensor& x, int64_t h, int64_t w) {
 }  // namespace
 
 UNet::UNet(int inChannels, int baseWidth, int depth) {
-  std::vector<int> width(depth);
-  for (int i = 0; i < depth; ++i) width[i] = baseWidth << i;
+  std::vector<int64_t> width(depth);
+  for (int i = 0; i < depth; ++i) width[i] = levelWidth("unet", baseWidth, i);
   for (int i = 0; i < depth; ++i) {
     down_.push_back(register_module("down" + std::to_string(i), convBnRelu2(i == 0 ? inChannels : width[i - 1], width[i])));
   }
@@ -53,11 +53,10 @@ std::vector<torch::Tensor> UNet::outputs(const torch::Tensor& x) {
 }
 
 HNN::HNN(int inChannels, int baseWidth, int depth) {
-  static const int kMult[] = {1, 2, 4, 8, 8};
   static const int kConvs[] = {2, 2, 3, 3, 3};
-  int in = inChannels;
+  int64_t in = inChannels;
   for (int s = 0; s < depth; ++s) {
-    const int out = baseWidth * kMult[s < 5 ? s : 4];
+    const int64_t out = levelWidth("hnn", baseWidth, s);
     torch::nn::Sequential stage;
     for (int c = 0; c < kConvs[s < 5 ? s : 4]; ++c) {
       stage->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(c == 0 ? in : out, out, 3).padding(1)));

@@ -1,5 +1,6 @@
-// N-API helpers shared by the glue units: coded JS errors, argument checks, and the two worker kinds
-// (Task for plain promises, EpochTask for training with progress). Header-only; no torch headers.
+// The two worker kinds behind every promise the addon returns: Task (a plain result) and EpochTask (training
+// with progress). Whatever a worker throws becomes a coded rejection; nothing thrown on the JS thread while
+// settling escapes either. Header-only; no torch headers.
 #pragma once
 #include <napi.h>
 
@@ -12,44 +13,11 @@
 #include <utility>
 #include <vector>
 
+#include "args.h"
 #include "engine.h"
 #include "errors.h"
 
 namespace r3d {
-
-inline Napi::Error codedError(Napi::Env env, const std::string& code, const std::string& message) {
-  Napi::Error e = Napi::Error::New(env, message);
-  e.Set("code", Napi::String::New(env, code));
-  return e;
-}
-
-[[noreturn]] inline void fail(Napi::Env env, const std::string& code, const std::string& message) {
-  throw codedError(env, code, message);
-}
-
-template <class T> constexpr napi_typedarray_type kTypedArrayType = napi_float32_array;
-template <> constexpr napi_typedarray_type kTypedArrayType<uint8_t> = napi_uint8_array;
-
-template <class Arr>
-Arr typedArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  using Elem = std::remove_pointer_t<decltype(std::declval<Arr>().Data())>;
-  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != kTypedArrayType<Elem>)
-    fail(info.Env(), "E_NATIVE_ARG", std::string("expected a typed array of the right type for ") + name);
-  return info[i].As<Arr>();
-}
-
-inline int intArg(const Napi::CallbackInfo& info, size_t i, const char* name, int min) {
-  if (!info[i].IsNumber()) fail(info.Env(), "E_NATIVE_ARG", std::string("expected a number for ") + name);
-  const double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!(v >= min) || v > 1e9 || v != static_cast<int>(v))
-    fail(info.Env(), "E_NATIVE_ARG", std::string("expected an integer >= ") + std::to_string(min) + " for " + name);
-  return static_cast<int>(v);
-}
-
-template <class T>
-std::vector<T> copyOf(const Napi::TypedArrayOf<T>& a) {
-  return std::vector<T>(a.Data(), a.Data() + a.ElementLength());
-}
 
 /** Runs `exec` on the libuv pool; resolves with `ok(env)`; `finally` runs on the main thread first. */
 class Task : public Napi::AsyncWorker {
@@ -77,7 +45,14 @@ class Task : public Napi::AsyncWorker {
     try {
       deferred_.Resolve(ok_ ? ok_(Env()) : Env().Undefined());
     } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
+      // Making the result failed on the JS thread: a typed array V8 could not allocate, or (createSegNet)
+      // the handle's constructor refused. Coded errors pass as they are.
+      Napi::Value v = e.Value();
+      if (v.IsObject() && v.As<Napi::Object>().Has("code")) return deferred_.Reject(v);
+      deferred_.Reject(codedError(Env(), "E_NATIVE_OOM", "could not hand the result to JS: " + e.Message()).Value());
+    } catch (...) {
+      const ErrorInfo err = classifyException(std::current_exception());
+      deferred_.Reject(codedError(Env(), err.code, err.message).Value());
     }
   }
   void OnError(const Napi::Error&) override {
@@ -105,12 +80,13 @@ struct EpochProgress {
 class EpochTask : public Napi::AsyncProgressQueueWorker<EpochProgress> {
  public:
   EpochTask(Napi::Env env, std::shared_ptr<Engine> engine, std::shared_ptr<Batch> data, EpochOptions opts,
-            Napi::Function onProgress, std::function<void()> finally)
+            double learningRate, Napi::Function onProgress, std::function<void()> finally)
       : Napi::AsyncProgressQueueWorker<EpochProgress>(env, "recist3d.trainEpoch"),
         deferred_(Napi::Promise::Deferred::New(env)),
         engine_(std::move(engine)),
         data_(std::move(data)),
         opts_(opts),
+        learningRate_(learningRate),
         finally_(std::move(finally)) {
     if (!onProgress.IsEmpty()) onProgress_ = Napi::Persistent(onProgress);
   }
@@ -120,6 +96,7 @@ class EpochTask : public Napi::AsyncProgressQueueWorker<EpochProgress> {
   void Execute(const ExecutionProgress& progress) override {
     try {
       runOnTorchThread([&] {
+        engine_->setLearningRate(learningRate_);
         loss_ = engine_->trainEpoch(*data_, opts_, &steps_, [&](int done, int total, float loss) {
           if (cancelled_.load()) throw CodedError("E_NATIVE_ARG", "trainEpoch stopped: onProgress threw");
           EpochProgress p{done, total, loss};
@@ -149,10 +126,14 @@ class EpochTask : public Napi::AsyncProgressQueueWorker<EpochProgress> {
   void OnOK() override {
     finally_();
     if (!callbackError_.IsEmpty()) return deferred_.Reject(callbackError_.Value());
-    Napi::Object r = Napi::Object::New(Env());
-    r.Set("loss", Napi::Number::New(Env(), loss_));
-    r.Set("steps", Napi::Number::New(Env(), steps_));
-    deferred_.Resolve(r);
+    try {
+      Napi::Object r = Napi::Object::New(Env());
+      r.Set("loss", Napi::Number::New(Env(), loss_));
+      r.Set("steps", Napi::Number::New(Env(), steps_));
+      deferred_.Resolve(r);
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
   }
   void OnError(const Napi::Error&) override {
     finally_();
@@ -166,6 +147,7 @@ class EpochTask : public Napi::AsyncProgressQueueWorker<EpochProgress> {
   std::shared_ptr<Engine> engine_;
   std::shared_ptr<Batch> data_;
   EpochOptions opts_;
+  double learningRate_;
   std::function<void()> finally_;
   Napi::FunctionReference onProgress_;
   Napi::Reference<Napi::Value> callbackError_;

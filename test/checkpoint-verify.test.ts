@@ -36,7 +36,7 @@ function largestEntry(zip: Buffer): [number, number] {
 
 const base = join(dir, 'model', 'model');
 await mkdir(join(dir, 'model'));
-const net = SegNet.create({ arch: 'unet', inChannels: 1, size: 32, baseWidth: 4, depth: 3, seed: 1 });
+const net = await SegNet.create({ arch: 'unet', inChannels: 1, size: 32, baseWidth: 4, depth: 3, seed: 1 });
 await saveCheckpoint(net, base, {
   input: { roiScale: 2, padMode: 'reflect', window: 'record-or-category', prior: 'none', context: 0 },
 });

@@ -18,7 +18,7 @@ const S = 16;
 const tmp = mkdtempSync(join(tmpdir(), 'recist3d-native-errors-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function tinyNet(arch: 'unet' | 'hnn' = 'unet'): SegNet {
+function tinyNet(arch: 'unet' | 'hnn' = 'unet'): Promise<SegNet> {
   return SegNet.create({ arch, inChannels: 1, size: S, baseWidth: 4, depth: 2 });
 }
 
@@ -42,7 +42,7 @@ async function expectNativeError(
 }
 
 test('wrong lengths to trainStep and predict are E_NATIVE_SHAPE with the expected size', async function shapeErrors() {
-  const net = tinyNet();
+  const net = await tinyNet();
   try {
     const y = new Float32Array(2 * S * S);
     await expectNativeError(
@@ -79,7 +79,7 @@ test('wrong lengths to trainStep and predict are E_NATIVE_SHAPE with the expecte
 
 test('the C++ side validates too: a direct addon call with a bad length is E_NATIVE_SHAPE', async function nativeSide() {
   const addon = nativeAddon();
-  const raw = new addon.SegNet({
+  const raw = await addon.createSegNet({
     arch: 'unet',
     inChannels: 1,
     size: S,
@@ -137,8 +137,8 @@ test('grabCut rejects wrong lengths and labels', async function grabCutErrors() 
 });
 
 test('load: missing file is E_NATIVE_IO, garbage is E_NATIVE_IO, another architecture is E_NATIVE_SHAPE', async function loadErrors() {
-  const net = tinyNet();
-  const other = tinyNet('hnn');
+  const net = await tinyNet();
+  const other = await tinyNet('hnn');
   try {
     const missing = join(tmp, 'nope', 'x.pt');
     await expectNativeError(
@@ -171,7 +171,7 @@ test('load: missing file is E_NATIVE_IO, garbage is E_NATIVE_IO, another archite
 });
 
 test('calls after dispose reject E_NATIVE_DISPOSED', async function disposedErrors() {
-  const net = tinyNet();
+  const net = await tinyNet();
   net.dispose();
   await expectNativeError(
     net.predict(new Float32Array(S * S), 1),
@@ -232,7 +232,7 @@ test('a missing addon is E_NATIVE_MISSING saying how to fix it; importing bindin
 });
 
 test('an onProgress callback that throws stops the epoch and rejects with its own error', async () => {
-  const net = tinyNet();
+  const net = await tinyNet();
   try {
     const n = 40;
     const data = { x: new Float32Array(n * S * S), y: new Float32Array(n * S * S), n };

@@ -24,7 +24,7 @@ function median(v: number[]): number {
 const N = 8;
 
 async function cycle(path: string): Promise<void> {
-  const net = SegNet.create({ arch: 'unet', inChannels: 1, size: S, baseWidth: 4, depth: 3 });
+  const net = await SegNet.create({ arch: 'unet', inChannels: 1, size: S, baseWidth: 4, depth: 3 });
   try {
     const x = new Float32Array(N * S * S).map((_, i) => (i % 7) / 7);
     const y = new Float32Array(N * S * S).map((_, i) => (i % 3 === 0 ? 1 : 0));

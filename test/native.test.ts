@@ -48,7 +48,7 @@ function dice(prob: Float32Array, target: Float32Array): number {
 
 test('a tiny UNet overfits 8 synthetic disks (Dice > 0.95)', async () => {
   const data = disks(8, 1);
-  const net = SegNet.create({
+  const net = await SegNet.create({
     arch: 'unet',
     inChannels: 1,
     size: SIZE,
@@ -75,7 +75,7 @@ test('a tiny UNet overfits 8 synthetic disks (Dice > 0.95)', async () => {
 
 test('a tiny HNN (deep supervision, fused output) overfits the disks too (Dice > 0.9)', async () => {
   const data = disks(8, 2);
-  const net = SegNet.create({
+  const net = await SegNet.create({
     arch: 'hnn',
     inChannels: 1,
     size: SIZE,
@@ -95,7 +95,14 @@ test('a tiny HNN (deep supervision, fused output) overfits the disks too (Dice >
 
 test('the event loop keeps ticking while an epoch trains, and progress reaches every step', async () => {
   const data = disks(48, 3);
-  const net = SegNet.create({ arch: 'unet', inChannels: 1, size: SIZE, baseWidth: 16, depth: 3, seed: 3 });
+  const net = await SegNet.create({
+    arch: 'unet',
+    inChannels: 1,
+    size: SIZE,
+    baseWidth: 16,
+    depth: 3,
+    seed: 3,
+  });
   let ticks = 0;
   const timer = setInterval(() => ticks++, 2);
   const progress: [number, number, number][] = [];
@@ -126,7 +133,14 @@ test('the event loop keeps ticking while an epoch trains, and progress reaches e
 
 test('maxSamples stops an epoch after that many images; a negative value is a coded error', async () => {
   const data = disks(48, 3);
-  const net = SegNet.create({ arch: 'hnn', inChannels: 1, size: SIZE, baseWidth: 8, depth: 3, seed: 3 });
+  const net = await SegNet.create({
+    arch: 'hnn',
+    inChannels: 1,
+    size: SIZE,
+    baseWidth: 8,
+    depth: 3,
+    seed: 3,
+  });
   try {
     const capped = await net.trainEpoch(data, { batchSize: 8, seed: 1, maxSamples: 20 });
     assert.equal(capped.steps, 3, '20 images in batches of 8 = 3 steps');
@@ -142,9 +156,9 @@ test('save/load round-trips weights and optimizer; same seeds give identical wei
   const data = disks(8, 4);
   const cfg = { arch: 'unet', inChannels: 1, size: SIZE, baseWidth: 8, depth: 3, seed: 7 } as const;
   const opts = { batchSize: 4, seed: 11, augment: { flip: true, scale: 0.1 } };
-  const a = SegNet.create(cfg);
-  const b = SegNet.create(cfg);
-  const c = SegNet.create({ ...cfg, seed: 8 });
+  const a = await SegNet.create(cfg);
+  const b = await SegNet.create(cfg);
+  const c = await SegNet.create({ ...cfg, seed: 8 });
   try {
     await a.trainEpoch(data, opts);
     await b.trainEpoch(data, opts);
@@ -165,8 +179,8 @@ test('save/load round-trips weights and optimizer; same seeds give identical wei
   }
 });
 
-test('learningRate is readable and settable; parameterCount matches the architecture', () => {
-  const net = SegNet.create({ arch: 'unet', inChannels: 2, size: 16, baseWidth: 4, depth: 2 });
+test('learningRate is readable and settable; parameterCount matches the architecture', async () => {
+  const net = await SegNet.create({ arch: 'unet', inChannels: 2, size: 16, baseWidth: 4, depth: 2 });
   try {
     assert.equal(net.learningRate, 1e-3);
     net.learningRate = 5e-4;
@@ -230,7 +244,15 @@ test('losses: bce = sum(w*BCE)/sum(w) per image then mean; balanced = HED beta w
   const y = new Float32Array(n * s * s).map((_, i) => (i < s * s ? (rng.next() < 0.3 ? 1 : 0) : rng.next()));
   const w = new Float32Array(n * s * s).map((_, i) => (i < 2 * s * s ? rng.uniform(0, 2) : 0)); // image 2 ignored
   for (const loss of ['bce', 'balanced'] as const) {
-    const net = SegNet.create({ arch: 'hnn', inChannels: 1, size: s, baseWidth: 4, depth: 1, seed: 3, loss });
+    const net = await SegNet.create({
+      arch: 'hnn',
+      inChannels: 1,
+      size: s,
+      baseWidth: 4,
+      depth: 1,
+      seed: 3,
+      loss,
+    });
     try {
       const p = await net.predict(x, n);
       const want = expectedLoss(p, y, w, n, loss === 'balanced');

@@ -115,7 +115,7 @@ test('eval --pred with a NaN-offset prediction: that lesion is unreadable, the o
 test('segment: hostile lesions fail with their codes, the good ones are segmented', async () => {
   const model = join(dir, 'model');
   await mkdir(model);
-  const net = SegNet.create({ arch: 'unet', inChannels: 1, size: 32, baseWidth: 4, depth: 3, seed: 1 });
+  const net = await SegNet.create({ arch: 'unet', inChannels: 1, size: 32, baseWidth: 4, depth: 3, seed: 1 });
   await saveCheckpoint(net, join(model, 'model'), {
     input: { roiScale: 2, padMode: 'reflect', window: 'record-or-category', prior: 'none', context: 0 },
   });

@@ -34,7 +34,7 @@ async function tinyModel(dir: string, manifest: string): Promise<string> {
   const x = new Float32Array(n * 1024);
   stacks.forEach((s, i) => s.keyRoi.image.forEach((v, p) => (x[i * 1024 + p] = v / 255)));
   const y = x.map((v) => (v > 0.5 ? 1 : 0));
-  const net = SegNet.create({ arch: 'unet', inChannels: 1, size: 32, baseWidth: 4, depth: 3, seed: 1 });
+  const net = await SegNet.create({ arch: 'unet', inChannels: 1, size: 32, baseWidth: 4, depth: 3, seed: 1 });
   await mkdir(dir, { recursive: true });
   try {
     for (let e = 0; e < 60; e++) await net.trainEpoch({ x, y, n }, { batchSize: n, seed: e });

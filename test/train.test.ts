@@ -32,7 +32,7 @@ test('loss on a 2x2 map equals the per-image weighted BCE computed by hand (bce 
   const w = Float32Array.from([1, 1, 0.5, 0, 2, 1, 1, 0]);
   const x = new Float32Array(8);
   for (const loss of ['bce', 'balanced'] as const) {
-    const net = SegNet.create({
+    const net = await SegNet.create({
       arch: 'unet',
       inChannels: 1,
       size: 2,
@@ -81,7 +81,7 @@ test('pixels with weight 0 are ignored: flipping their targets leaves the HNN lo
   const cfg = { arch: 'hnn', inChannels: 1, size: 16, baseWidth: 4, seed: 2 } as const;
   const losses: number[] = [];
   for (const target of [y, flipped, changed]) {
-    const net = SegNet.create(cfg);
+    const net = await SegNet.create(cfg);
     try {
       losses.push((await net.trainStep({ x, y: target, w, n })).loss);
     } finally {
@@ -90,7 +90,7 @@ test('pixels with weight 0 are ignored: flipping their targets leaves the HNN lo
   }
   assert.ok(Math.abs(losses[0] - losses[1]) < 1e-6, `ignored pixels changed the loss: ${losses}`);
   assert.ok(Math.abs(losses[0] - losses[2]) > 1e-3, 'flipping weighted pixels must change the loss');
-  const zero = SegNet.create(cfg);
+  const zero = await SegNet.create(cfg);
   try {
     assert.equal((await zero.trainStep({ x, y, w: new Float32Array(n * px), n })).loss, 0);
   } finally {
@@ -101,7 +101,7 @@ test('pixels with weight 0 are ignored: flipping their targets leaves the HNN lo
 test('an HNN checkpoint (weights + sidecar) loads into a net that predicts identically', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'r3d-ckpt-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const net = SegNet.create({ arch: 'hnn', inChannels: 1, size: 32, baseWidth: 4, seed: 9 });
+  const net = await SegNet.create({ arch: 'hnn', inChannels: 1, size: 32, baseWidth: 4, seed: 9 });
   const rng = createRng(1);
   const x = Float32Array.from({ length: 3 * 32 * 32 }, () => rng.next());
   const y = x.map((v) => (v > 0.5 ? 1 : 0));

@@ -39,7 +39,7 @@ const rng = createRng(0);
 const x = Float32Array.from({ length: batch * size * size }, () => rng.next());
 const fmt = (v: number) => v.toFixed(2);
 for (const arch of args.arch.split(',') as Arch[]) {
-  const net = SegNet.create({ arch, inChannels: 1, size, baseWidth: base, seed: 0 });
+  const net = await SegNet.create({ arch, inChannels: 1, size, baseWidth: base, seed: 0 });
   let peer: Peer | undefined;
   try {
     if (!args['no-peer']) {

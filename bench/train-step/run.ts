@@ -38,7 +38,7 @@ const [threads, reps, steps, warmup, size, base, batch] = [
 async function main(): Promise<void> {
   setThreads(threads);
   const info = engineInfo();
-  const net = SegNet.create({ arch, inChannels: 1, size, baseWidth: base, seed: 0 });
+  const net = await SegNet.create({ arch, inChannels: 1, size, baseWidth: base, seed: 0 });
   const plane = size * size;
   // Same kind of data as the peer: uniform inputs, random binary targets (content does not change the cost).
   const x = new Float32Array(batch * plane).map(() => Math.random());

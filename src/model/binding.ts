@@ -7,6 +7,7 @@
  */
 import { Recist3dError } from '../errors.js';
 import {
+  NATIVE_LIMITS,
   checkArray,
   checkInt,
   nativeCall,
@@ -20,6 +21,7 @@ import {
 export {
   ADDON_PATH,
   GRABCUT_STATUS,
+  NATIVE_LIMITS,
   type Arch,
   type EngineInfo,
   type EpochOptions,
@@ -43,9 +45,15 @@ export function grabCutWithStatus(batch: GrabCutBatch): Promise<GrabCutResult> {
 async function grabCutAt(b: GrabCutBatch, site: Error): Promise<GrabCutResult> {
   try {
     const n = checkInt(b.n, 'grabCut n', 0);
-    const h = checkInt(b.h, 'grabCut h', 1);
-    const w = checkInt(b.w, 'grabCut w', 1);
-    checkInt(b.iterations, 'grabCut iterations', 1);
+    const h = checkInt(b.h, 'grabCut h', 1, NATIVE_LIMITS.maxSize);
+    const w = checkInt(b.w, 'grabCut w', 1, NATIVE_LIMITS.maxSize);
+    checkInt(b.iterations, 'grabCut iterations', 1, NATIVE_LIMITS.maxIterations);
+    if (h * w > NATIVE_LIMITS.maxGrabCutPixels) {
+      throw new Recist3dError(
+        'E_NATIVE_ARG',
+        `grabCut images of ${h}*${w} pixels exceed the ${NATIVE_LIMITS.maxGrabCutPixels} pixels OpenCV's graph can index`,
+      );
+    }
     checkArray(b.images, 'Uint8Array', 'grabCut images', n * h * w * 3, `n*h*w*3 (${n}*${h}*${w}*3)`);
     checkArray(b.trimaps, 'Uint8Array', 'grabCut trimaps', n * h * w, `n*h*w (${n}*${h}*${w})`);
     const bad = b.trimaps.findIndex((v) => v > 3);
@@ -70,7 +78,7 @@ export function engineInfo(): EngineInfo {
 export function setThreads(n: number): void {
   const site = new Error();
   try {
-    checkInt(n, 'setThreads(n)', 1);
+    checkInt(n, 'setThreads(n)', 1, NATIVE_LIMITS.maxThreads);
   } catch (e) {
     throw toNativeError(e, 'setThreads', site);
   }

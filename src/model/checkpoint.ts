@@ -144,7 +144,7 @@ export async function loadCheckpoint(
     throw new Recist3dError('E_CHECKPOINT', `Checkpoint weights missing: ${base}.pt`, { file: `${base}.pt` });
   }
   await verifyWeights(`${base}.pt`, sidecar);
-  const net = SegNet.create({ ...sidecar.net, ...overrides });
+  const net = await SegNet.create({ ...sidecar.net, ...overrides });
   try {
     await net.load(`${base}.pt`);
   } catch (e) {

@@ -12,6 +12,35 @@ import { Recist3dError, type ErrorCode } from '../errors.js';
 
 export type Arch = 'unet' | 'hnn';
 
+/**
+ * Bounds on every count that crosses the native seam, checked here before a native call and again in C++
+ * (native/limits.h states the same numbers; the addon exports its own as `limits` and a test compares them).
+ * Beyond them a call is refused with E_NATIVE_ARG. Memory is checked in C++ only: a call whose lower-bound
+ * estimate exceeds `engineInfo().memoryLimit` is refused with E_NATIVE_OOM before anything is allocated.
+ */
+export const NATIVE_LIMITS = {
+  /** SegNet side (H = W) and GrabCut h and w, in pixels. */
+  maxSize: 65536,
+  /** UNet levels / HNN stages; size must also be >= 2^(depth-1). */
+  maxDepth: 16,
+  /** SegNet input channels. */
+  maxChannels: 64,
+  /** SegNet width of the first level. */
+  maxBaseWidth: 1024,
+  /** Images per call (n) and per step (batchSize). */
+  maxCount: 2 ** 30,
+  /** libtorch intra-op and OpenCV threads. */
+  maxThreads: 1024,
+  /** GrabCut iterations. */
+  maxIterations: 1000,
+  /** Pixels per GrabCut image (OpenCV's graph counts its edges in an int). */
+  maxGrabCutPixels: 2 ** 26,
+  /** Seeds and maxSamples. */
+  maxSafeInteger: Number.MAX_SAFE_INTEGER,
+} as const;
+
+export type NativeLimits = { readonly [K in keyof typeof NATIVE_LIMITS]: number };
+
 export interface NetConfig {
   /** Network family: 'unet' (conv-BN-ReLU encoder/decoder) or 'hnn' (HED-style deep supervision). */
   arch: Arch;
@@ -100,9 +129,17 @@ export interface EngineInfo {
   cudaAvailable: boolean;
   /** The addon was linked against a libtorch with CUDA. */
   cudaCompiled: boolean;
+  /**
+   * Bytes a call may plan to use: the smallest of physical RAM, the cgroup's memory.max and
+   * RECIST3D_MEMORY_LIMIT_MB. Calls whose lower-bound estimate exceeds it are refused with E_NATIVE_OOM.
+   */
+  memoryLimit: number;
 }
 
-/** What the .node file exports. Arguments are positional and already validated here in TS. */
+/**
+ * What the .node file exports. Arguments are positional and already validated here in TS; the addon checks
+ * them again (types, integrality, NATIVE_LIMITS, lengths, memory) and throws or rejects with a coded error.
+ */
 export interface NativeSegNet {
   trainStep(x: Float32Array, y: Float32Array, w: Float32Array | undefined, n: number): Promise<number>;
   trainEpoch(
@@ -132,7 +169,8 @@ export interface NativeSegNet {
 }
 
 export interface NativeAddon {
-  SegNet: new (config: Required<NetConfig>) => NativeSegNet;
+  /** Checks the config on the JS thread, builds the net on the torch thread, resolves with its handle. */
+  createSegNet(config: Required<NetConfig>): Promise<NativeSegNet>;
   grabCut(
     images: Uint8Array,
     trimaps: Uint8Array,
@@ -143,6 +181,8 @@ export interface NativeAddon {
   ): Promise<GrabCutResult>;
   engineInfo(): EngineInfo;
   setThreads(n: number): void;
+  /** The C++ side's bounds (equal to NATIVE_LIMITS). */
+  limits: NativeLimits;
 }
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -181,12 +221,12 @@ export function nativeAddon(): NativeAddon {
 
 function threadsFromEnv(): number {
   const raw = process.env.RECIST3D_THREADS;
-  if (raw === undefined || raw === '') return availableParallelism();
+  if (raw === undefined || raw === '') return Math.min(availableParallelism(), NATIVE_LIMITS.maxThreads);
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
+  if (!Number.isInteger(n) || n < 1 || n > NATIVE_LIMITS.maxThreads) {
     throw new Recist3dError(
       'E_NATIVE_ARG',
-      `Expected a positive integer for RECIST3D_THREADS but received '${raw}'`,
+      `Expected an integer in [1, ${NATIVE_LIMITS.maxThreads}] for RECIST3D_THREADS but received '${raw}'`,
     );
   }
   return n;
@@ -240,12 +280,17 @@ export function nativeCallSync<T>(what: string, fn: (a: NativeAddon) => T): T {
   }
 }
 
-/** Throws E_NATIVE_ARG unless `value` is an integer >= min. */
-export function checkInt(value: unknown, name: string, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+/** Throws E_NATIVE_ARG unless `value` is an integer in [min, max] (max defaults to NATIVE_LIMITS.maxCount). */
+export function checkInt(
+  value: unknown,
+  name: string,
+  min: number,
+  max: number = NATIVE_LIMITS.maxCount,
+): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new Recist3dError(
       'E_NATIVE_ARG',
-      `Expected an integer >= ${min} for ${name} but received ${String(value)}`,
+      `Expected an integer in [${min}, ${max}] for ${name} but received ${String(value)}`,
     );
   }
   return value;

@@ -5,9 +5,9 @@
  */
 import { Recist3dError } from '../errors.js';
 import {
+  NATIVE_LIMITS,
   checkArray,
   checkInt,
-  nativeAddon,
   nativeCall,
   toNativeError,
   type EpochOptions,
@@ -46,11 +46,11 @@ function resolveConfig(c: NetConfig): Required<NetConfig> {
     depth: DEFAULT_DEPTH[c.arch],
     ...stripUndefined(c),
   } as Required<NetConfig>;
-  checkInt(full.inChannels, 'config.inChannels', 1);
-  checkInt(full.size, 'config.size', 1);
-  checkInt(full.baseWidth, 'config.baseWidth', 1);
-  checkInt(full.depth, 'config.depth', 1);
-  checkInt(full.seed, 'config.seed', 0);
+  checkInt(full.inChannels, 'config.inChannels', 1, NATIVE_LIMITS.maxChannels);
+  checkInt(full.size, 'config.size', 1, NATIVE_LIMITS.maxSize);
+  checkInt(full.baseWidth, 'config.baseWidth', 1, NATIVE_LIMITS.maxBaseWidth);
+  checkInt(full.depth, 'config.depth', 1, NATIVE_LIMITS.maxDepth);
+  checkInt(full.seed, 'config.seed', 0, NATIVE_LIMITS.maxSafeInteger);
   if (!(full.learningRate > 0) || !Number.isFinite(full.learningRate)) {
     throw new Recist3dError(
       'E_NATIVE_ARG',
@@ -63,7 +63,7 @@ function resolveConfig(c: NetConfig): Required<NetConfig> {
       `Expected 'bce' or 'balanced' for config.loss but received ${String(full.loss)}`,
     );
   }
-  if (full.size >> (full.depth - 1) < 1) {
+  if (full.size < 2 ** (full.depth - 1)) {
     throw new Recist3dError(
       'E_NATIVE_ARG',
       `config.size ${full.size} is too small for depth ${full.depth} (needs >= 2^(depth-1))`,
@@ -86,16 +86,22 @@ export class SegNet {
     this.#native = native;
   }
 
-  /** Builds a freshly initialised network (seeded); throws E_NATIVE_ARG / E_NATIVE_DEVICE / E_NATIVE_MISSING. */
-  static create(config: NetConfig): SegNet {
+  /**
+   * Builds a freshly initialised network (seeded). The weights are made on the native engine's torch thread,
+   * so the event loop stays free. Rejects with E_NATIVE_ARG (a config outside NATIVE_LIMITS), E_NATIVE_OOM (a
+   * net that could not hold even one image within `engineInfo().memoryLimit`), E_NATIVE_DEVICE or
+   * E_NATIVE_MISSING.
+   */
+  static async create(config: NetConfig): Promise<SegNet> {
     const site = new Error();
+    let full: Required<NetConfig>;
     try {
-      const full = resolveConfig(config);
-      const addon = nativeAddon();
-      return new SegNet(full, new addon.SegNet(full));
+      full = resolveConfig(config);
     } catch (e) {
       throw toNativeError(e, 'SegNet.create', site);
     }
+    const native = await nativeCall('SegNet.create', site, (a) => a.createSegNet(full));
+    return new SegNet(full, native);
   }
 
   /** Adam learning rate; setting it takes effect from the next queued call. */
@@ -131,8 +137,8 @@ export class SegNet {
     const check = () => {
       this.#checkBatch(data, 'trainEpoch');
       checkInt(opts.batchSize, 'trainEpoch batchSize', 1);
-      checkInt(opts.seed, 'trainEpoch seed', 0);
-      checkInt(opts.maxSamples ?? 0, 'trainEpoch maxSamples', 0);
+      checkInt(opts.seed, 'trainEpoch seed', 0, NATIVE_LIMITS.maxSafeInteger);
+      checkInt(opts.maxSamples ?? 0, 'trainEpoch maxSamples', 0, NATIVE_LIMITS.maxSafeInteger);
       for (const k of ['scale', 'intensity'] as const) {
         const v = opts.augment?.[k] ?? 0;
         if (!(v >= 0 && v < 1)) {

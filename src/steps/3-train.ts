@@ -170,7 +170,7 @@ async function resumePoint(net: SegNet, last: string, resumeKey: string): Promis
 /** A new network for ROI stacks of `size` px. */
 export async function createNet(size: number, options: NetOptions = {}): Promise<SegNet> {
   const o = resolveOptions(NET_DEFAULTS, options);
-  return SegNet.create({
+  return await SegNet.create({
     arch: o.arch,
     inChannels: inputChannels({ context: o.context, prior: o.recistPrior }),
     size,
