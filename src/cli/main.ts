@@ -2,24 +2,35 @@
 import { Command, CommanderError } from 'commander';
 import { isRecist3dError } from '../errors.js';
 import { numberOption } from './options.js';
-import { registerInfo } from './commands/info.js';
-import { registerImportDeeplesion } from './commands/import-deeplesion.js';
-import { registerImportDicom } from './commands/import-dicom.js';
-import { registerExportDicom } from './commands/export-dicom.js';
-import { registerRecistFromMasks } from './commands/recist-from-masks.js';
-import { registerMasks } from './commands/masks.js';
-import { registerEval } from './commands/eval.js';
-import { registerSynth } from './commands/synth.js';
-import { registerRun } from './commands/run.js';
-import { registerDemo } from './commands/demo.js';
-import { registerTrack } from './commands/track.js';
-import { registerTrain } from './commands/train.js';
-import { registerSegment } from './commands/segment.js';
-import { registerServe } from './commands/serve.js';
-import { registerStudy } from './commands/study.js';
+import type { Register } from './register.js';
 
-/** Builds the `recist3d` command tree. Each subcommand lives in src/cli/commands/<name>.ts. */
-export function buildProgram(): Command {
+/**
+ * Every subcommand, in help order, loaded on demand: a command imports only its own module tree, so
+ * `recist3d serve` does not load the training pipeline (start-up time), while `--help` loads them all.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  info: async () => (await import('./commands/info.js')).registerInfo,
+  'import-deeplesion': async () => (await import('./commands/import-deeplesion.js')).registerImportDeeplesion,
+  'import-dicom': async () => (await import('./commands/import-dicom.js')).registerImportDicom,
+  'export-dicom': async () => (await import('./commands/export-dicom.js')).registerExportDicom,
+  'recist-from-masks': async () => (await import('./commands/recist-from-masks.js')).registerRecistFromMasks,
+  masks: async () => (await import('./commands/masks.js')).registerMasks,
+  eval: async () => (await import('./commands/eval.js')).registerEval,
+  synth: async () => (await import('./commands/synth.js')).registerSynth,
+  run: async () => (await import('./commands/run.js')).registerRun,
+  demo: async () => (await import('./commands/demo.js')).registerDemo,
+  track: async () => (await import('./commands/track.js')).registerTrack,
+  train: async () => (await import('./commands/train.js')).registerTrain,
+  segment: async () => (await import('./commands/segment.js')).registerSegment,
+  serve: async () => (await import('./commands/serve.js')).registerServe,
+  study: async () => (await import('./commands/study.js')).registerStudy,
+};
+
+/**
+ * Builds the `recist3d` command tree. Each subcommand lives in src/cli/commands/<name>.ts; with `only`, just
+ * that subcommand is loaded (the others are not needed to run it).
+ */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('recist3d')
     .description('RECIST marks to 3D lesion masks and volumes (weakly supervised self-paced segmentation)')
     .option('--threads <n>', 'libtorch/OpenCV threads (default: all cores; env RECIST3D_THREADS)')
@@ -31,26 +42,15 @@ export function buildProgram(): Command {
         numberOption(process.env.RECIST3D_THREADS, 'threads (from RECIST3D_THREADS)', 1, 4096, true);
     })
     .showHelpAfterError();
-  registerInfo(program);
-  registerImportDeeplesion(program);
-  registerImportDicom(program);
-  registerExportDicom(program);
-  registerRecistFromMasks(program);
-  registerMasks(program);
-  registerEval(program);
-  registerSynth(program);
-  registerRun(program);
-  registerDemo(program);
-  registerTrack(program);
-  registerTrain(program);
-  registerSegment(program);
-  registerServe(program);
-  registerStudy(program);
+  const names = only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
+  for (const name of names) (await COMMANDS[name]())(program);
   return program;
 }
 
 async function main(argv: string[]): Promise<void> {
-  const program = buildProgram().exitOverride();
+  // the first argument that names a command (option values such as `--threads 2` are not command names)
+  const command = argv.slice(2).find((a) => a in COMMANDS);
+  const program = (await buildProgram(command)).exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (e) {
