@@ -38,6 +38,7 @@ struct AugmentOptions {
   bool rot90 = false;
   double scale = 0;      // max relative scale jitter
   double intensity = 0;  // max additive and multiplicative intensity jitter
+  double shift = 0;      // max translation as a fraction of the image side
 };
 
 struct EpochOptions {

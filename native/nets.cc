@@ -137,12 +137,18 @@ void augment(torch::Tensor& x, torch::Tensor& y, torch::Tensor& w, const Augment
     }
     x = torch::stack(xs), y = torch::stack(ys), w = torch::stack(ws);
   }
-  if (a.scale > 0) {
+  if (a.scale > 0 || a.shift > 0) {
     torch::Tensor theta = torch::zeros({b, 2, 3});
     auto t = theta.accessor<float, 3>();
     for (int64_t i = 0; i < b; ++i) {
-      const double s = 1 + a.scale * (2 * uniform(rng) - 1);
+      // draws in this order so that shift 0 leaves the random sequence (and earlier runs) unchanged
+      const double s = a.scale > 0 ? 1 + a.scale * (2 * uniform(rng) - 1) : 1;
       t[i][0][0] = t[i][1][1] = static_cast<float>(1 / s);
+      if (a.shift > 0) {
+        // normalised coordinates span 2 per image side
+        t[i][0][2] = static_cast<float>(2 * a.shift * (2 * uniform(rng) - 1));
+        t[i][1][2] = static_cast<float>(2 * a.shift * (2 * uniform(rng) - 1));
+      }
     }
     torch::Tensor grid = F::affine_grid(theta.to(x.device()), x.sizes(), false);
     auto opts = [](torch::enumtype::kBilinear mode, bool zeros) {

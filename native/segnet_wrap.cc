@@ -199,6 +199,7 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
     opts.augment.rot90 = o.boolean("rot90");
     opts.augment.scale = o.number("scale", 0, 1);
     opts.augment.intensity = o.number("intensity", 0, 1);
+    opts.augment.shift = o.number("shift", 0, 1);
     if (!info[5].IsUndefined() && !info[5].IsFunction())
       fail(env, "E_NATIVE_ARG", "trainEpoch: onProgress must be a function or undefined");
     // One gathered mini-batch and its activations.

@@ -471,6 +471,7 @@ async function fuzzRawAddon(): Promise<unknown> {
     rot90: false,
     scale: 0,
     intensity: 0,
+    shift: 0,
   };
   // onProgress is optional, so the "good" call has 5 arguments (too few is then 4, too many 7).
   await mutate(

@@ -4,8 +4,11 @@
  */
 import { sliceToRoi, type RoiGeometry } from './roi.js';
 
+/** Slice pixels [i0, j0, i1, j1] (inclusive) of a box on the slice grid; box arrays are i fastest. */
+export type SliceBox = [number, number, number, number];
+
 /** The slice pixels the ROI covers: [i0, j0, i1, j1] inclusive, clipped to the slice. */
-export function roiBoxOnSlice(g: RoiGeometry): [number, number, number, number] {
+export function roiBoxOnSlice(g: RoiGeometry): SliceBox {
   const [ni, nj] = g.sliceSize;
   const i0 = Math.max(0, Math.ceil(g.cornerIJ[0] - 0.5));
   const j0 = Math.max(0, Math.ceil(g.cornerIJ[1] - 0.5));

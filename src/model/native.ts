@@ -89,6 +89,11 @@ export interface EpochOptions {
     scale?: number;
     /** Max additive and multiplicative intensity jitter. */
     intensity?: number;
+    /**
+     * Max translation as a fraction of the image side (both axes, uniform); pixels pulled in from outside get
+     * weight 0. Breaks the "lesion always in the centre" shortcut of ROI training.
+     */
+    shift?: number;
   };
   /** Called on the main thread after every step with the running mean loss. */
   onProgress?: (done: number, total: number, loss: number) => void;
@@ -156,6 +161,7 @@ export interface NativeSegNet {
       rot90: boolean;
       scale: number;
       intensity: number;
+      shift: number;
     },
     onProgress: ((done: number, total: number, loss: number) => void) | undefined,
   ): Promise<{ loss: number; steps: number }>;

@@ -139,7 +139,7 @@ export class SegNet {
       checkInt(opts.batchSize, 'trainEpoch batchSize', 1);
       checkInt(opts.seed, 'trainEpoch seed', 0, NATIVE_LIMITS.maxSafeInteger);
       checkInt(opts.maxSamples ?? 0, 'trainEpoch maxSamples', 0, NATIVE_LIMITS.maxSafeInteger);
-      for (const k of ['scale', 'intensity'] as const) {
+      for (const k of ['scale', 'intensity', 'shift'] as const) {
         const v = opts.augment?.[k] ?? 0;
         if (!(v >= 0 && v < 1)) {
           throw new Recist3dError(
@@ -159,6 +159,7 @@ export class SegNet {
       rot90: a.rot90 ?? false,
       scale: a.scale ?? 0,
       intensity: a.intensity ?? 0,
+      shift: a.shift ?? 0,
     };
     return this.#run('SegNet.trainEpoch', site, check, (n) =>
       n.trainEpoch(data.x, data.y, data.w, data.n, nativeOpts, opts.onProgress),

@@ -14,6 +14,7 @@ import { type LesionStack } from '../types/stack.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { provenance } from '../util/provenance.js';
 import { maskFileName } from '../io/mask-file-name.js';
+import { recistMismatch } from '../recist/qc.js';
 
 export interface RunOptions extends WsssOptions {
   segment?: Segment3dOptions;
@@ -49,6 +50,7 @@ const CSV_COLUMNS = [
   'qc_touches_roi_border',
   'qc_key_threshold_lowered',
   'qc_ended_by_confidence',
+  'qc_recist_mismatch',
   'qc_label_fallbacks',
   'dice_3d',
   'precision_3d',
@@ -56,6 +58,8 @@ const CSV_COLUMNS = [
   'vs_3d',
   'avd_mm_3d',
   'dice_key',
+  'ellipsoid_dice_3d',
+  'ellipsoid_dice_key',
 ] as const;
 
 /** Runs the main job; `hooks` drive the progress display. */
@@ -130,6 +134,7 @@ async function writeRunOutputs(
     metrics3d: summary.metrics3d,
     metricsKey: summary.metricsKey,
     diceByOffset: summary.diceByOffset,
+    versusEllipsoid: summary.versusEllipsoid,
     prCurve: summary.pr ? { maxF: summary.pr.maxF(), histogram: summary.pr.toJSON() } : undefined,
   });
   if (options.report !== false) await writeRunReport(join(outDir, 'report.html'), summary, [...stacks]);
@@ -163,6 +168,7 @@ function lesionsCsv(lesions: LesionOutcome[]): string {
         r ? +r.flags.touchesRoiBorder : '',
         r ? +r.flags.keyThresholdLowered : '',
         r ? +r.flags.endedByConfidence : '',
+        r ? +recistMismatch(l, { longMm: r.autoLongMm, shortMm: r.autoShortMm }) : '',
         l.fallbacks,
         fixedCell(m?.dice, 4),
         fixedCell(m?.precision, 4),
@@ -170,6 +176,8 @@ function lesionsCsv(lesions: LesionOutcome[]): string {
         fixedCell(m?.volumetricSimilarity, 4),
         fixedCell(m?.avdMm, 3),
         fixedCell(l.scores?.metricsKey.dice, 4),
+        fixedCell(l.ellipsoidScores?.metrics3d.dice, 4),
+        fixedCell(l.ellipsoidScores?.metricsKey.dice, 4),
       ];
     }),
   );

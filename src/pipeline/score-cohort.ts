@@ -11,9 +11,17 @@ import type { SegmentationMetrics } from '../metrics/segmentation.js';
 import { ellipsoidVolumeMm3 } from '../recist/validate.js';
 import { scoreLesion, type LesionScores } from '../metrics/score-3d.js';
 import { type Lesion3dResult } from '../steps/5-segment-3d.js';
+import { ellipsoidLesion3d } from '../steps/ellipsoid.js';
+import type { VersusEllipsoid } from '../report/run-report.js';
 import { type LesionStack } from '../types/stack.js';
 import { cropToFull, fullToCrop } from '../geometry/crop-mask.js';
 import { maskFileName } from '../io/mask-file-name.js';
+
+/** The scores of the RECIST ellipsoid of a lesion. */
+export interface EllipsoidScores {
+  metrics3d: SegmentationMetrics;
+  metricsKey: SegmentationMetrics;
+}
 
 export interface LesionOutcome {
   record: LesionStack['record'];
@@ -26,6 +34,8 @@ export interface LesionOutcome {
     metricsKey: SegmentationMetrics;
     diceByOffset: Map<number, number>;
   };
+  /** The RECIST ellipsoid's scores on the same truth (the image-free reference; steps/ellipsoid). */
+  ellipsoidScores?: EllipsoidScores;
   error?: { code: string; message: string };
   fallbacks: number;
 }
@@ -37,6 +47,8 @@ export interface CohortScores {
   /** [offset, mean Dice, lesions] sorted by offset. */
   diceByOffset: [number, number, number][];
   pr?: PrAccumulator | undefined;
+  /** Per category: the masks against the RECIST ellipsoid on the lesions with ground truth. */
+  versusEllipsoid?: VersusEllipsoid[] | undefined;
 }
 
 export interface ScoreCohortOptions {
@@ -97,8 +109,12 @@ async function segmentAndScore(
   const outcome: LesionOutcome = { ...base, result };
   if (s.record.maskPath) {
     const truth = await readMask(s.record.maskPath);
-    outcome.scores = scoreLesion(result.mask, truth.data, s.image.size, s.image.spacingMm, s.record.keySlice);
-    acc.add(s, outcome.scores, result, truth.data);
+    const score = (mask: Lesion3dResult['mask']) =>
+      scoreLesion(mask, truth.data, s.image.size, s.image.spacingMm, s.record.keySlice);
+    outcome.scores = score(result.mask);
+    const ell = score(ellipsoidLesion3d(s).mask);
+    outcome.ellipsoidScores = { metrics3d: ell.metrics3d, metricsKey: ell.metricsKey };
+    acc.add(s, outcome.scores, result, truth.data, outcome.ellipsoidScores);
   }
   // the maps are only needed for the PR curve; drop them so a large cohort stays small in memory
   return { ...outcome, result: { ...result, prob: new Float32Array(0) } };
@@ -110,8 +126,16 @@ class CohortAccumulator {
   readonly #accKey = new MetricsAccumulator();
   readonly #offsets = new Map<number, number[]>();
   readonly #pr = new PrAccumulator();
+  readonly #pairs: { category: string; mask: LesionScores; ell: EllipsoidScores }[] = [];
 
-  add(s: LesionStack, scores: LesionScores, result: Lesion3dResult, truth: Uint8Array): void {
+  add(
+    s: LesionStack,
+    scores: LesionScores,
+    result: Lesion3dResult,
+    truth: Uint8Array,
+    ell: EllipsoidScores,
+  ): void {
+    this.#pairs.push({ category: s.record.category, mask: scores, ell });
     this.#acc3d.add(s.record.category, pick(scores.metrics3d));
     this.#accKey.add(s.record.category, pick(scores.metricsKey));
     for (const [off, d] of scores.diceByOffset)
@@ -132,6 +156,49 @@ class CohortAccumulator {
       metricsKey: scored ? this.#accKey.report() : undefined,
       diceByOffset,
       pr: scored ? this.#pr : undefined,
+      versusEllipsoid: scored ? this.#versusEllipsoid() : undefined,
     };
   }
+
+  #versusEllipsoid(): VersusEllipsoid[] {
+    const cats = [...new Set(this.#pairs.map((p) => p.category))].sort();
+    const summary = (
+      category: string,
+      ps: { mask: LesionScores; ell: EllipsoidScores }[],
+    ): VersusEllipsoid => {
+      const pair = (f: (m: { metrics3d: SegmentationMetrics; metricsKey: SegmentationMetrics }) => number) =>
+        [finiteMean(ps.map((p) => f(p.mask))), finiteMean(ps.map((p) => f(p.ell)))] as [number, number];
+      return {
+        category,
+        n: ps.length,
+        dice3d: pair((m) => m.metrics3d.dice),
+        precision3d: pair((m) => m.metrics3d.precision),
+        recall3d: pair((m) => m.metrics3d.recall),
+        avdMm: pair((m) => m.metrics3d.avdMm),
+        volumeError: pair((m) => volumeError(m.metrics3d)),
+        diceKey: pair((m) => m.metricsKey.dice),
+      };
+    };
+    return [
+      ...cats.map((c) =>
+        summary(
+          c,
+          this.#pairs.filter((p) => p.category === c),
+        ),
+      ),
+      summary('all', this.#pairs),
+    ];
+  }
+}
+
+/** |V - V_truth| / V_truth of a mask's confusion counts (NaN without truth voxels). */
+export function volumeError(m: SegmentationMetrics): number {
+  const truth = m.tp + m.fn;
+  return truth > 0 ? Math.abs(m.tp + m.fp - truth) / truth : Number.NaN;
+}
+
+/** Mean of the finite entries (NaN when none is). */
+function finiteMean(xs: number[]): number {
+  const f = xs.filter((x) => Number.isFinite(x));
+  return f.length ? f.reduce((a, b) => a + b, 0) / f.length : Number.NaN;
 }

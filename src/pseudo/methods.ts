@@ -46,6 +46,13 @@ export interface PseudoMaskOptions {
    * mDICE on LIDC (0.87 -> 0.88) and phantoms (0.94 -> 0.95, bone 0.79 -> 0.92); docs/table1.md.
    */
   clampEllipseScale?: number;
+  /**
+   * 'grabcut-r': drop pixels beyond the RECIST axes' ends along each axis' own direction, with a tolerance of
+   * this fraction of the axis length on each end (long axis: a lesion cannot reach past its longest
+   * diameter's ends); [long, short], negative = off. [0, 0] raised the key-slice label Dice on the sarcomas
+   * (0.813 -> 0.862), the phantoms (0.943 -> 0.948) and LIDC (0.867 -> 0.870); docs/beyond-lung.md.
+   */
+  clampSlab?: [number, number];
 }
 
 export const PSEUDO_MASK_DEFAULTS = {
@@ -57,6 +64,7 @@ export const PSEUDO_MASK_DEFAULTS = {
   dcrf: {},
   fallbackMinRatio: 1.05,
   clampEllipseScale: 1.2,
+  clampSlab: [0, 0],
 } satisfies Required<PseudoMaskOptions>;
 
 export type LesionPlan =
@@ -128,5 +136,28 @@ export function finishGrabCutMask(
     const ellipse = rasterizeEllipse(roi.recist, n, o.clampEllipseScale);
     for (let i = 0; i < mask.length; i++) if (!ellipse[i] && !axes[i]) mask[i] = 0;
   }
+  if (o.clampSlab[0] >= 0 || o.clampSlab[1] >= 0) {
+    const slab = recistSlab(roi.recist, n, o.clampSlab);
+    for (let i = 0; i < mask.length; i++) if (!slab[i] && !axes[i]) mask[i] = 0;
+  }
   return { mask: keepComponentsTouching(mask, axes, [n, n]), fallback: false };
+}
+
+/** 1 where a pixel projects within each axis' extent (plus tolerance x length) along that axis' direction. */
+export function recistSlab(recist: Roi['recist'], n: number, tol: [number, number]): Uint8Array {
+  const out = new Uint8Array(n * n).fill(1);
+  [recist.long, recist.short].forEach(([a, b], idx) => {
+    if (tol[idx] < 0) return;
+    const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
+    if (len <= 0) return;
+    const ux = (b[0] - a[0]) / len;
+    const uy = (b[1] - a[1]) / len;
+    const t = tol[idx] * len + 0.5;
+    for (let v = 0; v < n; v++)
+      for (let u = 0; u < n; u++) {
+        const s = (u - a[0]) * ux + (v - a[1]) * uy;
+        if (s < -t || s > len + t) out[u + n * v] = 0;
+      }
+  });
+  return out;
 }

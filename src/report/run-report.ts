@@ -24,6 +24,20 @@ export interface ReportLesion {
   error?: { code: string; message: string };
 }
 
+/** One category's (or 'all') masks against the RECIST ellipsoid: means over its lesions with ground truth. */
+export interface VersusEllipsoid {
+  category: string;
+  n: number;
+  /** [masks, ellipsoid] pairs. */
+  dice3d: [number, number];
+  precision3d: [number, number];
+  recall3d: [number, number];
+  avdMm: [number, number];
+  /** Mean |V - V_truth| / V_truth. */
+  volumeError: [number, number];
+  diceKey: [number, number];
+}
+
 /** What the report shows of a run (pipeline/run's RunSummary). */
 export interface RunReportInput {
   lesions: ReportLesion[];
@@ -32,6 +46,7 @@ export interface RunReportInput {
   /** [offset, mean Dice, lesions]. */
   diceByOffset: [number, number, number][];
   pr?: PrAccumulator | undefined;
+  versusEllipsoid?: VersusEllipsoid[] | undefined;
   wsss: {
     rounds: {
       round: number;
@@ -150,6 +165,7 @@ function reportTables(summary: RunReportInput, failed: ReportLesion[]): Table[] 
   if (summary.metrics3d)
     tables.push(metricsTable('3D segmentation (ground truth present)', summary.metrics3d));
   if (summary.metricsKey) tables.push(metricsTable('RECIST slice (2D)', summary.metricsKey));
+  if (summary.versusEllipsoid) tables.push(versusEllipsoidTable(summary.versusEllipsoid));
   tables.push({
     title: 'Self-paced rounds',
     columns: [
@@ -187,6 +203,42 @@ function reportTables(summary: RunReportInput, failed: ReportLesion[]): Table[] 
     });
   }
   return tables;
+}
+
+/** Masks against the RECIST ellipsoid per category: does the image add anything to the RECIST alone? */
+export function versusEllipsoidTable(rows: VersusEllipsoid[]): Table {
+  const f = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+  const pair = ([m, e]: [number, number], digits = 3) => `${f(m, digits)} / ${f(e, digits)}`;
+  const gain = ([m, e]: [number, number]) =>
+    Number.isFinite(m - e) ? `${m - e >= 0 ? '+' : ''}${(m - e).toFixed(3)}` : '–';
+  return {
+    title: 'Masks against the RECIST ellipsoid (ground truth present)',
+    columns: [
+      'category',
+      'n',
+      '3D Dice',
+      'gain',
+      'RECIST-slice Dice',
+      'gain',
+      'precision',
+      'recall',
+      'AVD (mm)',
+      'volume error',
+    ],
+    rows: rows.map((r) => [
+      r.category,
+      r.n,
+      pair(r.dice3d),
+      gain(r.dice3d),
+      pair(r.diceKey),
+      gain(r.diceKey),
+      pair(r.precision3d),
+      pair(r.recall3d),
+      pair(r.avdMm, 2),
+      pair(r.volumeError),
+    ]),
+    note: 'masks / ellipsoid, means over lesions; the ellipsoid is the RECIST ellipse shrunk by the Pythagorean rule (no image); volume error = |V - V_truth| / V_truth',
+  };
 }
 
 /** Dice by slice offset, the 3D precision-recall curve and volume against the RECIST ellipsoid. */

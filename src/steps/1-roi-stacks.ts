@@ -4,6 +4,7 @@
  */
 import { readNifti } from '../io/nifti.js';
 import { DEFAULT_WINDOWS, extractRoi, type RoiOptions } from '../geometry/roi.js';
+import { roiBoxOnSlice } from '../geometry/roi-project.js';
 import { lesionRoi } from '../pseudo/cohort.js';
 import { segmentLengthMm } from '../recist/parse.js';
 import type { LesionCategory, LesionRecord } from '../types/recist.js';
@@ -72,8 +73,14 @@ export function buildStack(record: LesionRecord, image: Volume, options: StackOp
       }).image,
     );
   }
+  const box = roiBoxOnSlice(keyRoi.geometry);
+  const [bw, bh] = [box[2] - box[0] + 1, box[3] - box[1] + 1];
+  const hu = new Float32Array(bw * bh * (kMax - kMin + 1));
+  for (let k = kMin, q = 0; k <= kMax; k++)
+    for (let j = box[1]; j <= box[3]; j++)
+      for (let i = box[0]; i <= box[2]; i++) hu[q++] = image.data[i + ni * (j + nj * k)];
   const { data: _data, ...grid } = image;
-  return { record, image: grid, keyRoi, kMin, kMax, images, longMm, shortMm };
+  return { record, image: grid, keyRoi, kMin, kMax, images, longMm, shortMm, boxHu: { box, data: hu } };
 }
 
 export type StackResult =

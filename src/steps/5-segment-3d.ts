@@ -9,7 +9,7 @@
  */
 import { keepComponentsTouching } from '../geometry/connected.js';
 import type { CropMask } from '../geometry/crop-mask.js';
-import { roiBoxOnSlice, roiToSliceBox } from '../geometry/roi-project.js';
+import { roiBoxOnSlice, roiToSliceBox, type SliceBox } from '../geometry/roi-project.js';
 import type { SegNet } from '../model/binding.js';
 import { nativeGrabCut, type GrabCutFn } from '../pseudo/grabcut.js';
 import { estimatedRoiRecist } from '../recist/estimate3d.js';
@@ -19,13 +19,9 @@ import type { LesionStack } from '../types/stack.js';
 import type { Mask, Vec3 } from '../types/volume.js';
 import { resolveOptions } from '../util/options.js';
 import { CNN_MAP_DEFAULTS, cnnMaps, type CnnMapOptions } from './cnn-maps.js';
-import {
-  KEY_SLICE_DEFAULTS,
-  axesOnBox,
-  keySliceMask,
-  type KeySliceOptions,
-  type SliceBox,
-} from './key-slice.js';
+import { excludeByHu, huRange, huSlice } from './hu-exclusion.js';
+import { KEY_SLICE_DEFAULTS, keySliceMask, sameBox, type KeySliceOptions } from './key-slice.js';
+import { lesionPrior, priorEllipseOnBox, thresholdWithPrior } from './recist-prior.js';
 
 export interface Segment3dOptions extends KeySliceOptions, CnnMapOptions {
   /** Zero slices more than this many slices beyond where the estimated RECIST vanishes (-1 = no clamp). */
@@ -162,17 +158,23 @@ function thresholdSlices(
   const seed = new Uint8Array(plane * size[2]);
   const keyIdx = s.record.keySlice - s.kMin;
   let keyThresholdLowered = false;
+  const prior = lesionPrior(s, o);
+  const priorOn = prior.priorThreshold > 0 || prior.priorOutThreshold > 0;
+  const range = huRange(s, o.huExclusion);
+  const huOn = range !== undefined && sameBox(s.boxHu?.box, box);
   ks.forEach((k, z) => {
     const p = roiToSliceBox(maps[z], g, box);
     prob.set(p, z * plane);
     if (z === keyIdx) {
-      const axes = axesOnBox(s.record.recist, box);
-      seed.set(axes, z * plane);
-      const key = keySliceMask(p, axes, box, o);
+      const key = keySliceMask(p, s, box, o);
+      seed.set(key.axes, z * plane);
       binary.set(key.mask, z * plane);
       keyThresholdLowered = key.lowered;
     } else {
-      for (let q = 0; q < plane; q++) binary[z * plane + q] = p[q] >= o.threshold ? 1 : 0;
+      const ellipse = priorOn ? priorEllipseOnBox(s, k, box) : undefined;
+      const mask = thresholdWithPrior(p, ellipse, o.threshold, prior);
+      if (huOn) excludeByHu(mask, huSlice(s, k), box, range!, o.huExclusion!.airNearMm, s.image.spacingMm);
+      binary.set(mask, z * plane);
     }
     if (o.clampBeyondEstimate >= 0 && beyondEstimate(s, k, o.clampBeyondEstimate, o.zExtent))
       binary.fill(0, z * plane, (z + 1) * plane);

@@ -6,15 +6,30 @@
  * the 8-connected components touching the axes are kept.
  */
 import { keepComponentsTouching } from '../geometry/connected.js';
-import { roiBoxOnSlice, roiToSliceBox } from '../geometry/roi-project.js';
+import { roiBoxOnSlice, roiToSliceBox, type SliceBox } from '../geometry/roi-project.js';
 import type { SegNet } from '../model/binding.js';
 import { nativeGrabCut, type GrabCutFn } from '../pseudo/grabcut.js';
 import type { Recist } from '../types/recist.js';
 import type { LesionStack } from '../types/stack.js';
 import { resolveOptions } from '../util/options.js';
 import { CNN_MAP_DEFAULTS, cnnMaps, type CnnMapOptions } from './cnn-maps.js';
+import {
+  HU_EXCLUSION_DEFAULTS,
+  excludeByHu,
+  huRange,
+  huSlice,
+  type HuExclusionOptions,
+} from './hu-exclusion.js';
+import {
+  RECIST_PRIOR_DEFAULTS,
+  clearBeyondAxes,
+  lesionPrior,
+  priorEllipseOnBox,
+  thresholdWithPrior,
+  type RecistPriorOptions,
+} from './recist-prior.js';
 
-export interface KeySliceOptions {
+export interface KeySliceOptions extends RecistPriorOptions, HuExclusionOptions {
   /** Probability threshold on the CT grid. */
   threshold?: number;
   /** Lowest threshold tried on the key slice when the mask covers too little of the RECIST axes. */
@@ -30,6 +45,8 @@ export const KEY_SLICE_DEFAULTS = {
   threshold: 0.5,
   minKeyThreshold: 0.1,
   keyAxisCoverage: 0.9,
+  ...RECIST_PRIOR_DEFAULTS,
+  ...HU_EXCLUSION_DEFAULTS,
 } satisfies Required<KeySliceOptions>;
 
 export interface SegmentKeySliceOptions extends KeySliceOptions, CnnMapOptions {
@@ -43,33 +60,54 @@ export const SEGMENT_KEY_SLICE_DEFAULTS = {
   batchSize: 64,
 } satisfies Required<SegmentKeySliceOptions>;
 
-/** Slice pixels [i0, j0, i1, j1] (inclusive) of a box on the slice grid; box arrays are i fastest. */
-export type SliceBox = [number, number, number, number];
-
 export interface KeySliceMask {
   /** Binary mask on the box. */
   mask: Uint8Array;
+  /** The RECIST axes rasterised on the box (the seed of the lesion's components). */
+  axes: Uint8Array;
   /** The threshold used (below `threshold` when lowered for coverage). */
   threshold: number;
   lowered: boolean;
 }
 
-/** The key-slice mask of a probability map on `box` (see the module comment). */
+/**
+ * The key-slice mask of a probability map on `box` (see the module comment): the coverage rule, then the
+ * RECIST prior (thresholds inside and outside the ellipse, the axes' slab), HU exclusion, and the components
+ * touching the axes.
+ */
 export function keySliceMask(
   probBox: Float32Array,
-  axes: Uint8Array,
+  s: LesionStack,
   box: SliceBox,
   options: KeySliceOptions = {},
 ): KeySliceMask {
-  const o = resolveOptions(KEY_SLICE_DEFAULTS, options);
+  const o = lesionPrior(s, resolveOptions(KEY_SLICE_DEFAULTS, options));
+  const axes = axesOnBox(s.record.recist, box);
   let t = o.threshold;
   // steps of 0.05, never below minKeyThreshold (the epsilon absorbs the steps' rounding)
   while (coverage(probBox, axes, t) < o.keyAxisCoverage && t - 0.05 >= o.minKeyThreshold - 1e-9) t -= 0.05;
-  const binary = new Uint8Array(probBox.length);
-  for (let p = 0; p < binary.length; p++) binary[p] = probBox[p] >= t ? 1 : 0;
+  const priorOn = o.priorThreshold > 0 || o.priorOutThreshold > 0;
+  const ellipse = priorOn ? priorEllipseOnBox(s, s.record.keySlice, box) : undefined;
+  const binary = thresholdWithPrior(probBox, ellipse, t, o);
+  clearBeyondAxes(binary, s, box, o.keySlab);
+  const range = huRange(s, o.huExclusion);
+  if (range && o.huExclusion && sameBox(s.boxHu?.box, box))
+    excludeByHu(
+      binary,
+      huSlice(s, s.record.keySlice),
+      box,
+      range,
+      o.huExclusion.airNearMm,
+      s.image.spacingMm,
+    );
   const w = box[2] - box[0] + 1;
   const h = box[3] - box[1] + 1;
-  return { mask: keepComponentsTouching(binary, axes, [w, h]), threshold: t, lowered: t < o.threshold };
+  return { mask: keepComponentsTouching(binary, axes, [w, h]), axes, threshold: t, lowered: t < o.threshold };
+}
+
+/** Whether two slice boxes are the same pixels. */
+export function sameBox(a: SliceBox | undefined, b: SliceBox): boolean {
+  return !!a && a.every((v, i) => v === b[i]);
 }
 
 function coverage(prob: Float32Array, axes: Uint8Array, t: number): number {
@@ -141,7 +179,7 @@ export async function segmentKeySlices(
     part.forEach((s, i) => {
       const box = roiBoxOnSlice(s.keyRoi.geometry);
       const probBox = roiToSliceBox(maps[i], s.keyRoi.geometry, box);
-      const key = keySliceMask(probBox, axesOnBox(s.record.recist, box), box, o);
+      const key = keySliceMask(probBox, s, box, o);
       out.push({
         lesionId: s.record.lesionId,
         box,

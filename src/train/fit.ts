@@ -20,7 +20,7 @@ export interface FitOptions {
   /** Seed of shuffling and augmentation. */
   seed?: number;
   /** Augmentation applied to training batches. */
-  augment?: { flip?: boolean; rot90?: boolean; scale?: number; intensity?: number };
+  augment?: { flip?: boolean; rot90?: boolean; scale?: number; intensity?: number; shift?: number };
   /** Probability threshold used for the validation Dice. */
   threshold?: number;
   /** Called after every epoch (progress bars, checkpoints). May be async. */
@@ -73,7 +73,7 @@ export const FIT_DEFAULTS = {
   stopPatience: 8,
   minEpochs: 6,
   seed: 0,
-  augment: { flip: true, rot90: true, scale: 0.1, intensity: 0.05 },
+  augment: { flip: true, rot90: true, scale: 0.1, intensity: 0.05, shift: 0.15 },
   threshold: 0.5,
   onEpoch: () => {},
   onStep: () => {},

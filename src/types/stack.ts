@@ -16,6 +16,11 @@ export interface LesionStack {
   images: Uint8Array[];
   longMm: number;
   shortMm: number;
+  /**
+   * CT values (HU) under the key ROI's slice box (`roiBoxOnSlice`) on slices kMin..kMax, i fastest, then j, then
+   * slice: what HU exclusion of the final masks reads. Absent on stacks built without the volume's values.
+   */
+  boxHu?: { box: [number, number, number, number]; data: Float32Array };
 }
 
 export function stackImage(s: LesionStack, k: number): Uint8Array | undefined {

@@ -4,6 +4,7 @@ import { formatMetricsTable } from '../../metrics/aggregate.js';
 import { runPipeline, type RunOptions } from '../../pipeline/run.js';
 import { WSSS_DEFAULTS } from '../../pipeline/wsss.js';
 import { SEGMENT3D_DEFAULTS } from '../../steps/5-segment-3d.js';
+import { FIT_DEFAULTS } from '../../train/fit.js';
 import { choiceOption, numberOption } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
 import { claimOutDir } from '../../util/out-dir.js';
@@ -29,6 +30,10 @@ export interface RunOpts {
   zExtent: string;
   nestMm: string;
   endConfidence: string;
+  priorThreshold: string;
+  priorOutThreshold: string;
+  huExclusion: boolean;
+  shiftAugment: string;
   recistPrior?: boolean;
   context: string;
   pad: string;
@@ -114,6 +119,22 @@ export function addRunOptions(cmd: Command, defaults: RunCommandDefaults = RUN_C
       "outward from the key slice, end the lesion at the first slice whose confidence (mean probability of its mask's pixels >= 0.5) is below this fraction of the key slice's (0 = off)",
       String(S.endConfidence),
     )
+    .option(
+      '--prior-threshold <t>',
+      'RECIST prior: threshold inside the estimated RECIST ellipse is at most this (0 = off)',
+      String(S.priorThreshold),
+    )
+    .option(
+      '--prior-out-threshold <t>',
+      'RECIST prior: threshold outside the estimated RECIST ellipse is at least this (0 = off)',
+      String(S.priorOutThreshold),
+    )
+    .option('--no-hu-exclusion', 'keep voxels whose HU cannot belong to the lesion (bone, air) in the masks')
+    .option(
+      '--shift-augment <f>',
+      'training augmentation: random translation of each ROI by up to this fraction of its side (0 = off)',
+      String(FIT_DEFAULTS.augment.shift),
+    )
     .option('--tta', 'test-time augmentation of the final masks: average over 4 flips (4x inference time)')
     .option(
       '--recist-prior',
@@ -148,7 +169,10 @@ export function runOptionsFrom(opts: RunOpts): RunOptions {
       roiSize: numberOption(opts.roiSize, 'roi-size', 16, 512, true),
       padMode: choiceOption(opts.pad, 'pad', ['constant', 'reflect'] as const),
     },
-    fit: { maxEpochs: numberOption(opts.epochs, 'epochs', 1, 1000, true) },
+    fit: {
+      maxEpochs: numberOption(opts.epochs, 'epochs', 1, 1000, true),
+      augment: { shift: numberOption(opts.shiftAugment, 'shift-augment', 0, 0.45, false) },
+    },
     fineTune: {
       maxEpochs: numberOption(opts.fineTuneEpochs, 'fine-tune-epochs', 1, 1000, true),
       maxSamplesPerEpoch: numberOption(opts.fineTuneSamples, 'fine-tune-samples', 0, 1e7, true),
@@ -161,6 +185,9 @@ export function runOptionsFrom(opts: RunOpts): RunOptions {
       zExtent: numberOption(opts.zExtent, 'z-extent', 0.1, 2, false),
       nestMm: numberOption(opts.nestMm, 'nest-mm', -1, 1000, false),
       endConfidence: numberOption(opts.endConfidence, 'end-confidence', 0, 1, false),
+      priorThreshold: numberOption(opts.priorThreshold, 'prior-threshold', 0, 1, false),
+      priorOutThreshold: numberOption(opts.priorOutThreshold, 'prior-out-threshold', 0, 1, false),
+      ...(opts.huExclusion === false ? { huExclusion: null } : {}),
     },
     report: opts.report,
   };

@@ -1,0 +1,88 @@
+/**
+ * HU exclusion: voxels whose CT value cannot belong to the lesion leave its mask. The plausible range comes from
+ * the lesion itself (the inner half of the RECIST ellipse on the key slice), widened to fixed bounds, so a
+ * calcified or fatty lesion keeps its own values: bone cortex next to a sarcoma and lung air around a nodule go,
+ * while air voxels within `airNearMm` of tissue stay (partial volume at a nodule's edge).
+ */
+import { rasterizeEllipse } from '../trimap/raster.js';
+import { dilateBox } from '../trimap/raster.js';
+import { roiToSliceBox, type SliceBox } from '../geometry/roi-project.js';
+import type { LesionStack } from '../types/stack.js';
+
+export interface HuExclusion {
+  /** Voxels darker than min(airHu, core p10 - margin) leave the mask. */
+  airHu: number;
+  /** Voxels brighter than max(brightHu, core p90 + margin) leave the mask. */
+  brightHu: number;
+  /** HU added beyond the core's 10th and 90th percentiles. */
+  margin: number;
+  /** Dark voxels within this many mm of kept tissue stay (partial volume); negative = none stay. */
+  airNearMm: number;
+}
+
+export interface HuExclusionOptions {
+  /** HU exclusion of the final masks; null = off. */
+  huExclusion?: HuExclusion | null;
+}
+
+export const HU_EXCLUSION_DEFAULTS = {
+  huExclusion: { airHu: -400, brightHu: 250, margin: 200, airNearMm: 1 },
+} satisfies Required<HuExclusionOptions>;
+
+/** The lesion's plausible HU range [lo, hi], or undefined when off or the stack has no HU. */
+export function huRange(s: LesionStack, x: HuExclusion | null): [number, number] | undefined {
+  if (!x || !s.boxHu) return undefined;
+  const g = s.keyRoi.geometry;
+  const box = s.boxHu.box;
+  const plane = (box[2] - box[0] + 1) * (box[3] - box[1] + 1);
+  const core = roiToSliceBox(Float32Array.from(rasterizeEllipse(s.keyRoi.recist, g.sizePx, 0.5)), g, box);
+  const hu = huSlice(s, s.record.keySlice);
+  const vals: number[] = [];
+  for (let p = 0; p < plane; p++) if (core[p] >= 0.5) vals.push(hu[p]);
+  if (!vals.length) return undefined;
+  vals.sort((a, b) => a - b);
+  const p10 = vals[Math.floor(0.1 * (vals.length - 1))];
+  const p90 = vals[Math.floor(0.9 * (vals.length - 1))];
+  return [Math.min(x.airHu, p10 - x.margin), Math.max(x.brightHu, p90 + x.margin)];
+}
+
+/** The HU of stack slice k on the stack's HU box (`s.boxHu.box`). */
+export function huSlice(s: LesionStack, k: number): Float32Array {
+  const b = s.boxHu!;
+  const plane = (b.box[2] - b.box[0] + 1) * (b.box[3] - b.box[1] + 1);
+  return b.data.subarray((k - s.kMin) * plane, (k - s.kMin + 1) * plane);
+}
+
+/**
+ * In place: clears the pixels of one slice's mask on `box` (the stack's HU box) whose HU lies outside `range`,
+ * except dark pixels within `airNearMm` of kept tissue.
+ */
+export function excludeByHu(
+  mask: Uint8Array,
+  hu: Float32Array,
+  box: SliceBox,
+  range: [number, number],
+  airNearMm: number,
+  spacingMm: readonly number[],
+): void {
+  const [lo, hi] = range;
+  const w = box[2] - box[0] + 1;
+  const h = box[3] - box[1] + 1;
+  let nearTissue: Uint8Array | undefined;
+  if (airNearMm >= 0) {
+    const tissue = new Uint8Array(mask.length);
+    for (let p = 0; p < mask.length; p++) tissue[p] = mask[p] && hu[p] >= lo && hu[p] <= hi ? 1 : 0;
+    nearTissue = dilateBox(
+      tissue,
+      w,
+      h,
+      Math.floor(airNearMm / spacingMm[0]),
+      Math.floor(airNearMm / spacingMm[1]),
+    );
+  }
+  for (let p = 0; p < mask.length; p++) {
+    if (!mask[p]) continue;
+    const v = hu[p];
+    if (v > hi || (v < lo && !nearTissue?.[p])) mask[p] = 0;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The RECIST as a shape prior for the final masks (steps 5 and the shared key slice). The RECIST tells where
+ * the lesion is, so the CNN only has to agree weakly inside the (estimated) RECIST ellipse, and must be sure
+ * outside it; and the long axis is the lesion's longest diameter on the key slice, so nothing of the lesion
+ * lies beyond the axes' ends. On isodense tumours (soft-tissue sarcomas, liver) the CNN, trained on weak
+ * labels, cannot see the lesion's edge and over-segments; this rule keeps it near the ellipse unless it is
+ * confident (docs/beyond-lung.md has the measurements).
+ */
+import { roiToSliceBox, type SliceBox } from '../geometry/roi-project.js';
+import { estimatedRoiRecist } from '../recist/estimate3d.js';
+import { rasterizeEllipse } from '../trimap/raster.js';
+import type { LesionStack } from '../types/stack.js';
+import { recistContrast } from './lesion-contrast.js';
+
+export interface RecistPriorOptions {
+  /**
+   * Inside the estimated RECIST ellipse of a slice, the threshold is at most this (the RECIST says the lesion
+   * is there); 0 = off.
+   */
+  priorThreshold?: number;
+  /**
+   * Outside the estimated RECIST ellipse, the threshold is at least this (leaving the ellipse needs a confident
+   * CNN); 0 = off.
+   */
+  priorOutThreshold?: number;
+  /**
+   * `priorOutThreshold` applies only to lesions whose HU separability from their surroundings
+   * (lesion-contrast.ts, 0 to 0.5) is below this: where the image shows the lesion's edge, the CNN may follow
+   * it; where it cannot, the RECIST ellipse is the better guess. 1 = always.
+   */
+  priorContrastBelow?: number;
+  /**
+   * Key slice: clear pixels beyond the RECIST axes' ends along each axis' direction, plus this fraction of the
+   * axis' length (and half a pixel); negative = off. Nesting (step 5) carries the bound to the other slices.
+   */
+  keySlab?: number;
+}
+
+export const RECIST_PRIOR_DEFAULTS = {
+  priorThreshold: 0.2,
+  priorOutThreshold: 0.9,
+  priorContrastBelow: 0.15,
+  keySlab: 0,
+} satisfies Required<RecistPriorOptions>;
+
+/** The prior of one lesion: `priorOutThreshold` off when the lesion's contrast is high (`priorContrastBelow`). */
+export function lesionPrior<O extends Required<RecistPriorOptions>>(s: LesionStack, o: O): O {
+  if (o.priorOutThreshold <= 0 || o.priorContrastBelow >= 1) return o;
+  const c = recistContrast(s);
+  // without HU (no stack values) the contrast is unknown: keep the rule
+  return c >= o.priorContrastBelow ? { ...o, priorOutThreshold: 0 } : o;
+}
+
+/** 1 on the pixels of `box` inside the estimated RECIST ellipse of stack slice k (all 0 past the lesion). */
+export function priorEllipseOnBox(s: LesionStack, k: number, box: SliceBox): Uint8Array {
+  const g = s.keyRoi.geometry;
+  const out = new Uint8Array((box[2] - box[0] + 1) * (box[3] - box[1] + 1));
+  const r = estimatedRoiRecist(s, k);
+  if (!r) return out;
+  const inside = roiToSliceBox(Float32Array.from(rasterizeEllipse(r, g.sizePx)), g, box);
+  for (let p = 0; p < out.length; p++) out[p] = inside[p] >= 0.5 ? 1 : 0;
+  return out;
+}
+
+/**
+ * Thresholds a slice's map with the prior: `t` lowered to `priorThreshold` inside `ellipse`, raised to
+ * `priorOutThreshold` outside it (each only when on).
+ */
+export function thresholdWithPrior(
+  prob: Float32Array,
+  ellipse: Uint8Array | undefined,
+  t: number,
+  o: Required<RecistPriorOptions>,
+): Uint8Array {
+  const tIn = ellipse && o.priorThreshold > 0 ? Math.min(t, o.priorThreshold) : t;
+  const tOut = ellipse && o.priorOutThreshold > 0 ? Math.max(t, o.priorOutThreshold) : t;
+  const out = new Uint8Array(prob.length);
+  for (let p = 0; p < prob.length; p++) out[p] = prob[p] >= (ellipse?.[p] ? tIn : tOut) ? 1 : 0;
+  return out;
+}
+
+/** In place: clears the key-slice pixels of `box` beyond the RECIST axes' ends (see `keySlab`). */
+export function clearBeyondAxes(mask: Uint8Array, s: LesionStack, box: SliceBox, tol: number): void {
+  if (tol < 0) return;
+  const [i0, j0, i1] = box;
+  const w = i1 - i0 + 1;
+  const h = mask.length / w;
+  const [sx, sy] = s.image.spacingMm;
+  for (const [a, b] of [s.record.recist.long, s.record.recist.short]) {
+    const dx = (b[0] - a[0]) * sx;
+    const dy = (b[1] - a[1]) * sy;
+    const len = Math.hypot(dx, dy);
+    if (!(len > 0)) continue;
+    const t = tol * len + 0.5 * Math.min(sx, sy);
+    for (let j = 0; j < h; j++)
+      for (let i = 0; i < w; i++) {
+        const proj = ((i0 + i - a[0]) * sx * dx + (j0 + j - a[1]) * sy * dy) / len;
+        if (proj < -t || proj > len + t) mask[i + w * j] = 0;
+      }
+  }
+}
