@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { recistToRoi } from '../geometry/roi.js';
 import { rasterizeEllipse } from '../trimap/raster.js';
 import { assembleLesion3d, stackSlices } from './5-segment-3d.js';
+import { IMAGE_FREE } from './ellipsoid.js';
 import { withPhantomStack } from '../../test/helpers/phantom-stack.js';
 
 test('keyAxisCoverage lowers the key-slice threshold until the mask covers that share of the RECIST axes', async () => {
@@ -18,14 +19,16 @@ test('keyAxisCoverage lowers the key-slice threshold until the mask covers that 
       for (let p = 0; p < m.length; p++) m[p] = inner[p] ? 0.7 : outer[p] ? 0.3 : 0;
       return m;
     });
-    const half = assembleLesion3d(s, maps, { keyAxisCoverage: 0.5 });
-    const most = assembleLesion3d(s, maps, { keyAxisCoverage: 0.9 });
+    // the coverage rule alone (the RECIST prior would take the whole ellipse at 0.2 whatever the coverage)
+    const off = { ...IMAGE_FREE, clampBeyondEstimate: 1 };
+    const half = assembleLesion3d(s, maps, { ...off, keyAxisCoverage: 0.5 });
+    const most = assembleLesion3d(s, maps, { ...off, keyAxisCoverage: 0.9 });
     assert.equal(half.flags.keyThresholdLowered, false, 'the inner 70 % already covers half of the axes');
     assert.equal(most.flags.keyThresholdLowered, true);
     assert.ok(most.voxels > 1.5 * half.voxels, `${most.voxels} voxels at 0.9 vs ${half.voxels} at 0.5`);
     // never below minKeyThreshold: with it at 0.35 the 0.3 ring stays out (only the bilinear edge between
     // 0.7 and 0.3 comes in)
-    const floored = assembleLesion3d(s, maps, { keyAxisCoverage: 0.9, minKeyThreshold: 0.35 });
+    const floored = assembleLesion3d(s, maps, { ...off, keyAxisCoverage: 0.9, minKeyThreshold: 0.35 });
     assert.ok(floored.voxels >= half.voxels && floored.voxels < most.voxels, `${floored.voxels} voxels`);
   });
 });

@@ -10,7 +10,7 @@ import { roiToSliceBox, type SliceBox } from '../geometry/roi-project.js';
 import { estimatedRoiRecist } from '../recist/estimate3d.js';
 import { rasterizeEllipse } from '../trimap/raster.js';
 import type { LesionStack } from '../types/stack.js';
-import { recistContrast } from './lesion-contrast.js';
+import { recistIsodense } from './lesion-contrast.js';
 
 export interface RecistPriorOptions {
   /**
@@ -24,11 +24,11 @@ export interface RecistPriorOptions {
    */
   priorOutThreshold?: number;
   /**
-   * `priorOutThreshold` applies only to lesions whose HU separability from their surroundings
-   * (lesion-contrast.ts, 0 to 0.5) is below this: where the image shows the lesion's edge, the CNN may follow
-   * it; where it cannot, the RECIST ellipse is the better guess. 1 = always.
+   * `priorOutThreshold` applies only to lesions whose surroundings look like them: more than this share of the
+   * ring around the RECIST ellipse has HU within the lesion core's (lesion-contrast.ts). Where the CT shows the
+   * lesion's edge the CNN may follow it; where it cannot, the RECIST ellipse is the better guess. 0 = always.
    */
-  priorContrastBelow?: number;
+  priorIsodenseAbove?: number;
   /**
    * Key slice: clear pixels beyond the RECIST axes' ends along each axis' direction, plus this fraction of the
    * axis' length (and half a pixel); negative = off. Nesting (step 5) carries the bound to the other slices.
@@ -39,16 +39,15 @@ export interface RecistPriorOptions {
 export const RECIST_PRIOR_DEFAULTS = {
   priorThreshold: 0.2,
   priorOutThreshold: 0.9,
-  priorContrastBelow: 0.15,
+  priorIsodenseAbove: 0.15,
   keySlab: 0,
 } satisfies Required<RecistPriorOptions>;
 
-/** The prior of one lesion: `priorOutThreshold` off when the lesion's contrast is high (`priorContrastBelow`). */
+/** The prior of one lesion: `priorOutThreshold` off when its surroundings do not look like it. */
 export function lesionPrior<O extends Required<RecistPriorOptions>>(s: LesionStack, o: O): O {
-  if (o.priorOutThreshold <= 0 || o.priorContrastBelow >= 1) return o;
-  const c = recistContrast(s);
-  // without HU (no stack values) the contrast is unknown: keep the rule
-  return c >= o.priorContrastBelow ? { ...o, priorOutThreshold: 0 } : o;
+  if (o.priorOutThreshold <= 0 || o.priorIsodenseAbove <= 0) return o;
+  // without HU (a stack built without the volume's values) the share is unknown (NaN): keep the rule
+  return recistIsodense(s) <= o.priorIsodenseAbove ? { ...o, priorOutThreshold: 0 } : o;
 }
 
 /** 1 on the pixels of `box` inside the estimated RECIST ellipse of stack slice k (all 0 past the lesion). */
