@@ -86,10 +86,24 @@ test('run writes a mask per lesion on the input grid, lesions.csv and a report; 
   assert.equal(csv.length, 1 + 8);
   assert.match(csv[0], /^lesion_id,.*volume_mm3,recist_ellipsoid_mm3/);
   const header = csv[0].split(',');
-  for (const flag of ['qc_empty', 'qc_key_threshold_lowered', 'qc_ended_by_confidence']) {
+  for (const flag of [
+    'qc_empty',
+    'qc_key_threshold_lowered',
+    'qc_ended_by_confidence',
+    'qc_recist_mismatch',
+  ]) {
     const col = header.indexOf(flag);
     assert.ok(col > 0, `${flag} column`);
     for (const line of csv.slice(1)) assert.match(line.split(',')[col], /^[01]$/, `${flag} of ${line}`);
+  }
+  // the RECIST ellipsoid is scored beside every mask (the phantom truth is present)
+  for (const name of ['ellipsoid_dice_3d', 'ellipsoid_dice_key']) {
+    const col = header.indexOf(name);
+    assert.ok(col > 0, `${name} column`);
+    for (const line of csv.slice(1)) {
+      const v = Number(line.split(',')[col]);
+      assert.ok(v > 0 && v <= 1, `${name} ${v}`);
+    }
   }
   const masks = await readdir(join(out, 'masks'));
   assert.equal(masks.length, 8);
@@ -105,9 +119,13 @@ test('run writes a mask per lesion on the input grid, lesions.csv and a report; 
   }
   const report = await readFile(join(out, 'report.html'), 'utf8');
   assert.match(report, /<svg/);
+  assert.match(report, /Masks against the RECIST ellipsoid/);
   assert.match(report, /data:image\/png;base64/);
   const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
   assert.ok(metrics.metrics3d.overall.stats.dice.mean > 0, 'the phantom truth is scored');
+  const all = metrics.versusEllipsoid.find((r: { category: string }) => r.category === 'all');
+  assert.equal(all.n, 8);
+  assert.ok(all.dice3d[1] > 0.3 && all.dice3d[1] <= 1, `ellipsoid 3D Dice ${all.dice3d[1]}`);
   assert.equal(metrics.manifest, manifest);
   // the final model and its sidecar: what `segment --model` reads, with the real input layout
   const side = JSON.parse(await readFile(join(out, 'model.json'), 'utf8'));

@@ -4,8 +4,8 @@
  * Pythagorean rule, depth `--z-extent` x L) rasterised on the mask's own grid, and its Dice (3D and on the key
  * slice) against the mask; plus the z extent over L.
  *
- *   node --import tsx bench/beyond/shape-stats.ts --dir ../shared/data/lesion-shapes [--max 150]
- *   node --import tsx bench/beyond/shape-stats.ts --masks ../shared/data/sts/mask --name sts
+ *   node --import tsx bench/beyond/shape-stats.ts --dir "$RECIST3D_SHARED_DATA/lesion-shapes" [--max 150]
+ *   node --import tsx bench/beyond/shape-stats.ts --masks "$RECIST3D_SHARED_DATA/sts/mask" --name sts
  */
 import { parseArgs } from 'node:util';
 import { readdir } from 'node:fs/promises';

@@ -34,6 +34,7 @@ export interface RunOpts {
   priorOutThreshold: string;
   huExclusion: boolean;
   shiftAugment: string;
+  init?: string;
   recistPrior?: boolean;
   context: string;
   pad: string;
@@ -126,10 +127,14 @@ export function addRunOptions(cmd: Command, defaults: RunCommandDefaults = RUN_C
     )
     .option(
       '--prior-out-threshold <t>',
-      'RECIST prior: threshold outside the estimated RECIST ellipse is at least this (0 = off)',
+      'RECIST prior: outside the estimated RECIST ellipse the threshold is at least this, for lesions whose surroundings have their HU (0 = off)',
       String(S.priorOutThreshold),
     )
     .option('--no-hu-exclusion', 'keep voxels whose HU cannot belong to the lesion (bone, air) in the masks')
+    .option(
+      '--init <checkpoint>',
+      'start round 0 from these weights (a .pt file or a model folder of the same architecture), e.g. a model trained on a larger cohort',
+    )
     .option(
       '--shift-augment <f>',
       'training augmentation: random translation of each ROI by up to this fraction of its side (0 = off)',
@@ -178,6 +183,7 @@ export function runOptionsFrom(opts: RunOpts): RunOptions {
       maxSamplesPerEpoch: numberOption(opts.fineTuneSamples, 'fine-tune-samples', 0, 1e7, true),
     },
     seed: numberOption(opts.seed, 'seed', 0, 2 ** 31, true),
+    ...(opts.init ? { init: resolve(opts.init) } : {}),
     segment: {
       gc: opts.gc === true,
       tta: opts.tta === true,
