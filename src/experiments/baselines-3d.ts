@@ -3,7 +3,7 @@
  * - 'grabcut-3d': the key slice's 2D RECIST trimap (GrabCut-R) on every slice;
  * - 'grabcut-3de': the trimap of the estimated 3D RECIST on each slice (slices where it vanishes are empty);
  * - 'ellipsoid': no image at all: the RECIST ellipse on the key slice, shrunk on other slices by the
- *   Pythagorean rule (FINDINGS.md's image-free reference).
+ *   Pythagorean rule (the image-free reference of docs/experiments/history.md).
  */
 import { grabCutSquares, nativeGrabCut, type GrabCutFn } from '../pseudo/grabcut.js';
 import { rasterizeAxes, rasterizeEllipse } from '../trimap/raster.js';
