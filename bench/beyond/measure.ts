@@ -60,7 +60,11 @@ const modelBase =
   o.round === undefined
     ? (await exists(join(runDir, 'model.pt')))
       ? join(runDir, 'model')
-      : join(runDir, 'model', `round${Math.max(...(await readdir(join(runDir, 'model'))).flatMap((f) => (/^round(\d+)\.pt$/.exec(f) ? [Number(RegExp.$1)] : [])))}`)
+      : join(
+          runDir,
+          'model',
+          `round${Math.max(...(await readdir(join(runDir, 'model'))).flatMap((f) => (/^round(\d+)\.pt$/.exec(f) ? [Number(RegExp.$1)] : [])))}`,
+        )
     : (await exists(join(runDir, 'rounds', `round${o.round}.pt`)))
       ? join(runDir, 'rounds', `round${o.round}`)
       : join(runDir, 'model', `round${o.round}`);

@@ -6,7 +6,7 @@
  *   Pythagorean rule (steps/ellipsoid.ts, the image-free reference).
  */
 import { grabCutSquares, nativeGrabCut, type GrabCutFn } from '../pseudo/grabcut.js';
-import { rasterizeAxes, rasterizeEllipse } from '../trimap/raster.js';
+import { rasterizeAxes } from '../trimap/raster.js';
 import { trimapCounts, trimapForeground } from '../trimap/labels.js';
 import { trimapFromRecist } from '../trimap/recist-trimap.js';
 import { keepComponentsTouching } from '../geometry/connected.js';

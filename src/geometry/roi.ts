@@ -36,7 +36,10 @@ export interface RoiOptions {
   categoryWindows?: Record<LesionCategory, [number, number]>;
 }
 
-/** Per-category HU windows: lung as measured on LIDC (FINDINGS), bone, soft tissue for the rest. */
+/**
+ * Per-category HU windows: lung as measured on LIDC (docs/experiments/history.md), bone, soft tissue for the
+ * rest.
+ */
 export const DEFAULT_WINDOWS: Record<LesionCategory, [number, number]> = {
   lung: [-1000, 400],
   bone: [-500, 1300],

@@ -88,7 +88,7 @@ export const WSSS_DEFAULTS = {
   net: NET_DEFAULTS,
   fit: FIT_SETTINGS_DEFAULTS,
   // maxSamplesPerEpoch 0: every harvested slice in every fine-tuning epoch. On LIDC a cap of 1,536 cut the
-  // run from 572 to 464 s but also 3D Dice from 0.782 to 0.774 (docs/experiments/); `--fine-tune-samples`.
+  // run from 572 to 464 s but also 3D Dice from 0.782 to 0.774 (docs/results-3d.md); `--fine-tune-samples`.
   fineTune: {
     maxEpochs: 12,
     learningRate: 3e-4,

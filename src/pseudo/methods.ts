@@ -7,7 +7,8 @@
  * - 'dcrf': dense CRF (dcrf.ts) with the GrabCut-i trimap as unary.
  * - 'grabcut-box': GrabCut from the padded box: outside BG, inside PFG.
  * - 'grabcut-i': as 'grabcut-box' plus the central 20 % of the box FG.
- * - 'ellipse': the RECIST ellipse itself (image-free reference; FINDINGS: ~0.86 Dice on LIDC key slices).
+ * - 'ellipse': the RECIST ellipse itself (image-free reference; ~0.86 Dice on LIDC key slices,
+ *   docs/results-3d.md).
  * - 'grabcut-r' (default): GrabCut from the RECIST trimap (recist-trimap.ts); the result is united with the
  *   axes and only components touching the axes are kept. Fallback: when GrabCut keeps fewer than
  *   `fallbackMinRatio` x the trimap's FG pixels, or the native call reports a failure, the mask is the

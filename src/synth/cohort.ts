@@ -46,8 +46,8 @@ export interface CohortOptions {
    */
   growthAxisSigma?: number;
   /**
-   * Folder of real lesion masks by kind (e.g. ../shared/data/lesion-shapes); '' = procedural shapes only.
-   * Missing folders fall back to procedural shapes.
+   * Folder of real lesion masks by kind (e.g. $RECIST3D_SHARED_DATA/lesion-shapes); '' = procedural shapes
+   * only. Missing folders fall back to procedural shapes.
    */
   shapeLibraryDir?: string;
   /** Fraction of lesions that take a real shape when a library is given. */

@@ -1,7 +1,8 @@
 /**
- * Optional real lesion shapes: binary 3D masks (uint8 NIfTI, e.g. ../shared/data/lesion-shapes/<kind>/) turned
- * into a signed distance field, so a phantom can use a real lesion's shape instead of a procedural one.
- * Procedural shapes stay the default; this module is used only when a shape library folder is given.
+ * Optional real lesion shapes: binary 3D masks (uint8 NIfTI, e.g.
+ * $RECIST3D_SHARED_DATA/lesion-shapes/<kind>/) turned into a signed distance field, so a phantom can use a
+ * real lesion's shape instead of a procedural one. Procedural shapes stay the default; this module is used
+ * only when a shape library folder is given.
  */
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';

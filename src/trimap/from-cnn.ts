@@ -4,8 +4,8 @@
  * 1. Y_hat is binarised with the highest threshold (from `startThreshold` down in `thresholdStep`s) whose
  *    foreground covers at least `minAxisCoverage` of the estimated RECIST axes' pixels.
  * 2. The components of that foreground touching the axes form the CNN region. Its confident part
- *    (probability >= `fgProbability`) together with the axes is FG (FINDINGS: the whole region as FG locked in
- *    over-segmentation; the confident part did better).
+ *    (probability >= `fgProbability`) together with the axes is FG (docs/experiments/history.md: the whole
+ *    region as FG locked in over-segmentation; the confident part did better).
  * 3. Confident background (probability <= `bgProbability`) that is not part of the CNN region and whose
  *    component does not touch the axes is BG; so is the 2D RECIST trimap's outer BG ring outside the region.
  * 4. The rest is uncertain: the CNN region is PFG, other pixels are PFG when closer to FG than to BG, else PBG.

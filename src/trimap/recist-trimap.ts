@@ -1,10 +1,10 @@
 /**
  * GrabCut-R trimaps from a RECIST on its square ROI (paper section 3.1). Two kinds:
  *
- * - 'ranked' (default; measured on LIDC, see FINDINGS.md): pixels ranked by distance to the rasterised
- *   RECIST axes. The nearest `fgFraction` of the ROI that also lies inside the RECIST ellipse, plus the axes,
- *   is FG; the rest of that nearest share and the next `pfgFraction` is PFG; the next `pbgFraction` PBG; the
- *   farthest (1 - fg - pfg - pbg, 50 % by default) BG.
+ * - 'ranked' (default; measured on LIDC, see docs/experiments/history.md): pixels ranked by distance to the
+ *   rasterised RECIST axes. The nearest `fgFraction` of the ROI that also lies inside the RECIST ellipse,
+ *   plus the axes, is FG; the rest of that nearest share and the next `pfgFraction` is PFG; the next
+ *   `pbgFraction` PBG; the farthest (1 - fg - pfg - pbg, 50 % by default) BG.
  * - 'paper': the outer `bgFraction` of the ROI (ranked by the box norm max(|dx|/w, |dy|/h) around the RECIST
  *   bbox centre, so the BG ring follows the paper's [2w, 2h] ROI) is BG; the axes dilated to `fgFraction` of
  *   the ROI are FG; the remaining pixels are split in half by d(FG) - d(BG): the closer half PFG, the other
@@ -26,7 +26,7 @@ import {
 import { resolveOptions } from '../util/options.js';
 
 export interface RecistTrimapOptions {
-  /** 'ranked' (distance-ranked, FINDINGS) or 'paper' (section 3.1 as written). */
+  /** 'ranked' (distance-ranked, docs/experiments/history.md) or 'paper' (section 3.1 as written). */
   kind?: 'ranked' | 'paper';
   /** Share of the ROI area that is FG (before adding the axes). */
   fgFraction?: number;

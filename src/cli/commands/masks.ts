@@ -47,7 +47,11 @@ export function registerMasks(program: Command): void {
     .option('--method <m>', `one of ${MASK_METHODS.join(', ')}`, 'grabcut-r')
     .option('--size <px>', 'ROI working size in pixels', '128')
     .option('--iterations <n>', 'GrabCut iterations', '5')
-    .option('--trimap <kind>', "GrabCut-R trimap: 'ranked' (FINDINGS) or 'paper' (section 3.1)", 'ranked')
+    .option(
+      '--trimap <kind>',
+      "GrabCut-R trimap: 'ranked' (by distance to the axes) or 'paper' (section 3.1)",
+      'ranked',
+    )
     .option('--fg <share>', 'GrabCut-R: FG share of the ROI', '0.1')
     .option('--pfg <share>', "GrabCut-R 'ranked': PFG share of the ROI", '0.2')
     .option('--pbg <share>', "GrabCut-R 'ranked': PBG share of the ROI", '0.2')
