@@ -128,12 +128,14 @@ test('CNN-GC keeps the CNN mask when GrabCut fails and takes GrabCut when it suc
       assert.equal(r.gcFallback, true);
       assert.deepEqual(r.maskBox, plain[i].maskBox);
     });
-    // a GrabCut that keeps the whole ROI is used as is (all of the box is foreground)
+    // a GrabCut that keeps the whole ROI is used as is (all of the box is foreground; the RECIST prior's key
+    // slab and HU exclusion, which would trim it, are off here)
     const everything = async (b: GrabCutBatch) => ({
       masks: new Uint8Array(b.n * b.h * b.w).fill(1),
       status: new Int8Array(b.n),
     });
-    const taken = await segmentKeySlices(net, stacks, { gc: true }, everything);
+    const raw = { gc: true, keySlab: -1, huExclusion: null, priorOutThreshold: 0 };
+    const taken = await segmentKeySlices(net, stacks, raw, everything);
     taken.forEach((r) => {
       assert.equal(r.gcFallback, false);
       assert.ok(r.maskBox.every((v) => v === 1));

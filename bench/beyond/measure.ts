@@ -26,7 +26,7 @@ import { segmentLesion3d, type Lesion3dResult, type Segment3dOptions } from '../
 import { baselineLesion3d } from '../../src/experiments/baselines-3d.js';
 import { scoreLesion, type LesionScores } from '../../src/metrics/score-3d.js';
 import { exists } from '../../src/util/fs.js';
-import { recistContrast, recistIsodense } from '../../src/steps/lesion-contrast.js';
+import { auc, recistContrast, recistIsodense } from '../../src/steps/lesion-contrast.js';
 
 const program = new Command('measure')
   .requiredOption('--manifest <csv>', 'manifest with a mask column')
@@ -307,23 +307,6 @@ function huStats(
     ringAir: ring.filter((v) => v < -200).length / ring.length,
     lesionClipped: inside.filter((v) => v <= lo || v >= hi).length / inside.length,
   };
-}
-
-/** Probability that a random lesion pixel is brighter than a random ring pixel (0.5 = inseparable). */
-function auc(pos: number[], neg: number[]): number {
-  if (!pos.length || !neg.length) return NaN;
-  const all = [...pos.map((v) => [v, 1] as const), ...neg.map((v) => [v, 0] as const)].sort(
-    (a, b) => a[0] - b[0],
-  );
-  let rankSum = 0;
-  for (let i = 0; i < all.length;) {
-    let j = i;
-    while (j < all.length && all[j][0] === all[i][0]) j++;
-    const r = (i + j + 1) / 2;
-    for (let t = i; t < j; t++) if (all[t][1]) rankSum += r;
-    i = j;
-  }
-  return (rankSum - (pos.length * (pos.length + 1)) / 2) / (pos.length * neg.length);
 }
 
 const mean = (xs: number[]) => {
