@@ -22,3 +22,11 @@ export function choiceOption<T extends string>(v: string, name: string, choices:
   }
   return v as T;
 }
+
+/** A comma-separated CLI list, trimmed, without empty entries. */
+export function splitList(v: string): string[] {
+  return v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}

@@ -5,7 +5,7 @@ import { runPipeline, type RunOptions } from '../../pipeline/run.js';
 import { WSSS_DEFAULTS } from '../../pipeline/wsss.js';
 import { SEGMENT3D_DEFAULTS } from '../../steps/5-segment-3d.js';
 import { FIT_DEFAULTS } from '../../train/fit.js';
-import { choiceOption, numberOption } from '../options.js';
+import { choiceOption, numberOption, splitList } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
 import { claimOutDir } from '../../util/out-dir.js';
 import { staleMasks, staleMasksNote } from '../../util/stale-masks.js';
@@ -35,6 +35,7 @@ export interface RunOpts {
   huExclusion: boolean;
   shiftAugment: string;
   init?: string;
+  trainSplits?: string;
   recistPrior?: boolean;
   context: string;
   pad: string;
@@ -132,6 +133,10 @@ export function addRunOptions(cmd: Command, defaults: RunCommandDefaults = RUN_C
     )
     .option('--no-hu-exclusion', 'keep voxels whose HU cannot belong to the lesion (bone, air) in the masks')
     .option(
+      '--train-splits <list>',
+      'train only on lesions of these manifest splits (e.g. the other folds of a cross-validation); every lesion is segmented',
+    )
+    .option(
       '--init <checkpoint>',
       'start round 0 from these weights (a .pt file or a model folder of the same architecture), e.g. a model trained on a larger cohort',
     )
@@ -184,6 +189,7 @@ export function runOptionsFrom(opts: RunOpts): RunOptions {
     },
     seed: numberOption(opts.seed, 'seed', 0, 2 ** 31, true),
     ...(opts.init ? { init: resolve(opts.init) } : {}),
+    ...(opts.trainSplits ? { trainSplits: splitList(opts.trainSplits) } : {}),
     segment: {
       gc: opts.gc === true,
       tta: opts.tta === true,

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadManifest } from '../../io/manifest.js';
 import { CNN_TRAIN_DEFAULTS, trainCnn, type CnnTrainOptions } from '../../pipeline/train-cnn.js';
 import { WSSS_DEFAULTS } from '../../pipeline/wsss.js';
-import { choiceOption, numberOption } from '../options.js';
+import { choiceOption, numberOption, splitList } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
 import { claimOutDir } from '../../util/out-dir.js';
 
@@ -39,12 +39,7 @@ export function trainOptionsFrom(opts: TrainOpts): CnnTrainOptions {
       batchSize: numberOption(opts.batchSize, 'batch-size', 1, 4096, true),
       learningRate: numberOption(opts.learningRate, 'learning-rate', 1e-8, 1),
     },
-    trainSplits: opts.trainSplits
-      ? opts.trainSplits
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : [],
+    trainSplits: opts.trainSplits ? splitList(opts.trainSplits) : [],
     init: opts.init ? resolve(opts.init) : '',
     seed: numberOption(opts.seed, 'seed', 0, 2 ** 31, true),
   };
