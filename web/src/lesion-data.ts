@@ -4,12 +4,14 @@ import { enc, getBytes, getJson } from './api';
 
 export interface LesionData {
   detail: LesionDetail;
-  /** The thin slab around the RECIST slice (shown first) and the whole slab (`full`, arriving later). */
+  /** The thin slab around the RECIST slice: what the lesion view shows first. */
   thinCt: ArrayBuffer;
   masks: Uint8Array;
-  full: Promise<ArrayBuffer>;
-  /** Set once `full` has arrived. */
-  fullCt?: ArrayBuffer;
+  /**
+   * The whole slab, fetched on the first call (the view asks for it once its first slice is on screen, so it
+   * does not compete with the thin slab; a prefetch asks at once).
+   */
+  full(): Promise<ArrayBuffer>;
 }
 
 const cache = new Map<string, Promise<LesionData>>();
@@ -23,14 +25,25 @@ export function lesionData(id: string): Promise<LesionData> {
     return hit;
   }
   const base = `/api/lesions/${enc(id)}`;
-  const full = getBytes(`${base}/ct.nii`);
+  let full: Promise<ArrayBuffer> | undefined;
   const p = Promise.all([
     getJson<LesionDetail>(base),
     getBytes(`${base}/ct.nii?thin=1`),
     getBytes(`${base}/masks.bin`),
   ]).then(([detail, thinCt, masks]) => {
-    const data: LesionData = { detail, thinCt, masks: new Uint8Array(masks), full };
-    full.then((b) => (data.fullCt = b)).catch(() => undefined);
+    const data: LesionData = {
+      detail,
+      thinCt,
+      masks: new Uint8Array(masks),
+      full: () => {
+        if (!full) {
+          full = getBytes(`${base}/ct.nii`);
+          // a failed fetch is not kept: the next call tries again
+          full.catch(() => (full = undefined));
+        }
+        return full;
+      },
+    };
     return data;
   });
   p.catch(() => cache.delete(id));
@@ -39,7 +52,10 @@ export function lesionData(id: string): Promise<LesionData> {
   return p;
 }
 
-/** Starts fetching (and ignores errors: the lesion view shows them when opened). */
+/** Starts fetching everything, whole slab included (errors are ignored: the lesion view shows them when opened). */
 export function prefetch(id: string | undefined): void {
-  if (id) lesionData(id).catch(() => undefined);
+  if (id)
+    lesionData(id)
+      .then((d) => d.full())
+      .catch(() => undefined);
 }

@@ -4,7 +4,8 @@ import { Niivue, SLICE_TYPE } from '@niivue/niivue';
  * after drawing and the page records how long an action took, in `window.__recist3dTimings`.
  */
 export interface TimingEntry {
-  what: 'open-lesion' | 'next-slice';
+  /** open-data: the lesion's data is in the page (fetched or prefetched); open-lesion: its first slice drawn. */
+  what: 'open-data' | 'open-lesion' | 'next-slice';
   ms: number;
 }
 
