@@ -43,7 +43,7 @@ let generation = 0;
 export async function renderLesion(
   root: HTMLElement,
   id: string,
-  go: (hash: string) => void,
+  go: (hash: string, t0?: number) => void,
   t0 = performance.now(),
 ): Promise<(e: KeyboardEvent) => void> {
   const shown = ++generation;
@@ -193,11 +193,11 @@ export async function renderLesion(
     const k = e.key;
     if (k === 'ArrowUp' || k === 'ArrowDown') {
       e.preventDefault();
-      const t = performance.now();
-      if (v.step(k === 'ArrowUp' ? 1 : -1)) timing.record('next-slice', t);
+      // timed from the key event, so time spent waiting behind other work (a slab being swapped in) counts
+      if (v.step(k === 'ArrowUp' ? 1 : -1)) timing.record('next-slice', e.timeStamp);
     } else if (k === 'n' || k === 'p' || k === 'PageDown' || k === 'PageUp') {
       const next = neighbour(k === 'n' || k === 'PageDown' ? 1 : -1);
-      if (next) go(`#/lesion/${encodeURIComponent(next)}`);
+      if (next) go(`#/lesion/${encodeURIComponent(next)}`, e.timeStamp);
       else toast(k === 'n' || k === 'PageDown' ? 'last lesion of the list' : 'first lesion of the list');
     } else if (k === '0' || WINDOW_PRESETS.some((w) => w.key === k)) setPreset(k);
     else if (k === 'z') setZoom(!v.zoomed);
