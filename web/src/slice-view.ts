@@ -33,6 +33,8 @@ export class SliceView {
   private data?: SliceViewData;
   /** Absolute slices held by the CT volume NiiVue has now (the masks always cover the whole slab). */
   private ct: [number, number] = [0, 0];
+  /** Bumped by each CT volume taken in, so one that finishes after a newer one started is dropped. */
+  private ctLoads = 0;
   /** Absolute slice index k of the image. */
   k = 0;
   win: [number, number] = [-160, 240];
@@ -145,11 +147,12 @@ export class SliceView {
   }
 
   private async setCt(ct: ArrayBuffer, range: [number, number]): Promise<void> {
+    const mine = ++this.ctLoads;
     while (this.nv.volumes.length) this.nv.removeVolumeByIndex(0);
     this.ct = range;
     this.k = Math.min(range[1], Math.max(range[0], this.k));
     // the window goes in with the volume: one colour-map pass instead of a second one for the window
-    await this.nv.addVolumeFromUrl({
+    const added = await this.nv.addVolumeFromUrl({
       url: 'slab.nii',
       name: 'slab.nii',
       buffer: ct,
@@ -157,6 +160,8 @@ export class SliceView {
       cal_max: this.win[1],
       trustCalMinMax: true,
     });
+    // a whole slab still arriving when the next lesion was opened: keep only the newest volume
+    if (mine !== this.ctLoads) this.nv.removeVolume(added);
   }
 
   /** Shows slice k (clamped to the slices loaded); true when the slice changed. */
