@@ -83,6 +83,7 @@ try {
   };
   const open: number[] = [];
   const openData: number[] = [];
+  const openWhole: number[] = [];
   const openWarm: number[] = [];
   const slice: number[] = [];
   const peerFirst: number[] = [];
@@ -99,6 +100,16 @@ try {
     open.push(first);
     for (let s = 0; s < nSlices; s++) await page.keyboard.press(s < nSlices / 2 ? 'ArrowUp' : 'ArrowDown');
     const after = (await entries()).slice(before).filter((e) => e.what === 'next-slice');
+    // the whole slab, swapped in after the first slice (until then the slices scroll within the thin slab;
+    // the slice steps above start at once, as a user's may)
+    await page.waitForFunction(
+      (n) =>
+        (window as unknown as { __recist3dTimings: { what: string }[] }).__recist3dTimings
+          .slice(n)
+          .some((e) => e.what === 'open-whole'),
+      before,
+    );
+    openWhole.push((await entries()).slice(before).find((e) => e.what === 'open-whole')!.ms);
     slice.push(...after.map((e) => e.ms));
     // the next lesion in the list was prefetched while this one was shown: a warm open
     openWarm.push((await timeOpen(() => page.keyboard.press('n')))[1]);
@@ -126,7 +137,8 @@ try {
   );
   console.log(line('open lesion -> first slice (cold)', open, 300, peerFirst));
   console.log(
-    `  of which its data in the page (server read + cut + transfer): median ${median(openData).toFixed(1)} ms`,
+    `  of which its data in the page (server read + cut + transfer): median ${median(openData).toFixed(1)} ms;` +
+      ` its whole slab drawn (every slice reachable): median ${median(openWhole).toFixed(1)} ms`,
   );
   console.log(line('open next lesion (prefetched)', openWarm, 300));
   console.log(line('slice -> next slice', slice, 50, peerNext));

@@ -90,7 +90,11 @@ export async function renderLesion(
     timing.record('open-lesion', t0);
     data
       .full()
-      .then((b) => (shown === generation ? v.replaceCt(b.slice(0), [slab.k0, slab.k1]) : undefined))
+      .then(async (b) => {
+        if (shown !== generation) return;
+        await v.replaceCt(b.slice(0), [slab.k0, slab.k1]);
+        if (shown === generation) timing.record('open-whole', t0);
+      })
       .catch((e) => toast(`slices around the RECIST slice only: ${(e as Error).message}`, true));
   } catch (e) {
     side.replaceChildren(el('h2', {}, id), el('p', { class: 'error' }, (e as Error).message));
