@@ -8,8 +8,8 @@ export interface LesionData {
   thinCt: ArrayBuffer;
   masks: Uint8Array;
   /**
-   * The whole slab, fetched on the first call (the view asks for it once its first slice is on screen, so it
-   * does not compete with the thin slab; a prefetch asks at once).
+   * The whole slab, requested once the rest has arrived (so the server cuts the thin slab first); a failed
+   * request is made again at the next call.
    */
   full(): Promise<ArrayBuffer>;
 }
@@ -44,6 +44,7 @@ export function lesionData(id: string): Promise<LesionData> {
         return full;
       },
     };
+    void data.full().catch(() => undefined);
     return data;
   });
   p.catch(() => cache.delete(id));
@@ -52,10 +53,7 @@ export function lesionData(id: string): Promise<LesionData> {
   return p;
 }
 
-/** Starts fetching everything, whole slab included (errors are ignored: the lesion view shows them when opened). */
+/** Starts fetching (and ignores errors: the lesion view shows them when opened). */
 export function prefetch(id: string | undefined): void {
-  if (id)
-    lesionData(id)
-      .then((d) => d.full())
-      .catch(() => undefined);
+  if (id) lesionData(id).catch(() => undefined);
 }
