@@ -67,19 +67,23 @@ try {
     page.evaluate(() =>
       (window as unknown as { __recist3dTimings: { what: string; ms: number }[] }).__recist3dTimings.slice(),
     );
+  /** Waits for a timing entry `what` recorded after the first `before` ones and returns its ms. */
+  const entryAfter = async (what: string, before: number): Promise<number> => {
+    await page.waitForFunction(
+      ([n, w]) =>
+        (window as unknown as { __recist3dTimings: { what: string }[] }).__recist3dTimings
+          .slice(n)
+          .some((e) => e.what === w),
+      [before, what] as const,
+    );
+    return (await entries()).slice(before).find((e) => e.what === what)!.ms;
+  };
   /** Opens a lesion with `act` and returns [data in the page, first slice drawn] in ms. */
   const timeOpen = async (act: () => Promise<unknown>): Promise<[number, number]> => {
     const before = (await entries()).length;
     await act();
-    await page.waitForFunction(
-      (n) =>
-        (window as unknown as { __recist3dTimings: { what: string }[] }).__recist3dTimings
-          .slice(n)
-          .some((e) => e.what === 'open-lesion'),
-      before,
-    );
-    const got = (await entries()).slice(before);
-    return [got.find((e) => e.what === 'open-data')!.ms, got.find((e) => e.what === 'open-lesion')!.ms];
+    const first = await entryAfter('open-lesion', before);
+    return [await entryAfter('open-data', before), first];
   };
   const open: number[] = [];
   const openData: number[] = [];
@@ -102,14 +106,7 @@ try {
     const after = (await entries()).slice(before).filter((e) => e.what === 'next-slice');
     // the whole slab, swapped in after the first slice (until then the slices scroll within the thin slab;
     // the slice steps above start at once, as a user's may)
-    await page.waitForFunction(
-      (n) =>
-        (window as unknown as { __recist3dTimings: { what: string }[] }).__recist3dTimings
-          .slice(n)
-          .some((e) => e.what === 'open-whole'),
-      before,
-    );
-    openWhole.push((await entries()).slice(before).find((e) => e.what === 'open-whole')!.ms);
+    openWhole.push(await entryAfter('open-whole', before));
     slice.push(...after.map((e) => e.ms));
     // the next lesion in the list was prefetched while this one was shown: a warm open
     openWarm.push((await timeOpen(() => page.keyboard.press('n')))[1]);
