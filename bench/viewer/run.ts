@@ -67,33 +67,49 @@ try {
     page.evaluate(() =>
       (window as unknown as { __recist3dTimings: { what: string; ms: number }[] }).__recist3dTimings.slice(),
     );
+  /** Waits for a timing entry `what` recorded after the first `before` ones and returns its ms. */
+  const entryAfter = async (what: string, before: number): Promise<number> => {
+    await page.waitForFunction(
+      ([n, w]) =>
+        (window as unknown as { __recist3dTimings: { what: string }[] }).__recist3dTimings
+          .slice(n)
+          .some((e) => e.what === w),
+      [before, what] as const,
+    );
+    return (await entries()).slice(before).find((e) => e.what === what)!.ms;
+  };
+  /** Opens a lesion with `act` and returns [data in the page, first slice drawn] in ms. */
+  const timeOpen = async (act: () => Promise<unknown>): Promise<[number, number]> => {
+    const before = (await entries()).length;
+    await act();
+    const first = await entryAfter('open-lesion', before);
+    return [await entryAfter('open-data', before), first];
+  };
   const open: number[] = [];
+  const openData: number[] = [];
+  const openWhole: number[] = [];
   const openWarm: number[] = [];
   const slice: number[] = [];
   const peerFirst: number[] = [];
   const peerNext: number[] = [];
   for (const l of chosen) {
     const before = (await entries()).length;
-    await page.evaluate(
-      (id) => (window as unknown as { __recist3dOpen: (id: string) => void }).__recist3dOpen(id),
-      l.info.lesionId,
+    const [data, first] = await timeOpen(() =>
+      page.evaluate(
+        (id) => (window as unknown as { __recist3dOpen: (id: string) => void }).__recist3dOpen(id),
+        l.info.lesionId,
+      ),
     );
-    await page.waitForFunction(
-      (n) => (window as unknown as { __recist3dTimings: unknown[] }).__recist3dTimings.length > n,
-      before,
-    );
-    open.push((await entries())[before].ms);
+    openData.push(data);
+    open.push(first);
     for (let s = 0; s < nSlices; s++) await page.keyboard.press(s < nSlices / 2 ? 'ArrowUp' : 'ArrowDown');
-    const after = (await entries()).slice(before + 1).filter((e) => e.what === 'next-slice');
+    const after = (await entries()).slice(before).filter((e) => e.what === 'next-slice');
+    // the whole slab, swapped in after the first slice (until then the slices scroll within the thin slab;
+    // the slice steps above start at once, as a user's may)
+    openWhole.push(await entryAfter('open-whole', before));
     slice.push(...after.map((e) => e.ms));
     // the next lesion in the list was prefetched while this one was shown: a warm open
-    const b2 = (await entries()).length;
-    await page.keyboard.press('n');
-    await page.waitForFunction(
-      (n) => (window as unknown as { __recist3dTimings: unknown[] }).__recist3dTimings.length > n,
-      b2,
-    );
-    openWarm.push((await entries())[b2].ms);
+    openWarm.push((await timeOpen(() => page.keyboard.press('n')))[1]);
     const name = l.files.image!.endsWith('.gz') ? 'image.nii.gz' : 'image.nii';
     const [f, n] = await page.evaluate(
       ([id, nm]) =>
@@ -117,6 +133,10 @@ try {
     `recist3d serve (dist/) spawn to printed URL: median ${median(cliStart).toFixed(0)} ms of 3 (target < 2000 ms); in-process start ${startMs.toFixed(0)} ms`,
   );
   console.log(line('open lesion -> first slice (cold)', open, 300, peerFirst));
+  console.log(
+    `  of which its data in the page (server read + cut + transfer): median ${median(openData).toFixed(1)} ms;` +
+      ` its whole slab drawn (every slice reachable): median ${median(openWhole).toFixed(1)} ms`,
+  );
   console.log(line('open next lesion (prefetched)', openWarm, 300));
   console.log(line('slice -> next slice', slice, 50, peerNext));
   console.log(

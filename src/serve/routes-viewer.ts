@@ -72,10 +72,11 @@ export function viewerRoutes(app: FastifyInstance, index: RunIndex, cache: Volum
 
   app.get('/api/lesions/:id/masks.bin', { schema: { params: ID_PARAMS } }, async (req, reply) => {
     const l = lesionWithImage(index, (req.params as { id: string }).id);
+    // the masks are read while the image is (the slab's range needs the image's grid)
+    const masks = Promise.all([l.files.prediction, l.files.truth].map((p) => (p ? cache.get(p) : undefined)));
+    masks.catch(() => undefined); // awaited below; not an unhandled rejection when the image fails first
     const { image, range } = await lesionSlab(cache, l);
-    const [pred, truth] = await Promise.all(
-      [l.files.prediction, l.files.truth].map((p) => (p ? cache.get(p) : undefined)),
-    );
+    const [pred, truth] = await masks;
     reply.type('application/octet-stream').header('cache-control', 'private, max-age=300');
     return Buffer.from(packMasks([pred, truth], range, image.size[0] * image.size[1]).buffer);
   });

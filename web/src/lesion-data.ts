@@ -4,12 +4,14 @@ import { enc, getBytes, getJson } from './api';
 
 export interface LesionData {
   detail: LesionDetail;
-  /** The thin slab around the RECIST slice (shown first) and the whole slab (`full`, arriving later). */
+  /** The thin slab around the RECIST slice: what the lesion view shows first. */
   thinCt: ArrayBuffer;
   masks: Uint8Array;
-  full: Promise<ArrayBuffer>;
-  /** Set once `full` has arrived. */
-  fullCt?: ArrayBuffer;
+  /**
+   * The whole slab, requested once the rest has arrived (so the server cuts the thin slab first); a failed
+   * request is made again at the next call.
+   */
+  full(): Promise<ArrayBuffer>;
 }
 
 const cache = new Map<string, Promise<LesionData>>();
@@ -23,14 +25,26 @@ export function lesionData(id: string): Promise<LesionData> {
     return hit;
   }
   const base = `/api/lesions/${enc(id)}`;
-  const full = getBytes(`${base}/ct.nii`);
+  let full: Promise<ArrayBuffer> | undefined;
   const p = Promise.all([
     getJson<LesionDetail>(base),
     getBytes(`${base}/ct.nii?thin=1`),
     getBytes(`${base}/masks.bin`),
   ]).then(([detail, thinCt, masks]) => {
-    const data: LesionData = { detail, thinCt, masks: new Uint8Array(masks), full };
-    full.then((b) => (data.fullCt = b)).catch(() => undefined);
+    const data: LesionData = {
+      detail,
+      thinCt,
+      masks: new Uint8Array(masks),
+      full: () => {
+        if (!full) {
+          full = getBytes(`${base}/ct.nii`);
+          // a failed fetch is not kept: the next call tries again
+          full.catch(() => (full = undefined));
+        }
+        return full;
+      },
+    };
+    void data.full().catch(() => undefined);
     return data;
   });
   p.catch(() => cache.delete(id));

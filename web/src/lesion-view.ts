@@ -43,7 +43,7 @@ let generation = 0;
 export async function renderLesion(
   root: HTMLElement,
   id: string,
-  go: (hash: string) => void,
+  go: (hash: string, t0?: number) => void,
   t0 = performance.now(),
 ): Promise<(e: KeyboardEvent) => void> {
   const shown = ++generation;
@@ -53,8 +53,9 @@ export async function renderLesion(
   root.replaceChildren(
     el('div', { class: 'lesion-page' }, el('div', { class: 'main-col' }, toolbar, stage), side),
   );
-  // one NiiVue (one WebGL context) for the whole session: reattach its element
+  // one NiiVue (one WebGL context) for the whole session: reattach its element, without the previous lesion
   if (!view) view = await SliceView.create(el('div'));
+  view.unload();
   stage.append(view.root);
   const v = view;
 
@@ -65,6 +66,7 @@ export async function renderLesion(
   let detail: LesionDetail;
   try {
     const data = await lesionData(id);
+    timing.record('open-data', t0);
     detail = data.detail;
     v.layers = [
       { bit: 0, color: COLORS.prediction, visible: prefs.prediction },
@@ -73,11 +75,12 @@ export async function renderLesion(
     v.recistVisible = prefs.recist;
     v.zoomed = prefs.zoomed;
     const preset = WINDOW_PRESETS.find((w) => w.key === prefs.preset);
-    // the whole slab when it is here already (a lesion seen before), else the thin one first
+    // the thin slab first, even when the whole one is here already (a prefetched lesion): NiiVue takes in a
+    // volume in a time that grows with its slices, so the first slice appears sooner; the whole slab follows
     const slab = detail.slab;
     await v.load({
-      ct: (data.fullCt ?? data.thinCt).slice(0),
-      ctRange: data.fullCt ? [slab.k0, slab.k1] : thinSlabRange(slab, detail.keySlice),
+      ct: data.thinCt.slice(0),
+      ctRange: thinSlabRange(slab, detail.keySlice),
       masks: data.masks,
       slab: detail.slab,
       keySlice: detail.keySlice,
@@ -85,11 +88,14 @@ export async function renderLesion(
       window: preset?.range ?? defaultWindow(detail.window),
     });
     timing.record('open-lesion', t0);
-    if (!data.fullCt) {
-      data.full
-        .then((b) => (shown === generation ? v.replaceCt(b.slice(0), [slab.k0, slab.k1]) : undefined))
-        .catch((e) => toast(`slices around the RECIST slice only: ${(e as Error).message}`, true));
-    }
+    data
+      .full()
+      .then(async (b) => {
+        if (shown !== generation) return;
+        await v.replaceCt(b.slice(0), [slab.k0, slab.k1]);
+        if (shown === generation) timing.record('open-whole', t0);
+      })
+      .catch((e) => toast(`slices around the RECIST slice only: ${(e as Error).message}`, true));
   } catch (e) {
     side.replaceChildren(el('h2', {}, id), el('p', { class: 'error' }, (e as Error).message));
     toast((e as Error).message, true);
@@ -191,11 +197,11 @@ export async function renderLesion(
     const k = e.key;
     if (k === 'ArrowUp' || k === 'ArrowDown') {
       e.preventDefault();
-      const t = performance.now();
-      if (v.step(k === 'ArrowUp' ? 1 : -1)) timing.record('next-slice', t);
+      // timed from the key event, so time spent waiting behind other work (a slab being swapped in) counts
+      if (v.step(k === 'ArrowUp' ? 1 : -1)) timing.record('next-slice', e.timeStamp);
     } else if (k === 'n' || k === 'p' || k === 'PageDown' || k === 'PageUp') {
       const next = neighbour(k === 'n' || k === 'PageDown' ? 1 : -1);
-      if (next) go(`#/lesion/${encodeURIComponent(next)}`);
+      if (next) go(`#/lesion/${encodeURIComponent(next)}`, e.timeStamp);
       else toast(k === 'n' || k === 'PageDown' ? 'last lesion of the list' : 'first lesion of the list');
     } else if (k === '0' || WINDOW_PRESETS.some((w) => w.key === k)) setPreset(k);
     else if (k === 'z') setZoom(!v.zoomed);

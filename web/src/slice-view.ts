@@ -33,6 +33,8 @@ export class SliceView {
   private data?: SliceViewData;
   /** Absolute slices held by the CT volume NiiVue has now (the masks always cover the whole slab). */
   private ct: [number, number] = [0, 0];
+  /** Bumped by each CT volume taken in, so one that finishes after a newer one started is dropped. */
+  private ctLoads = 0;
   /** Absolute slice index k of the image. */
   k = 0;
   win: [number, number] = [-160, 240];
@@ -80,7 +82,7 @@ export class SliceView {
       ];
     view.bindMouse();
     new ResizeObserver(() => {
-      view.fitResolution();
+      view.held(() => view.fitResolution());
       view.draw();
     }).observe(root);
     return view;
@@ -90,30 +92,67 @@ export class SliceView {
     return this.data?.slab;
   }
 
+  /**
+   * Forgets the shown data while the next one loads: nothing is drawn (a reattached view would otherwise redraw
+   * the previous lesion, costing a frame and showing the wrong lesion) and the canvases are hidden.
+   */
+  unload(): void {
+    this.data = undefined;
+    this.root.classList.add('unloaded');
+    this.nv.isBusy = true;
+  }
+
+  /**
+   * Runs `f` with NiiVue's own redraws held back: each of its setters (volume removed, added, pan, resolution)
+   * draws the whole scene and waits for the GPU, five or more frames per lesion opened on a CPU renderer. The
+   * caller draws once afterwards.
+   */
+  held(f: () => void): void {
+    const was = this.nv.isBusy;
+    this.nv.isBusy = true;
+    try {
+      f();
+    } finally {
+      this.nv.isBusy = was;
+    }
+  }
+
   async load(data: SliceViewData, startSlice?: number): Promise<void> {
     this.data = data;
     this.win = data.window;
     this.k = Math.min(data.slab.k1, Math.max(data.slab.k0, startSlice ?? data.keySlice ?? data.slab.k0));
-    await this.setCt(data.ct, data.ctRange ?? [data.slab.k0, data.slab.k1]);
-    if (this.zoomed) this.applyZoom();
-    this.fitResolution();
+    this.nv.isBusy = true;
+    try {
+      await this.setCt(data.ct, data.ctRange ?? [data.slab.k0, data.slab.k1]);
+      if (this.zoomed) this.applyZoom();
+      this.fitResolution();
+    } finally {
+      this.nv.isBusy = false;
+    }
+    this.root.classList.remove('unloaded');
     this.draw();
   }
 
   /** Swaps in a CT volume holding slices `range` (the whole slab after a thin one), keeping slice and view. */
   async replaceCt(ct: ArrayBuffer, range: [number, number]): Promise<void> {
     if (!this.data) return;
-    await this.setCt(ct, range);
-    if (this.zoomed) this.applyZoom();
+    this.nv.isBusy = true;
+    try {
+      await this.setCt(ct, range);
+      if (this.zoomed) this.applyZoom();
+    } finally {
+      this.nv.isBusy = false;
+    }
     this.draw();
   }
 
   private async setCt(ct: ArrayBuffer, range: [number, number]): Promise<void> {
+    const mine = ++this.ctLoads;
     while (this.nv.volumes.length) this.nv.removeVolumeByIndex(0);
     this.ct = range;
     this.k = Math.min(range[1], Math.max(range[0], this.k));
     // the window goes in with the volume: one colour-map pass instead of a second one for the window
-    await this.nv.addVolumeFromUrl({
+    const added = await this.nv.addVolumeFromUrl({
       url: 'slab.nii',
       name: 'slab.nii',
       buffer: ct,
@@ -121,6 +160,8 @@ export class SliceView {
       cal_max: this.win[1],
       trustCalMinMax: true,
     });
+    // a whole slab still arriving when the next lesion was opened: keep only the newest volume
+    if (mine !== this.ctLoads) this.nv.removeVolume(added);
   }
 
   /** Shows slice k (clamped to the slices loaded); true when the slice changed. */
@@ -140,15 +181,17 @@ export class SliceView {
 
   setWindow(win: [number, number]): void {
     this.win = [win[0], Math.max(win[0] + 1, win[1])];
-    this.applyWindow();
+    this.held(() => this.applyWindow());
     this.draw();
   }
 
   setZoom(zoomed: boolean): void {
     this.zoomed = zoomed;
-    if (zoomed) this.applyZoom();
-    else this.nv.setPan2Dxyzmm([0, 0, 0, 1]);
-    this.fitResolution();
+    this.held(() => {
+      if (zoomed) this.applyZoom();
+      else this.nv.setPan2Dxyzmm([0, 0, 0, 1]);
+      this.fitResolution();
+    });
     this.draw();
   }
 
@@ -304,7 +347,8 @@ export class SliceView {
    * the pan that puts the ROI centre p in the middle of the field (centre c0) is c0 - zoom * p.
    */
   private applyZoom(): void {
-    const { slab } = this.data!;
+    if (!this.data) return;
+    const { slab } = this.data;
     const [i0, j0, i1, j1] = this.roiBox();
     const [ni, nj] = slab.size;
     const zoom = Math.max(1, Math.min(ni / (i1 - i0), nj / (j1 - j0)));

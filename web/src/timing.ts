@@ -4,7 +4,11 @@ import { Niivue, SLICE_TYPE } from '@niivue/niivue';
  * after drawing and the page records how long an action took, in `window.__recist3dTimings`.
  */
 export interface TimingEntry {
-  what: 'open-lesion' | 'next-slice';
+  /**
+   * open-data: the lesion's data is in the page (fetched or prefetched); open-lesion: its first slice drawn;
+   * open-whole: its whole slab drawn (every slice can be scrolled to).
+   */
+  what: 'open-data' | 'open-lesion' | 'open-whole' | 'next-slice';
   ms: number;
 }
 
