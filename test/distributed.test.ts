@@ -6,12 +6,13 @@
  * rank within the stated timeout (no hang).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SegNet, processGroup } from '../src/model/binding.js';
+import type { Recist3dError } from '../src/errors.js';
+import { SegNet, joinFromEnv, processGroup } from '../src/model/binding.js';
 import { DIST_NET, distBatch } from './helpers/dist-batch.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,8 +63,9 @@ function rank(env: Record<string, string>, killAfter: number): Promise<RankResul
       child.kill('SIGKILL');
       fail(new Error(`rank ${env.RANK} hung for ${killAfter} s; stderr:\n${err}`));
     }, killAfter * 1000);
-    child.on('close', () => {
+    child.on('close', (status) => {
       clearTimeout(timer);
+      if (status === 9) return ok({ code: 'EXITED', elapsed: (performance.now() - t0) / 1000 });
       const line = out.trim().split('\n').pop() ?? '';
       try {
         ok({ ...(JSON.parse(line) as RankResult), elapsed: (performance.now() - t0) / 1000 });
@@ -158,4 +160,42 @@ test('a wrong MASTER_PORT: both ranks fail with E_DIST_TIMEOUT naming their rank
     assert.ok((r.seconds ?? 99) < TIMEOUT + 1.5, `gave up after ${r.seconds} s (timeout ${TIMEOUT} s)`);
   }
   assert.ok(r1.message?.includes(`MASTER_PORT=${wrong}`), r1.message);
+});
+
+test('a job of one rank joins nothing; a bad RECIST3D_DIST_TIMEOUT is named', async () => {
+  const one = { MASTER_ADDR: '127.0.0.1', MASTER_PORT: '1', WORLD_SIZE: '1', RANK: '0' };
+  assert.equal(await joinFromEnv(one), undefined);
+  assert.equal(await joinFromEnv({}), undefined);
+  assert.equal(processGroup(), undefined);
+  await assert.rejects(
+    joinFromEnv({ ...one, WORLD_SIZE: '2', RECIST3D_DIST_TIMEOUT: 'soon' }),
+    (e: Recist3dError) => e.code === 'E_DIST_ENV' && e.context.field === 'RECIST3D_DIST_TIMEOUT',
+  );
+});
+
+test('a rank that dies after joining: the other fails its next all-reduce naming itself, no hang', async () => {
+  const port = String(await freePort());
+  const env = { MASTER_PORT: port, WORLD_SIZE: '2', RECIST3D_DIST_TIMEOUT: String(TIMEOUT) };
+  const [r0, r1] = await Promise.all([
+    rank({ ...env, RANK: '0' }, 60),
+    rank({ ...env, RANK: '1', DIST_WORKER_EXIT: '1' }, 60),
+  ]);
+  assert.equal(r1.code, 'EXITED');
+  console.log(`rank 1 died: ${r0.code} ${r0.message} (after ${r0.seconds?.toFixed(2)} s)`);
+  assert.ok(r0.code === 'E_DIST' || r0.code === 'E_DIST_TIMEOUT', `${r0.code}: ${r0.message}`);
+  assert.match(r0.message ?? '', /gradient all-reduce failed on rank 0 of 2/);
+  assert.ok((r0.seconds ?? 99) < TIMEOUT + 10, `gave up after ${r0.seconds} s`);
+});
+
+test('recist3d info shows the backend, rank and world size of the environment', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'info', '--json'], {
+    cwd: ROOT,
+    env: { ...process.env, MASTER_ADDR: 'node1', MASTER_PORT: '29500', WORLD_SIZE: '4', RANK: '2' },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const info = JSON.parse(r.stdout) as { distributed: { backend: string; rank: number; worldSize: number } };
+  assert.match(info.distributed.backend, /^gloo/);
+  assert.equal(info.distributed.rank, 2);
+  assert.equal(info.distributed.worldSize, 4);
 });

@@ -3,7 +3,8 @@
  * variables (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK, RECIST3D_DIST_TIMEOUT) in its environment. It joins
  * the group, takes its contiguous shard of `distBatch()`, does one trainStep, then one sharded trainEpoch on
  * the whole batch, and prints one JSON line: the parameters after each, the losses and an allReduceMean.
- * A failure prints {code, message} instead and exits 3.
+ * A failure prints {code, message} instead and exits 3. With DIST_WORKER_EXIT=1 the rank exits (9) right after
+ * joining, as a rank that dies would.
  */
 import { SegNet, allReduceMean, engineInfo, joinFromEnv, processGroup } from '../../src/model/binding.js';
 import { DIST_NET, distBatch, shardOf } from './dist-batch.js';
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
   try {
     const group = await joinFromEnv();
     if (!group) throw new Error('the worker was started without a distributed environment');
+    // DIST_WORKER_EXIT=1: this rank dies right after joining (the others must fail, not hang)
+    if (process.env.DIST_WORKER_EXIT === '1') process.exit(9);
     const net = await SegNet.create(DIST_NET);
     const full = distBatch();
     const step = await net.trainStep(shardOf(full, group.rank, group.worldSize));
