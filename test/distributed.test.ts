@@ -7,13 +7,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Recist3dError } from '../src/errors.js';
-import { SegNet, joinFromEnv, processGroup } from '../src/model/binding.js';
+import { SegNet, joinFromEnv, processGroup, type NetConfig } from '../src/model/binding.js';
+import { registerSynth } from '../src/cli/commands/synth.js';
 import { DIST_NET, distBatch } from './helpers/dist-batch.js';
+import { runCli } from './helpers/cli.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WORKER = resolve(ROOT, 'test', 'helpers', 'dist-worker.ts');
@@ -198,4 +202,84 @@ test('recist3d info shows the backend, rank and world size of the environment', 
   assert.match(info.distributed.backend, /^gloo/);
   assert.equal(info.distributed.rank, 2);
   assert.equal(info.distributed.worldSize, 4);
+});
+
+test('recist3d train on 2 ranks: both stop at the same epoch with the same history and weights', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'r3d-dist-train-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await runCli(registerSynth, ['synth', '--out', join(dir, 'ph'), '--lesions', '6', '--seed', '3']);
+  const port = String(await freePort());
+  const train = (r: number) =>
+    new Promise<{ status: number | null; stderr: string }>((ok) => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli/main.ts',
+          'train',
+          '--manifest',
+          join(dir, 'ph', 'manifest.csv'),
+          '--out',
+          join(dir, `rank${r}`),
+          '--labels',
+          'recist',
+          '--roi-size',
+          '32',
+          '--base-width',
+          '4',
+          '--samples-per-epoch',
+          '8',
+          '--epochs',
+          '2',
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            RECIST3D_THREADS: '1',
+            MASTER_ADDR: '127.0.0.1',
+            MASTER_PORT: port,
+            WORLD_SIZE: '2',
+            RANK: String(r),
+            RECIST3D_DIST_TIMEOUT: '120',
+          },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+      child.on('close', (status) => {
+        clearTimeout(timer);
+        ok({ status, stderr });
+      });
+    });
+  const [a, b] = await Promise.all([train(0), train(1)]);
+  assert.equal(a.status, 0, a.stderr);
+  assert.equal(b.status, 0, b.stderr);
+  assert.match(b.stderr, /rank 1 of 2 joined \(gloo\)/);
+  type Side = { metrics: { epochs: number; history: { trainLoss: number; valDice: number }[] } };
+  const side = async (r: number) =>
+    JSON.parse(await readFile(join(dir, `rank${r}`, 'model.json'), 'utf8')) as Side;
+  const [s0, s1] = [await side(0), await side(1)];
+  assert.equal(s0.metrics.epochs, s1.metrics.epochs);
+  assert.deepEqual(
+    s0.metrics.history.map((h) => [h.trainLoss, h.valDice]),
+    s1.metrics.history.map((h) => [h.trainLoss, h.valDice]),
+  );
+  // the checkpoints' weights are equal (the files are not: libtorch orders the Adam state by tensor address)
+  type NetSide = { net: NetConfig };
+  const weights = async (r: number) => {
+    const { net: config } = JSON.parse(
+      await readFile(join(dir, `rank${r}`, 'model.json'), 'utf8'),
+    ) as NetSide;
+    const net = await SegNet.create(config);
+    await net.load(join(dir, `rank${r}`, 'model.pt'));
+    const p = await net.parameters();
+    net.dispose();
+    return p;
+  };
+  const [w0, w1] = [await weights(0), await weights(1)];
+  assert.equal(maxAbsDiff(w0, w1), 0, 'the ranks saved different weights');
 });
