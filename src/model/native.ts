@@ -224,7 +224,7 @@ let addon: NativeAddon | undefined;
 export function nativeAddon(): NativeAddon {
   if (addon) return addon;
   const fix =
-    'Build it with `npm run setup` (it needs the Debian packages: apt-get install libtorch-dev libopencv-dev).';
+    'Build it with `npm run setup` (it needs the Debian packages: apt-get install libtorch-dev libgloo-dev libopencv-dev).';
   if (!existsSync(ADDON_PATH)) {
     throw new Recist3dError('E_NATIVE_MISSING', `The native addon ${ADDON_PATH} has not been built. ${fix}`);
   }
