@@ -14,7 +14,8 @@
 
 namespace r3d {
 
-void defineSegNet(Napi::Env env, Napi::Object exports);  // segnet_wrap.cc
+void defineSegNet(Napi::Env env, Napi::Object exports);        // segnet_wrap.cc
+void defineProcessGroup(Napi::Env env, Napi::Object exports);  // dist_wrap.cc
 
 namespace {
 
@@ -107,6 +108,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("setThreads", Napi::Function::New(env, entry<SetThreadsJs>, "setThreads"));
     exports.Set("limits", limitsObject(env));
     defineSegNet(env, exports);
+    defineProcessGroup(env, exports);
     return exports;
   });
 }

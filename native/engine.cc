@@ -23,6 +23,7 @@
 #include <random>
 #include <sstream>
 
+#include "dist.h"
 #include "errors.h"
 #include "limits.h"
 #include "nets.h"
@@ -154,27 +155,31 @@ class EngineImpl final : public Engine {
 
   float trainEpoch(const Batch& d, const EpochOptions& o, int* steps, const ProgressFn& progress) override {
     applyThreads();
-    const int64_t s = cfg_.size, n = d.n, bs = std::min<int64_t>(o.batchSize, n);
+    const int64_t s = cfg_.size, n = d.n;
+    int64_t bs = std::min<int64_t>(o.batchSize, n);
     // maxSamples > 0: the epoch stops after that many images of the (seeded) shuffled order.
-    const int64_t used = o.maxSamples > 0 ? std::min<int64_t>(n, o.maxSamples) : n;
-    const int total = static_cast<int>((used + bs - 1) / bs);
+    int64_t used = o.maxSamples > 0 ? std::min<int64_t>(n, o.maxSamples) : n;
+    int total = static_cast<int>((used + bs - 1) / bs);
     std::mt19937_64 rng(o.seed);
     std::vector<int64_t> order(n);
     std::iota(order.begin(), order.end(), 0);
     if (o.shuffle) {
       for (int64_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng() % (i + 1)]);
     }
+    // In a process group (dist.h), every rank shuffles the same order and takes its own shard of it.
+    std::mt19937_64 rankRng;
+    std::mt19937_64& augRng = processGroupActive() ? shard(order, used, bs, total, o.seed, rankRng) : rng;
     torch::Tensor X = blob(d.x.data(), {n, cfg_.inChannels, s, s});
     torch::Tensor Y = blob(d.y.data(), {n, s, s});
     torch::Tensor W = d.w.empty() ? torch::ones({n, s, s}) : blob(d.w.data(), {n, s, s});
-    torch::Tensor idxAll = torch::from_blob(order.data(), {n}, torch::kInt64);
+    torch::Tensor idxAll = torch::from_blob(order.data(), {static_cast<int64_t>(order.size())}, torch::kInt64);
     double sum = 0;
     int64_t seen = 0;
     for (int k = 0; k < total; ++k) {
       const int64_t i0 = k * bs, nb = std::min(bs, used - i0);
       torch::Tensor idx = idxAll.narrow(0, i0, nb);
       torch::Tensor x = X.index_select(0, idx), y = Y.index_select(0, idx), w = W.index_select(0, idx);
-      augment(x, y, w, o.augment, rng);
+      augment(x, y, w, o.augment, augRng);
       sum += static_cast<double>(step(x, y, w)) * nb;
       seen += nb;
       if (progress) progress(k + 1, total, static_cast<float>(sum / seen));
@@ -256,6 +261,12 @@ class EngineImpl final : public Engine {
     return total;
   }
 
+  std::vector<float> parameterValues() override {
+    torch::NoGradGuard noGrad;
+    torch::Tensor flat = flatten(model_->parameters());
+    return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+  }
+
   void setLearningRate(double lr) override {
     for (auto& g : opt_->param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
   }
@@ -265,9 +276,99 @@ class EngineImpl final : public Engine {
   }
 
  private:
+  /**
+   * This rank's shard of an epoch (DistributedSampler-like): positions rank, rank + W, ... of the first `used`
+   * entries of the shared shuffled order, wrapped so that every rank has ceil(used / W) images and takes the
+   * same number of steps; the batch size per rank is ceil(batchSize / W), so a step still averages about
+   * `batchSize` images over the job. Augmentation draws from a generator seeded by (seed, rank).
+   */
+  std::mt19937_64& shard(std::vector<int64_t>& order, int64_t& used, int64_t& bs, int& total, uint64_t seed,
+                         std::mt19937_64& rankRng) {
+    const GroupInfo g = processGroupInfo();
+    const int64_t world = g.worldSize, rank = g.rank;
+    // Every rank must hold the same images, or the step counts (and the collectives) would not match:
+    // sum(n) and sum(n^2) over ranks equal W*n and W*n^2 only if every rank's n is the same.
+    double counts[2] = {static_cast<double>(order.size()), static_cast<double>(order.size()) * order.size()};
+    allReduceSum(counts, 2, "the training-set size check");
+    if (counts[0] * counts[0] != counts[1] * world)
+      throw CodedError("E_DIST", "trainEpoch: the ranks hold different numbers of training images (" +
+                                     std::to_string(order.size()) + " on rank " + std::to_string(rank) +
+                                     "); every rank must pass the same training set");
+    const int64_t per = (used + world - 1) / world;
+    std::vector<int64_t> mine(per);
+    for (int64_t i = 0; i < per; ++i) mine[i] = order[(rank + i * world) % used];
+    order.swap(mine);
+    used = per;
+    bs = std::min<int64_t>((bs + world - 1) / world, per);
+    total = static_cast<int>((used + bs - 1) / bs);
+    rankRng.seed(seed ^ (0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(rank + 1)));
+    return rankRng;
+  }
+
+  /** Copies each tensor's values from/to one flat CPU float buffer (gradients, buffers). */
+  static torch::Tensor flatten(const std::vector<torch::Tensor>& ts) {
+    std::vector<torch::Tensor> flat;
+    flat.reserve(ts.size());
+    for (const auto& t : ts) flat.push_back(t.reshape({-1}).to(torch::kCPU, torch::kFloat32));
+    return torch::cat(flat).contiguous();
+  }
+  static void unflatten(const torch::Tensor& buf, std::vector<torch::Tensor>& ts) {
+    int64_t off = 0;
+    for (auto& t : ts) {
+      t.copy_(buf.narrow(0, off, t.numel()).view(t.sizes()));
+      off += t.numel();
+    }
+  }
+
+  /** Every rank takes rank 0's batch-norm statistics before a step (as DDP's broadcast_buffers does). */
+  void broadcastBuffers() {
+    torch::NoGradGuard noGrad;
+    std::vector<torch::Tensor> bufs;
+    for (auto& b : model_->buffers())
+      if (b.is_floating_point()) bufs.push_back(b);
+    if (bufs.empty()) return;
+    torch::Tensor flat = flatten(bufs);
+    broadcastFromRoot(flat.data_ptr<float>(), flat.numel(), "the batch-norm statistics broadcast");
+    unflatten(flat, bufs);
+  }
+
+  /**
+   * Averages the gradients over the ranks (DDP-like buckets of at most kBucketFloats, in parameter order); the
+   * rank's loss rides in the last bucket, so every rank returns the job's mean loss.
+   */
+  float averageGradients(float localLoss) {
+    static constexpr int64_t kBucketFloats = int64_t{25} << 18;  // 25 MiB of floats, DDP's default bucket
+    torch::NoGradGuard noGrad;
+    std::vector<torch::Tensor> params = model_->parameters();
+    const double world = processGroupInfo().worldSize;
+    float loss = localLoss;
+    for (size_t i = 0; i < params.size();) {
+      std::vector<torch::Tensor> grads;
+      int64_t count = 0;
+      size_t j = i;
+      for (; j < params.size() && (j == i || count + params[j].numel() <= kBucketFloats); ++j) {
+        if (!params[j].grad().defined()) params[j].mutable_grad() = torch::zeros_like(params[j]);
+        grads.push_back(params[j].grad());
+        count += params[j].numel();
+      }
+      const bool last = j == params.size();
+      std::vector<torch::Tensor> parts = grads;
+      if (last) parts.push_back(torch::full({1}, localLoss));
+      torch::Tensor flat = flatten(parts);
+      allReduceSum(flat.data_ptr<float>(), flat.numel(), "the gradient all-reduce");
+      flat.div_(world);
+      unflatten(flat, grads);
+      if (last) loss = flat[count].item<float>();
+      i = j;
+    }
+    return loss;
+  }
+
   float step(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& w) {
     model_->train();
     opt_->zero_grad();
+    const bool dist = processGroupActive();
+    if (dist) broadcastBuffers();
     const bool balanced = cfg_.loss == "balanced";
     std::vector<torch::Tensor> outs = model_->outputs(x.to(device_));
     torch::Tensor yd = y.to(device_), wd = w.to(device_);
@@ -275,8 +376,9 @@ class EngineImpl final : public Engine {
     for (size_t i = 1; i < outs.size(); ++i) loss = loss + segLoss(outs[i], yd, wd, balanced);
     if (outs.size() > 1) loss = loss / static_cast<double>(outs.size());
     loss.backward();
+    const float mean = dist ? averageGradients(loss.item<float>()) : 0.f;
     opt_->step();
-    return loss.item<float>();
+    return dist ? mean : loss.item<float>();
   }
 
   std::string configKey() const {

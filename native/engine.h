@@ -65,6 +65,8 @@ class Engine {
   virtual void save(const std::string& path) = 0;
   virtual void load(const std::string& path) = 0;
   virtual int64_t parameterCount() const = 0;
+  /** All parameters flattened in `parameters()` order (float32), e.g. to compare the ranks of a job. */
+  virtual std::vector<float> parameterValues() = 0;
   virtual void setLearningRate(double lr) = 0;
   virtual double learningRate() const = 0;
 };

@@ -87,6 +87,7 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
          InstanceMethod<&SegNetWrap::Entry<&SegNetWrap::Save>>("save"),
          InstanceMethod<&SegNetWrap::Entry<&SegNetWrap::Load>>("load"),
          InstanceMethod<&SegNetWrap::Entry<&SegNetWrap::ParameterCount>>("parameterCount"),
+         InstanceMethod<&SegNetWrap::Entry<&SegNetWrap::Parameters>>("parameters"),
          InstanceMethod<&SegNetWrap::Entry<&SegNetWrap::GetLearningRate>>("getLearningRate"),
          InstanceMethod<&SegNetWrap::Entry<&SegNetWrap::SetLearningRate>>("setLearningRate"),
          InstanceMethod<&SegNetWrap::Entry<&SegNetWrap::Dispose>>("dispose")}));
@@ -269,6 +270,22 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
     expectArgs(info, 0, 0, "parameterCount()");
     if (!engine_) fail(info.Env(), "E_NATIVE_DISPOSED", "SegNet was disposed");
     return Napi::Number::New(info.Env(), static_cast<double>(parameterCount_));
+  }
+
+  Napi::Value Parameters(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    expectArgs(info, 0, 0, "parameters()");
+    auto engine = acquire(env);
+    requireMemory(8.0 * parameterCount_, "parameters() of " + std::to_string(parameterCount_) + " values", "");
+    auto out = std::make_shared<std::vector<float>>();
+    return start(std::make_unique<Task>(
+        env, [=] { runOnTorchThread([&] { *out = engine->parameterValues(); }); },
+        [out](Napi::Env e) {
+          auto a = Napi::Float32Array::New(e, out->size());
+          std::memcpy(a.Data(), out->data(), out->size() * sizeof(float));
+          return a;
+        },
+        release()));
   }
 
   Napi::Value GetLearningRate(const Napi::CallbackInfo& info) {

@@ -14,11 +14,14 @@ done
 
 log() { printf '[setup] %s\n' "$*"; }
 
-# 1. Debian packages (libtorch CPU, OpenCV, the fast threaded OpenBLAS).
-APT_PACKAGES=(libtorch-dev libopencv-dev libopenblas0-pthread)
+# 1. Debian packages (libtorch CPU, OpenCV, the fast threaded OpenBLAS, and the Gloo headers that c10d's
+#    ProcessGroupGloo.hpp includes: libtorch-dev does not depend on them).
+APT_PACKAGES=(libtorch-dev libgloo-dev libopencv-dev libopenblas0-pthread)
 if [ "$WITH_BROWSER" = 1 ]; then APT_PACKAGES+=(chromium); fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
+  # another libtorch (LIBTORCH_DIR) brings its own headers, Gloo's included
+  if [ -n "${LIBTORCH_DIR:-}" ] && [ "$p" = libgloo-dev ] && [ -d "$LIBTORCH_DIR/include/gloo" ]; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

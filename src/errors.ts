@@ -48,6 +48,10 @@ export type ErrorCode =
   | 'E_CONFIG'
   | 'E_PIPELINE'
   | 'E_USAGE'
+  // distributed jobs (src/model/dist-env.ts, process-group.ts)
+  | 'E_DIST_ENV'
+  | 'E_DIST_TIMEOUT'
+  | 'E_DIST'
   // output folders
   | 'E_OUTPUT_INVALID'
   | 'E_OUTPUT_LOCKED';

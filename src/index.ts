@@ -152,6 +152,19 @@ export {
   type EngineInfo,
 } from './model/binding.js';
 export { saveCheckpoint, loadCheckpoint, readSidecar, type CheckpointSidecar } from './model/checkpoint.js';
+// --- data-parallel jobs on c10d (docs/distributed.md) ---
+export {
+  readDistEnv,
+  joinFromEnv,
+  joinProcessGroup,
+  leaveProcessGroup,
+  processGroup,
+  allReduceMean,
+  JOIN_DEFAULTS,
+  type DistEnv,
+  type GroupInfo,
+  type JoinOptions,
+} from './model/binding.js';
 
 // --- the WSSS main job (paper 3.3, Algorithm 1), 3D evaluation and follow-up ---
 export { runPipeline, type RunOptions, type RunSummary } from './pipeline/run.js';

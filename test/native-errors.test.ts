@@ -228,7 +228,7 @@ test('a missing addon is E_NATIVE_MISSING saying how to fix it; importing bindin
   assert.equal(out.code, 'E_NATIVE_MISSING');
   assert.match(out.message, /has not been built/);
   assert.match(out.message, /npm run setup/);
-  assert.match(out.message, /apt-get install libtorch-dev libopencv-dev/);
+  assert.match(out.message, /apt-get install libtorch-dev libgloo-dev libopencv-dev/);
 });
 
 test('an onProgress callback that throws stops the epoch and rejects with its own error', async () => {

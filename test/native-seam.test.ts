@@ -257,7 +257,8 @@ function registerTests(): void {
       alive: boolean;
     };
     assert.deepEqual(r.accepted, [], 'calls that should have been refused');
-    assert.deepEqual(r.uncoded, [], 'errors without an E_NATIVE_* code');
+    assert.deepEqual(r.uncoded, [], 'errors without an E_NATIVE_* or E_DIST* code');
+    assert.equal(r.codes.E_DIST, 1, 'allReduceMean without a group');
     assert.ok(r.cases > 200, `only ${r.cases} cases ran`);
     assert.ok(
       (r.codes.E_NATIVE_ARG ?? 0) > 150 && (r.codes.E_NATIVE_SHAPE ?? 0) > 5,
@@ -337,7 +338,7 @@ async function fuzzRawAddon(): Promise<unknown> {
       accepted.push(label);
     } catch (e) {
       const code = (e as { code?: unknown } | null)?.code;
-      if (typeof code === 'string' && code.startsWith('E_NATIVE_')) codes[code] = (codes[code] ?? 0) + 1;
+      if (typeof code === 'string' && /^E_(NATIVE_|DIST)/.test(code)) codes[code] = (codes[code] ?? 0) + 1;
       else uncoded.push(`${label}: ${String(e)}`);
     }
   };
@@ -407,6 +408,34 @@ async function fuzzRawAddon(): Promise<unknown> {
   await call('engineInfo extra arg', () => (addon.engineInfo as (...x: unknown[]) => unknown)('x'));
   await mutate('setThreads', [1], [badInt(1, NATIVE_LIMITS.maxThreads)], (...a) =>
     (addon.setThreads as (...x: unknown[]) => unknown)(...a),
+  );
+
+  // the process group: a good config is never called here (it would wait for a job)
+  const group = { masterAddr: '127.0.0.1', masterPort: 1, rank: 0, worldSize: 2, timeoutMs: 10 };
+  const init = (...a: unknown[]) => (addon.initProcessGroup as (...x: unknown[]) => unknown)(...a);
+  await mutate('initProcessGroup', [group], [['x', 5, null, undefined, [], () => group]], init);
+  const badGroup: Record<string, unknown[]> = {
+    masterAddr: [5, '', 'a\0b', null, undefined],
+    masterPort: badInt(1, 65535),
+    worldSize: badInt(1, 2 ** 20),
+    rank: badInt(0, 1),
+    timeoutMs: badInt(1, 7 * 24 * 3600 * 1000),
+  };
+  for (const [key, values] of Object.entries(badGroup)) {
+    for (const v of values)
+      await call(`initProcessGroup config.${key} = ${describe(v)}`, () => init({ ...group, [key]: v }));
+  }
+  const reduce = (...a: unknown[]) => (addon.allReduceMean as (...x: unknown[]) => unknown)(...a);
+  await mutate(
+    'allReduceMean',
+    [new Float64Array(2)],
+    [['x', null, undefined, [1, 2], new Float32Array(2), new BigInt64Array(2)]],
+    reduce,
+  );
+  await call('allReduceMean without a group', () => reduce(new Float64Array(2)));
+  await call('processGroupInfo extra arg', () => (addon.processGroupInfo as (...x: unknown[]) => unknown)(1));
+  await call('destroyProcessGroup extra arg', () =>
+    (addon.destroyProcessGroup as (...x: unknown[]) => unknown)(1),
   );
 
   // createSegNet(config)
@@ -515,7 +544,7 @@ async function fuzzRawAddon(): Promise<unknown> {
   for (const method of ['save', 'load']) {
     await mutate(method, ['/tmp/x.pt'], [[5, '', 'a\0b', null, undefined, {}, ['p']]], m(method));
   }
-  for (const method of ['parameterCount', 'getLearningRate', 'dispose'])
+  for (const method of ['parameterCount', 'parameters', 'getLearningRate', 'dispose'])
     await call(`${method} extra arg`, () => m(method)(1));
   await mutate('setLearningRate', [1e-3], [[...notNumbers, 0, -1]], m('setLearningRate'));
   // The constructor is reachable through any handle; it refuses to make one without the factory.
@@ -540,6 +569,7 @@ async function fuzzRawAddon(): Promise<unknown> {
   await call('disposed predict', () => net.predict(x, 2, 1));
   await call('disposed save', () => net.save('/tmp/x.pt'));
   await call('disposed parameterCount', () => net.parameterCount());
+  await call('disposed parameters', () => net.parameters());
   await call('disposed setLearningRate', () => net.setLearningRate(1e-3));
 
   const fresh = await addon.createSegNet(config as never);

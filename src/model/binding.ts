@@ -86,3 +86,15 @@ export function setThreads(n: number): void {
 }
 
 export { SegNet } from './segnet.js';
+export { readDistEnv, type DistEnv } from './dist-env.js';
+export {
+  JOIN_DEFAULTS,
+  TIMEOUT_VARIABLE,
+  allReduceMean,
+  joinFromEnv,
+  joinProcessGroup,
+  leaveProcessGroup,
+  processGroup,
+  type GroupInfo,
+  type JoinOptions,
+} from './process-group.js';

@@ -141,6 +141,25 @@ export interface EngineInfo {
   memoryLimit: number;
 }
 
+export interface NativeGroupConfig {
+  masterAddr: string;
+  masterPort: number;
+  rank: number;
+  worldSize: number;
+  /** Rendezvous and per-collective timeout in milliseconds. */
+  timeoutMs: number;
+}
+
+/** A joined process group. */
+export interface GroupInfo {
+  /** The c10d backend ('gloo'). */
+  backend: string;
+  rank: number;
+  worldSize: number;
+  /** Rendezvous and per-collective timeout in milliseconds. */
+  timeoutMs: number;
+}
+
 /**
  * What the .node file exports. Arguments are positional and already validated here in TS; the addon checks
  * them again (types, integrality, NATIVE_LIMITS, lengths, memory) and throws or rejects with a coded error.
@@ -169,6 +188,8 @@ export interface NativeSegNet {
   save(path: string): Promise<void>;
   load(path: string): Promise<void>;
   parameterCount(): number;
+  /** All parameters flattened (float32), in the network's parameter order. */
+  parameters(): Promise<Float32Array>;
   getLearningRate(): number;
   setLearningRate(lr: number): void;
   dispose(): void;
@@ -187,6 +208,13 @@ export interface NativeAddon {
   ): Promise<GrabCutResult>;
   engineInfo(): EngineInfo;
   setThreads(n: number): void;
+  /** Joins a job (TCPStore rendezvous + ProcessGroupGloo); rejects E_DIST_TIMEOUT / E_DIST naming the rank. */
+  initProcessGroup(config: NativeGroupConfig): Promise<void>;
+  /** The group this process joined, or undefined. */
+  processGroupInfo(): GroupInfo | undefined;
+  destroyProcessGroup(): void;
+  /** Each entry's mean over the ranks (on the torch thread, ordered with training's all-reduces). */
+  allReduceMean(values: Float64Array): Promise<Float64Array>;
   /** The C++ side's bounds (equal to NATIVE_LIMITS). */
   limits: NativeLimits;
 }
@@ -202,7 +230,7 @@ let addon: NativeAddon | undefined;
 export function nativeAddon(): NativeAddon {
   if (addon) return addon;
   const fix =
-    'Build it with `npm run setup` (it needs the Debian packages: apt-get install libtorch-dev libopencv-dev).';
+    'Build it with `npm run setup` (it needs the Debian packages: apt-get install libtorch-dev libgloo-dev libopencv-dev).';
   if (!existsSync(ADDON_PATH)) {
     throw new Recist3dError('E_NATIVE_MISSING', `The native addon ${ADDON_PATH} has not been built. ${fix}`);
   }
@@ -248,6 +276,8 @@ const NATIVE_CODES = new Set<ErrorCode>([
   'E_NATIVE_DISPOSED',
   'E_NATIVE_DEVICE',
   'E_NATIVE_MISSING',
+  'E_DIST',
+  'E_DIST_TIMEOUT',
 ]);
 
 /** A Recist3dError for a native failure (other errors pass through unchanged), with the stack of `site` (an Error made when the caller called us). */

@@ -118,7 +118,10 @@ export class SegNet {
     }
   }
 
-  /** One Adam step on the whole batch; resolves with its loss. */
+  /**
+   * One Adam step on the whole batch; resolves with its loss. In a process group (process-group.ts) the
+   * gradients are averaged over the ranks before the step and the loss is the ranks' mean.
+   */
   trainStep(batch: TrainBatch): Promise<{ loss: number }> {
     const site = new Error();
     return this.#run(
@@ -131,7 +134,12 @@ export class SegNet {
     );
   }
 
-  /** One pass over `data` in shuffled, augmented mini-batches; resolves with the mean loss per image. */
+  /**
+   * One pass over `data` in shuffled, augmented mini-batches; resolves with the mean loss per image. In a
+   * process group every rank passes the same `data`, takes its own shard of the shared shuffled order with
+   * ceil(batchSize / worldSize) images per step, and averages the gradients before each step
+   * (docs/distributed.md).
+   */
   trainEpoch(data: TrainBatch, opts: EpochOptions): Promise<{ loss: number; steps: number }> {
     const site = new Error();
     const check = () => {
@@ -210,6 +218,17 @@ export class SegNet {
     } catch (e) {
       throw toNativeError(e, 'SegNet.parameterCount', site);
     }
+  }
+
+  /** All parameters flattened (float32) in the network's parameter order, e.g. to compare the ranks of a job. */
+  parameters(): Promise<Float32Array> {
+    const site = new Error();
+    return this.#run(
+      'SegNet.parameters',
+      site,
+      () => {},
+      (n) => n.parameters(),
+    );
   }
 
   /** Frees the native network now (a call already running finishes first); later calls reject E_NATIVE_DISPOSED. */

@@ -1,4 +1,4 @@
-import type { SegNet } from '../model/binding.js';
+import { allReduceMean, processGroup, type SegNet } from '../model/binding.js';
 import type { SampleSet } from './dataset.js';
 import { resolveOptions } from '../util/options.js';
 
@@ -106,8 +106,10 @@ export async function fit(
   }
   for (let epoch = history.length + 1; epoch <= o.maxEpochs && !plateau.stopped; epoch++) {
     const t0 = performance.now();
-    const loss = await trainOneEpoch(net, train, o, epoch);
-    const valDice = hasVal ? await validationDice(net, val, o.threshold, o.batchSize) : Number.NaN;
+    let loss = await trainOneEpoch(net, train, o, epoch);
+    let valDice = hasVal ? await validationDice(net, val, o.threshold, o.batchSize) : Number.NaN;
+    // In a process group every rank decides on the ranks' means, so that all stop at the same epoch.
+    if (processGroup()) [loss, valDice] = await allReduceMean([loss, valDice]);
     const improved = plateau.step(epoch, hasVal ? valDice : -loss);
     if (improved && hasVal && o.bestPath) await net.save(o.bestPath);
     const record: EpochRecord = {
