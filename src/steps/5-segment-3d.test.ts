@@ -42,7 +42,8 @@ test('zExtent clears the slices beyond that fraction of the Pythagorean extent (
     const sz = s.image.spacingMm[2];
     const key = s.record.keySlice;
     for (const zExtent of [1, 0.5]) {
-      const r = assembleLesion3d(s, maps, { zExtent, clampBeyondEstimate: 1 });
+      // the clamp alone (the RECIST prior's outside threshold would also clear slices past the estimate)
+      const r = assembleLesion3d(s, maps, { ...IMAGE_FREE, zExtent, clampBeyondEstimate: 1 });
       const halfMm = (zExtent * s.longMm) / 2;
       // the last slice strictly within halfMm is ceil(halfMm / sz) - 1 away; the clamp's margin adds one
       const reach = Math.ceil(halfMm / sz - 1e-9);
