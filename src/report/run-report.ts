@@ -3,7 +3,7 @@ import { readMask } from '../io/nifti.js';
 import { sliceMaskToRoi } from '../geometry/roi.js';
 import { METRIC_NAMES, formatStat, type MetricsReport } from '../metrics/aggregate.js';
 import { renderReport, type Figure, type Table } from './html.js';
-import { drawContour, drawSegment, hstack, pngDataUri, renderSlice, type Rgb } from './render.js';
+import { drawContour, drawSegment, hstack, pngDataUri, renderSlice, type Color, type Rgb } from './render.js';
 import { lineChart } from './svg.js';
 import type { Recist } from '../types/recist.js';
 import type { PrAccumulator } from '../metrics/pr-curve.js';
@@ -97,26 +97,22 @@ async function galleryFigure(label: string, l: ReportLesion, s: LesionStack): Pr
     const img = s.images[k - s.kMin];
     const panel = renderSlice(img, n, n, { i0: 0, j0: 0, w: n, h: n }, [0, 255], zoom);
     const box = { i0: 0, j0: 0 };
-    if (truth)
-      drawContour(
-        panel,
-        sliceMaskToRoi(truth.subarray(k * plane, (k + 1) * plane), g),
-        n,
-        n,
-        box,
-        zoom,
-        [40, 220, 40],
-      );
-    if (full)
-      drawContour(
-        panel,
-        sliceMaskToRoi(full.subarray(k * plane, (k + 1) * plane), g),
-        n,
-        n,
-        box,
-        zoom,
-        [235, 40, 40],
-      );
+    // truth in green, the mask in red
+    const contours: [Uint8Array | undefined, Color][] = [
+      [truth, [40, 220, 40]],
+      [full, [235, 40, 40]],
+    ];
+    for (const [m, colour] of contours)
+      if (m)
+        drawContour(
+          panel,
+          sliceMaskToRoi(m.subarray(k * plane, (k + 1) * plane), g),
+          n,
+          n,
+          box,
+          zoom,
+          colour,
+        );
     const r: Recist | undefined = off === 0 ? s.keyRoi.recist : estimatedRoiRecist(s, k);
     if (r) for (const [a, b] of [r.long, r.short]) drawSegment(panel, a, b, box, zoom, [250, 220, 0]);
     panels.push(panel);
