@@ -4,7 +4,12 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <new>
+#include <stdexcept>
 #include <thread>
+
+#include <c10/util/Exception.h>
+#include <opencv2/core.hpp>
 
 #include "args.h"
 #include "engine.h"
@@ -94,6 +99,25 @@ Napi::Object limitsObject(Napi::Env env) {
   return l;
 }
 
+/**
+ * Test seam: throws one exception of the named family from inside an entry point, so a test can check that
+ * every family maps to its code (an OpenCV error other than out-of-memory has no input that provokes it once
+ * our own checks pass). Kinds: opencv, opencv-nomem, torch, bad_alloc, std, unknown.
+ */
+Napi::Value ThrowForTestJs(const Napi::CallbackInfo& info) {
+  expectArgs(info, 1, 1, "throwForTest(kind)");
+  if (!info[0].IsString()) fail(info.Env(), "E_NATIVE_ARG", "throwForTest: expected a string kind");
+  const std::string kind = info[0].As<Napi::String>().Utf8Value();
+  if (kind == "opencv") cv::error(cv::Error::StsBadArg, "test: a cv::Exception", "throwForTest", __FILE__, __LINE__);
+  if (kind == "opencv-nomem") cv::error(cv::Error::StsNoMem, "test: OpenCV out of memory", "throwForTest", __FILE__, __LINE__);
+  if (kind == "torch") TORCH_CHECK(false, "test: a c10::Error");
+  if (kind == "bad_alloc") throw std::bad_alloc();
+  if (kind == "std") throw std::runtime_error("test: a std::exception");
+  if (kind == "unknown") throw 42;
+  fail(info.Env(), "E_NATIVE_ARG", "throwForTest: unknown kind " + kind);
+  return info.Env().Undefined();
+}
+
 /** A module-level function whose body runs inside guarded(). */
 template <Napi::Value (*F)(const Napi::CallbackInfo&)>
 Napi::Value entry(const Napi::CallbackInfo& info) {
@@ -106,6 +130,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("grabCut", Napi::Function::New(env, entry<GrabCut>, "grabCut"));
     exports.Set("engineInfo", Napi::Function::New(env, entry<EngineInfoJs>, "engineInfo"));
     exports.Set("setThreads", Napi::Function::New(env, entry<SetThreadsJs>, "setThreads"));
+    exports.Set("throwForTest", Napi::Function::New(env, entry<ThrowForTestJs>, "throwForTest"));
     exports.Set("limits", limitsObject(env));
     defineSegNet(env, exports);
     defineProcessGroup(env, exports);

@@ -208,6 +208,8 @@ export interface NativeAddon {
   ): Promise<GrabCutResult>;
   engineInfo(): EngineInfo;
   setThreads(n: number): void;
+  /** Test seam: throws a native exception of the given family inside an entry point (see native/addon.cc). */
+  throwForTest(kind: 'opencv' | 'opencv-nomem' | 'torch' | 'bad_alloc' | 'std' | 'unknown'): void;
   /** Joins a job (TCPStore rendezvous + ProcessGroupGloo); rejects E_DIST_TIMEOUT / E_DIST naming the rank. */
   initProcessGroup(config: NativeGroupConfig): Promise<void>;
   /** The group this process joined, or undefined. */
