@@ -11,13 +11,44 @@ export function keepComponentsTouching(mask: Uint8Array, seed: Uint8Array, size:
   const [ni, nj, nk = 1] = size;
   const n = ni * nj * nk;
   const out = new Uint8Array(n);
-  const stack = new Int32Array(n);
+  const starts: number[] = [];
+  for (let p = 0; p < n; p++) if (seed[p] && mask[p]) starts.push(p);
+  floodFill(mask, out, 1, starts, [ni, nj, nk]);
+  return out;
+}
+
+/** Labels 8-connected components of a 2D mask; returns labels (0 = background) and the component count. */
+export function labelComponents2d(
+  mask: Uint8Array,
+  ni: number,
+  nj: number,
+): { labels: Int32Array; count: number } {
+  const labels = new Int32Array(ni * nj);
+  let count = 0;
+  for (let p = 0; p < ni * nj; p++) {
+    if (!mask[p] || labels[p]) continue;
+    floodFill(mask, labels, ++count, [p], [ni, nj, 1]);
+  }
+  return { labels, count };
+}
+
+/**
+ * In place: gives `value` in `out` to every voxel of `mask` connected to one of `starts` (8-connectivity in 2D,
+ * 26 in 3D) that `out` does not mark yet.
+ */
+function floodFill(
+  mask: Uint8Array,
+  out: Uint8Array | Int32Array,
+  value: number,
+  starts: readonly number[],
+  [ni, nj, nk]: [number, number, number],
+): void {
+  const stack = new Int32Array(ni * nj * nk);
   let top = 0;
-  for (let p = 0; p < n; p++) {
-    if (seed[p] && mask[p] && !out[p]) {
-      out[p] = 1;
-      stack[top++] = p;
-    }
+  for (const p of starts) {
+    if (out[p]) continue;
+    out[p] = value;
+    stack[top++] = p;
   }
   const three = nk > 1;
   while (top > 0) {
@@ -36,49 +67,11 @@ export function keepComponentsTouching(mask: Uint8Array, seed: Uint8Array, size:
           if (ii < 0 || ii >= ni) continue;
           const q = ii + ni * (jj + nj * kk);
           if (mask[q] && !out[q]) {
-            out[q] = 1;
+            out[q] = value;
             stack[top++] = q;
           }
         }
       }
     }
   }
-  return out;
-}
-
-/** Labels 8-connected components of a 2D mask; returns labels (0 = background) and the component count. */
-export function labelComponents2d(
-  mask: Uint8Array,
-  ni: number,
-  nj: number,
-): { labels: Int32Array; count: number } {
-  const labels = new Int32Array(ni * nj);
-  const stack = new Int32Array(ni * nj);
-  let count = 0;
-  for (let p = 0; p < ni * nj; p++) {
-    if (!mask[p] || labels[p]) continue;
-    count++;
-    let top = 0;
-    labels[p] = count;
-    stack[top++] = p;
-    while (top > 0) {
-      const q = stack[--top];
-      const i = q % ni;
-      const j = (q - i) / ni;
-      for (let dj = -1; dj <= 1; dj++) {
-        const jj = j + dj;
-        if (jj < 0 || jj >= nj) continue;
-        for (let di = -1; di <= 1; di++) {
-          const ii = i + di;
-          if (ii < 0 || ii >= ni) continue;
-          const r = ii + ni * jj;
-          if (mask[r] && !labels[r]) {
-            labels[r] = count;
-            stack[top++] = r;
-          }
-        }
-      }
-    }
-  }
-  return { labels, count };
 }
