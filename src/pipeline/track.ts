@@ -92,72 +92,18 @@ export function predictedMaskPath(predDir: string, lesionId: string): string {
 }
 
 export async function trackCohort(records: readonly LesionRecord[], predDir: string): Promise<TrackResult> {
-  const groups = new Map<string, LesionRecord[]>();
-  const unpaired: string[] = [];
-  const unpairedBecause = { noPatientId: 0, noStudyDate: 0, singleStudy: 0 };
-  for (const r of records) {
-    if (!r.patientId || !r.studyDate) {
-      unpaired.push(r.lesionId);
-      if (!r.patientId) unpairedBecause.noPatientId++;
-      if (!r.studyDate) unpairedBecause.noStudyDate++;
-      continue;
-    }
-    const key = `${r.patientId}\u0000${trackKey(r)}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
+  const { groups, unpaired, unpairedBecause } = groupTracks(records);
   const pairs: TrackPair[] = [];
   const failed: FailedPair[] = [];
-  const ellipsoid = async (r: LesionRecord) => {
-    const h = await readNiftiHeader(r.imagePath);
-    return ellipsoidVolumeMm3(
-      segmentLengthMm(r.recist.long[0], r.recist.long[1], h.spacingMm),
-      segmentLengthMm(r.recist.short[0], r.recist.short[1], h.spacingMm),
-    );
-  };
-  /** The lesion's predicted, ellipsoid and (when `withTruth`) true volume; throws naming the lesion. */
-  const volumes = async (r: LesionRecord, withTruth: boolean) => {
-    try {
-      return {
-        predicted: await maskVolumeMm3(predictedMaskPath(predDir, r.lesionId)),
-        ellipsoid: await ellipsoid(r),
-        truth: withTruth && r.maskPath ? await maskVolumeMm3(r.maskPath) : undefined,
-      };
-    } catch (e) {
-      throw asLesionError(e, r);
-    }
-  };
   for (const group of groups.values()) {
     if (group.length < 2) {
       unpaired.push(...group.map((r) => r.lesionId));
       unpairedBecause.singleStudy += group.length;
       continue;
     }
-    group.sort((a, b) => (a.studyDate! < b.studyDate! ? -1 : a.studyDate! > b.studyDate! ? 1 : 0));
-    const base = group[0];
-    // a bad baseline fails every pair of its track, a bad follow-up only its own pair
-    const v0 = await volumes(base, true).catch((e: Recist3dError) => e);
-    for (const f of group.slice(1)) {
-      const ids = {
-        patientId: base.patientId!,
-        track: trackKey(base),
-        baseline: base.lesionId,
-        followUp: f.lesionId,
-        dates: [base.studyDate!, f.studyDate!] as [string, string],
-      };
-      const v1 =
-        v0 instanceof Error ? v0 : await volumes(f, v0.truth !== undefined).catch((e: Recist3dError) => e);
-      if (v0 instanceof Error || v1 instanceof Error) {
-        const e = v0 instanceof Error ? v0 : (v1 as Recist3dError);
-        failed.push({ ...ids, code: e.code, message: e.message });
-        continue;
-      }
-      pairs.push({
-        ...ids,
-        predicted: [v0.predicted, v1.predicted],
-        ellipsoid: [v0.ellipsoid, v1.ellipsoid],
-        truth: v0.truth !== undefined && v1.truth !== undefined ? [v0.truth, v1.truth] : undefined,
-      });
-    }
+    const track = await trackPairs(group, predDir);
+    pairs.push(...track.pairs);
+    failed.push(...track.failed);
   }
   const withTruth = pairs.filter((p) => p.truth);
   const truth = withTruth.map((p) => relativeChange(p.truth!));
@@ -175,4 +121,78 @@ export async function trackCohort(records: readonly LesionRecord[], predDir: str
       truth,
     ),
   };
+}
+
+/** The lesions grouped by patient and track; lesions without a patient id or a study date stay unpaired. */
+function groupTracks(records: readonly LesionRecord[]) {
+  const groups = new Map<string, LesionRecord[]>();
+  const unpaired: string[] = [];
+  const unpairedBecause = { noPatientId: 0, noStudyDate: 0, singleStudy: 0 };
+  for (const r of records) {
+    if (!r.patientId || !r.studyDate) {
+      unpaired.push(r.lesionId);
+      if (!r.patientId) unpairedBecause.noPatientId++;
+      if (!r.studyDate) unpairedBecause.noStudyDate++;
+      continue;
+    }
+    const key = `${r.patientId}\u0000${trackKey(r)}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return { groups, unpaired, unpairedBecause };
+}
+
+/** The pairs (first study, each later one) of one track; a bad baseline fails every pair, a bad follow-up its own. */
+async function trackPairs(
+  group: LesionRecord[],
+  predDir: string,
+): Promise<{ pairs: TrackPair[]; failed: FailedPair[] }> {
+  const pairs: TrackPair[] = [];
+  const failed: FailedPair[] = [];
+  group.sort((a, b) => (a.studyDate! < b.studyDate! ? -1 : a.studyDate! > b.studyDate! ? 1 : 0));
+  const base = group[0];
+  const v0 = await lesionVolumes(base, predDir, true).catch((e: Recist3dError) => e);
+  for (const f of group.slice(1)) {
+    const ids = {
+      patientId: base.patientId!,
+      track: trackKey(base),
+      baseline: base.lesionId,
+      followUp: f.lesionId,
+      dates: [base.studyDate!, f.studyDate!] as [string, string],
+    };
+    const v1 =
+      v0 instanceof Error
+        ? v0
+        : await lesionVolumes(f, predDir, v0.truth !== undefined).catch((e: Recist3dError) => e);
+    if (v0 instanceof Error || v1 instanceof Error) {
+      const e = v0 instanceof Error ? v0 : (v1 as Recist3dError);
+      failed.push({ ...ids, code: e.code, message: e.message });
+      continue;
+    }
+    pairs.push({
+      ...ids,
+      predicted: [v0.predicted, v1.predicted],
+      ellipsoid: [v0.ellipsoid, v1.ellipsoid],
+      truth: v0.truth !== undefined && v1.truth !== undefined ? [v0.truth, v1.truth] : undefined,
+    });
+  }
+  return { pairs, failed };
+}
+
+/** A lesion's predicted, RECIST-ellipsoid and (when `withTruth`) true volume; throws naming the lesion. */
+async function lesionVolumes(r: LesionRecord, predDir: string, withTruth: boolean) {
+  try {
+    const predicted = await maskVolumeMm3(predictedMaskPath(predDir, r.lesionId));
+    const h = await readNiftiHeader(r.imagePath);
+    const ellipsoid = ellipsoidVolumeMm3(
+      segmentLengthMm(r.recist.long[0], r.recist.long[1], h.spacingMm),
+      segmentLengthMm(r.recist.short[0], r.recist.short[1], h.spacingMm),
+    );
+    return {
+      predicted,
+      ellipsoid,
+      truth: withTruth && r.maskPath ? await maskVolumeMm3(r.maskPath) : undefined,
+    };
+  } catch (e) {
+    throw asLesionError(e, r);
+  }
 }
