@@ -18,7 +18,7 @@ import type { Roi } from '../geometry/roi.js';
 import { keepComponentsTouching } from '../geometry/connected.js';
 import { boxTrimap, paddedRecistBox, type BoxTrimapOptions } from '../trimap/box-trimap.js';
 import { trimapCounts, trimapForeground } from '../trimap/labels.js';
-import { dilateToCount, rasterizeAxes, rasterizeEllipse } from '../trimap/raster.js';
+import { axesSlab, dilateToCount, rasterizeAxes, rasterizeEllipse } from '../trimap/raster.js';
 import { trimapFromRecist, type RecistTrimapOptions } from '../trimap/recist-trimap.js';
 import { denseCrfMask, type DenseCrfOptions } from './dcrf.js';
 import { resolveOptions } from '../util/options.js';
@@ -138,27 +138,8 @@ export function finishGrabCutMask(
     for (let i = 0; i < mask.length; i++) if (!ellipse[i] && !axes[i]) mask[i] = 0;
   }
   if (o.clampSlab[0] >= 0 || o.clampSlab[1] >= 0) {
-    const slab = recistSlab(roi.recist, n, o.clampSlab);
+    const slab = axesSlab(roi.recist, [0, 0, n - 1, n - 1], [1, 1], o.clampSlab);
     for (let i = 0; i < mask.length; i++) if (!slab[i] && !axes[i]) mask[i] = 0;
   }
   return { mask: keepComponentsTouching(mask, axes, [n, n]), fallback: false };
-}
-
-/** 1 where a pixel projects within each axis' extent (plus tolerance x length) along that axis' direction. */
-export function recistSlab(recist: Roi['recist'], n: number, tol: [number, number]): Uint8Array {
-  const out = new Uint8Array(n * n).fill(1);
-  [recist.long, recist.short].forEach(([a, b], idx) => {
-    if (tol[idx] < 0) return;
-    const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
-    if (len <= 0) return;
-    const ux = (b[0] - a[0]) / len;
-    const uy = (b[1] - a[1]) / len;
-    const t = tol[idx] * len + 0.5;
-    for (let v = 0; v < n; v++)
-      for (let u = 0; u < n; u++) {
-        const s = (u - a[0]) * ux + (v - a[1]) * uy;
-        if (s < -t || s > len + t) out[u + n * v] = 0;
-      }
-  });
-  return out;
 }

@@ -8,7 +8,7 @@
  */
 import { roiToSliceBox, type SliceBox } from '../geometry/roi-project.js';
 import { estimatedRoiRecist } from '../recist/estimate3d.js';
-import { rasterizeEllipse } from '../trimap/raster.js';
+import { axesSlab, rasterizeEllipse } from '../trimap/raster.js';
 import type { LesionStack } from '../types/stack.js';
 import { recistIsodense } from './lesion-contrast.js';
 
@@ -81,20 +81,7 @@ export function thresholdWithPrior(
 /** In place: clears the key-slice pixels of `box` beyond the RECIST axes' ends (see `keySlab`). */
 export function clearBeyondAxes(mask: Uint8Array, s: LesionStack, box: SliceBox, tol: number): void {
   if (tol < 0) return;
-  const [i0, j0, i1] = box;
-  const w = i1 - i0 + 1;
-  const h = mask.length / w;
   const [sx, sy] = s.image.spacingMm;
-  for (const [a, b] of [s.record.recist.long, s.record.recist.short]) {
-    const dx = (b[0] - a[0]) * sx;
-    const dy = (b[1] - a[1]) * sy;
-    const len = Math.hypot(dx, dy);
-    if (!(len > 0)) continue;
-    const t = tol * len + 0.5 * Math.min(sx, sy);
-    for (let j = 0; j < h; j++)
-      for (let i = 0; i < w; i++) {
-        const proj = ((i0 + i - a[0]) * sx * dx + (j0 + j - a[1]) * sy * dy) / len;
-        if (proj < -t || proj > len + t) mask[i + w * j] = 0;
-      }
-  }
+  const slab = axesSlab(s.record.recist, box, [sx, sy], [tol, tol]);
+  for (let p = 0; p < mask.length; p++) if (!slab[p]) mask[p] = 0;
 }

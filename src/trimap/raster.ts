@@ -119,3 +119,37 @@ export function dilateBox(mask: ArrayLike<number>, w: number, h: number, rx: num
   }
   return out;
 }
+
+/**
+ * 1 where a pixel of `box` ([i0, j0, i1, j1] inclusive, i fastest) projects within each RECIST axis' extent
+ * along that axis' own direction, measured in mm with `spacingMm`, widened by `tol[axis]` x the axis' length
+ * plus half a pixel; an axis with a negative tolerance or no length bounds nothing. The long axis is the
+ * lesion's longest diameter on its slice, so nothing of the lesion lies beyond its ends.
+ */
+export function axesSlab(
+  r: Recist,
+  box: readonly [number, number, number, number],
+  spacingMm: readonly [number, number],
+  tol: readonly [number, number],
+): Uint8Array {
+  const [i0, j0, i1, j1] = box;
+  const w = i1 - i0 + 1;
+  const out = new Uint8Array(w * (j1 - j0 + 1)).fill(1);
+  const [sx, sy] = spacingMm;
+  [r.long, r.short].forEach(([a, b], axis) => {
+    if (tol[axis] < 0) return;
+    const dx = (b[0] - a[0]) * sx;
+    const dy = (b[1] - a[1]) * sy;
+    const len = Math.hypot(dx, dy);
+    if (!(len > 0)) return;
+    const ux = dx / len;
+    const uy = dy / len;
+    const t = tol[axis] * len + 0.5 * Math.min(sx, sy);
+    for (let j = j0; j <= j1; j++)
+      for (let i = i0; i <= i1; i++) {
+        const proj = (i - a[0]) * sx * ux + (j - a[1]) * sy * uy;
+        if (proj < -t || proj > len + t) out[i - i0 + w * (j - j0)] = 0;
+      }
+  });
+  return out;
+}
