@@ -31,19 +31,29 @@ export const HU_EXCLUSION_DEFAULTS = {
 
 /** The lesion's plausible HU range [lo, hi], or undefined when off or the stack has no HU. */
 export function huRange(s: LesionStack, x: HuExclusion | null): [number, number] | undefined {
-  if (!x || !s.boxHu) return undefined;
+  const core = x ? coreHuRange(s) : undefined;
+  if (!x || !core) return undefined;
+  return [Math.min(x.airHu, core[0] - x.margin), Math.max(x.brightHu, core[1] + x.margin)];
+}
+
+/**
+ * The 10th and 90th percentile of the HU in the lesion's core, the inner half of the RECIST ellipse on the key
+ * slice (certainly lesion); undefined when the stack has no HU or the core no pixel.
+ */
+export function coreHuRange(s: LesionStack): [number, number] | undefined {
+  if (!s.boxHu) return undefined;
   const g = s.keyRoi.geometry;
-  const box = s.boxHu.box;
-  const plane = (box[2] - box[0] + 1) * (box[3] - box[1] + 1);
-  const core = roiToSliceBox(Float32Array.from(rasterizeEllipse(s.keyRoi.recist, g.sizePx, 0.5)), g, box);
+  const core = roiToSliceBox(
+    Float32Array.from(rasterizeEllipse(s.keyRoi.recist, g.sizePx, 0.5)),
+    g,
+    s.boxHu.box,
+  );
   const hu = huSlice(s, s.record.keySlice);
   const vals: number[] = [];
-  for (let p = 0; p < plane; p++) if (core[p] >= 0.5) vals.push(hu[p]);
+  for (let p = 0; p < hu.length; p++) if (core[p] >= 0.5) vals.push(hu[p]);
   if (!vals.length) return undefined;
   vals.sort((a, b) => a - b);
-  const p10 = vals[Math.floor(0.1 * (vals.length - 1))];
-  const p90 = vals[Math.floor(0.9 * (vals.length - 1))];
-  return [Math.min(x.airHu, p10 - x.margin), Math.max(x.brightHu, p90 + x.margin)];
+  return [vals[Math.floor(0.1 * (vals.length - 1))], vals[Math.floor(0.9 * (vals.length - 1))]];
 }
 
 /** The HU of stack slice k on the stack's HU box (`s.boxHu.box`). */

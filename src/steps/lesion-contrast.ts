@@ -8,7 +8,7 @@
 import { roiToSliceBox } from '../geometry/roi-project.js';
 import { rasterizeEllipse } from '../trimap/raster.js';
 import type { LesionStack } from '../types/stack.js';
-import { huSlice } from './hu-exclusion.js';
+import { coreHuRange, huSlice } from './hu-exclusion.js';
 
 /** |AUC - 0.5| of core against ring HU on the key slice; NaN when the stack has no HU or either set is empty. */
 export function recistContrast(s: LesionStack): number {
@@ -21,11 +21,10 @@ export function recistContrast(s: LesionStack): number {
  * surroundings looks like the lesion. NaN when the stack has no HU or either set is empty.
  */
 export function recistIsodense(s: LesionStack): number {
+  const core = coreHuRange(s);
   const r = coreAndRing(s);
-  if (!r || !r.core.length || !r.ring.length) return Number.NaN;
-  const c = [...r.core].sort((a, b) => a - b);
-  const lo = c[Math.floor(0.1 * (c.length - 1))];
-  const hi = c[Math.floor(0.9 * (c.length - 1))];
+  if (!core || !r || !r.ring.length) return Number.NaN;
+  const [lo, hi] = core;
   return r.ring.filter((v) => v >= lo && v <= hi).length / r.ring.length;
 }
 
