@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { readMask, writeNifti } from '../io/nifti.js';
-import { MetricsAccumulator, type MetricsReport } from '../metrics/aggregate.js';
+import { MetricsAccumulator, meanStd, type MetricsReport } from '../metrics/aggregate.js';
 import { PrAccumulator } from '../metrics/pr-curve.js';
 import type { SegmentationMetrics } from '../metrics/segmentation.js';
 import { ellipsoidVolumeMm3 } from '../recist/validate.js';
@@ -167,7 +167,7 @@ class CohortAccumulator {
       ps: { mask: LesionScores; ell: EllipsoidScores }[],
     ): VersusEllipsoid => {
       const pair = (f: (m: { metrics3d: SegmentationMetrics; metricsKey: SegmentationMetrics }) => number) =>
-        [finiteMean(ps.map((p) => f(p.mask))), finiteMean(ps.map((p) => f(p.ell)))] as [number, number];
+        [meanStd(ps.map((p) => f(p.mask))).mean, meanStd(ps.map((p) => f(p.ell))).mean] as [number, number];
       return {
         category,
         n: ps.length,
@@ -195,10 +195,4 @@ class CohortAccumulator {
 export function volumeError(m: SegmentationMetrics): number {
   const truth = m.tp + m.fn;
   return truth > 0 ? Math.abs(m.tp + m.fp - truth) / truth : Number.NaN;
-}
-
-/** Mean of the finite entries (NaN when none is). */
-function finiteMean(xs: number[]): number {
-  const f = xs.filter((x) => Number.isFinite(x));
-  return f.length ? f.reduce((a, b) => a + b, 0) / f.length : Number.NaN;
 }
