@@ -19,9 +19,13 @@ import type { LesionStack } from '../types/stack.js';
 import type { Mask, Vec3 } from '../types/volume.js';
 import { resolveOptions } from '../util/options.js';
 import { CNN_MAP_DEFAULTS, cnnMaps, type CnnMapOptions } from './cnn-maps.js';
-import { excludeByHu, huRange, huSlice } from './hu-exclusion.js';
-import { KEY_SLICE_DEFAULTS, keySliceMask, sameBox, type KeySliceOptions } from './key-slice.js';
-import { lesionPrior, priorEllipseOnBox, thresholdWithPrior } from './recist-prior.js';
+import {
+  KEY_SLICE_DEFAULTS,
+  keySliceMask,
+  lesionRules,
+  sliceWithRules,
+  type KeySliceOptions,
+} from './key-slice.js';
 
 export interface Segment3dOptions extends KeySliceOptions, CnnMapOptions {
   /** Zero slices more than this many slices beyond where the estimated RECIST vanishes (-1 = no clamp). */
@@ -158,23 +162,17 @@ function thresholdSlices(
   const seed = new Uint8Array(plane * size[2]);
   const keyIdx = s.record.keySlice - s.kMin;
   let keyThresholdLowered = false;
-  const prior = lesionPrior(s, o);
-  const priorOn = prior.priorThreshold > 0 || prior.priorOutThreshold > 0;
-  const range = huRange(s, o.huExclusion);
-  const huOn = range !== undefined && sameBox(s.boxHu?.box, box);
+  const rules = lesionRules(s, box, o);
   ks.forEach((k, z) => {
     const p = roiToSliceBox(maps[z], g, box);
     prob.set(p, z * plane);
     if (z === keyIdx) {
-      const key = keySliceMask(p, s, box, o);
+      const key = keySliceMask(p, s, box, o, rules);
       seed.set(key.axes, z * plane);
       binary.set(key.mask, z * plane);
       keyThresholdLowered = key.lowered;
     } else {
-      const ellipse = priorOn ? priorEllipseOnBox(s, k, box) : undefined;
-      const mask = thresholdWithPrior(p, ellipse, o.threshold, prior);
-      if (huOn) excludeByHu(mask, huSlice(s, k), box, range!, o.huExclusion!.airNearMm, s.image.spacingMm);
-      binary.set(mask, z * plane);
+      binary.set(sliceWithRules(p, s, k, box, o.threshold, rules), z * plane);
     }
     if (o.clampBeyondEstimate >= 0 && beyondEstimate(s, k, o.clampBeyondEstimate, o.zExtent))
       binary.fill(0, z * plane, (z + 1) * plane);

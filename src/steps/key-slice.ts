@@ -72,37 +72,63 @@ export interface KeySliceMask {
 
 /**
  * The key-slice mask of a probability map on `box` (see the module comment): the coverage rule, then the
- * RECIST prior (thresholds inside and outside the ellipse, the axes' slab), HU exclusion, and the components
- * touching the axes.
+ * lesion's rules (`sliceWithRules`), and the components touching the axes. `rules` may come from the caller,
+ * which then computes them once per lesion for all its slices.
  */
 export function keySliceMask(
   probBox: Float32Array,
   s: LesionStack,
   box: SliceBox,
   options: KeySliceOptions = {},
+  rules: LesionRules = lesionRules(s, box, resolveOptions(KEY_SLICE_DEFAULTS, options)),
 ): KeySliceMask {
-  const o = lesionPrior(s, resolveOptions(KEY_SLICE_DEFAULTS, options));
+  const o = resolveOptions(KEY_SLICE_DEFAULTS, options);
   const axes = axesOnBox(s.record.recist, box);
   let t = o.threshold;
   // steps of 0.05, never below minKeyThreshold (the epsilon absorbs the steps' rounding)
   while (coverage(probBox, axes, t) < o.keyAxisCoverage && t - 0.05 >= o.minKeyThreshold - 1e-9) t -= 0.05;
-  const priorOn = o.priorThreshold > 0 || o.priorOutThreshold > 0;
-  const ellipse = priorOn ? priorEllipseOnBox(s, s.record.keySlice, box) : undefined;
-  const binary = thresholdWithPrior(probBox, ellipse, t, o);
-  clearBeyondAxes(binary, s, box, o.keySlab);
-  const range = huRange(s, o.huExclusion);
-  if (range && o.huExclusion && sameBox(s.boxHu?.box, box))
-    excludeByHu(
-      binary,
-      huSlice(s, s.record.keySlice),
-      box,
-      range,
-      o.huExclusion.airNearMm,
-      s.image.spacingMm,
-    );
+  const binary = sliceWithRules(probBox, s, s.record.keySlice, box, t, rules);
   const w = box[2] - box[0] + 1;
   const h = box[3] - box[1] + 1;
   return { mask: keepComponentsTouching(binary, axes, [w, h]), axes, threshold: t, lowered: t < o.threshold };
+}
+
+/** The per-lesion part of the slice rules: the lesion's RECIST prior and, when HU exclusion applies on the box, its HU range. */
+export interface LesionRules {
+  prior: Required<RecistPriorOptions>;
+  hu: { range: [number, number]; airNearMm: number } | undefined;
+}
+
+/** The rules of one lesion on `box`, computed once for all its slices. */
+export function lesionRules(s: LesionStack, box: SliceBox, o: Required<KeySliceOptions>): LesionRules {
+  const range = huRange(s, o.huExclusion);
+  return {
+    prior: lesionPrior(s, o),
+    hu:
+      range && o.huExclusion && sameBox(s.boxHu?.box, box)
+        ? { range, airNearMm: o.huExclusion.airNearMm }
+        : undefined,
+  };
+}
+
+/**
+ * One slice's mask on `box` at threshold `t`: the RECIST prior inside and outside the slice's estimated
+ * ellipse, on the key slice the axes' slab, then HU exclusion.
+ */
+export function sliceWithRules(
+  prob: Float32Array,
+  s: LesionStack,
+  k: number,
+  box: SliceBox,
+  t: number,
+  rules: LesionRules,
+): Uint8Array {
+  const { prior, hu } = rules;
+  const priorOn = prior.priorThreshold > 0 || prior.priorOutThreshold > 0;
+  const binary = thresholdWithPrior(prob, priorOn ? priorEllipseOnBox(s, k, box) : undefined, t, prior);
+  if (k === s.record.keySlice) clearBeyondAxes(binary, s, box, prior.keySlab);
+  if (hu) excludeByHu(binary, huSlice(s, k), box, hu.range, hu.airNearMm, s.image.spacingMm);
+  return binary;
 }
 
 /** Whether two slice boxes are the same pixels. */
