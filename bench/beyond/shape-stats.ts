@@ -2,7 +2,9 @@
  * How ellipsoid-like real lesions are, per kind: for each 3D mask, the reader-style RECIST on its largest
  * axial slice, then the image-free RECIST ellipsoid (the ellipse on the key slice, shrunk with the
  * Pythagorean rule, depth `--z-extent` x L) rasterised on the mask's own grid, and its Dice (3D and on the key
- * slice) against the mask; plus the z extent over L.
+ * slice) against the mask; plus the z extent over L. `--depth` picks how the ellipsoid's depth follows from the
+ * RECIST: `L` (the Pythagorean rule, depth = `--z-extent` x L), `sqrtLS` (depth = sqrt(L S)) or `meanLS`
+ * (depth = (L + S) / 2), to ask whether the short axis predicts the depth better than the long one.
  *
  *   node --import tsx bench/beyond/shape-stats.ts --dir "$RECIST3D_SHARED_DATA/lesion-shapes" [--max 150]
  *   node --import tsx bench/beyond/shape-stats.ts --masks "$RECIST3D_SHARED_DATA/sts/mask" --name sts
@@ -23,10 +25,18 @@ const { values: a } = parseArgs({
     name: { type: 'string', default: 'masks' },
     max: { type: 'string', default: '150' },
     'z-extent': { type: 'string', default: '1' },
+    depth: { type: 'string', default: 'L' },
   },
 });
+/** The ellipsoid's half-depth as a fraction of L/2, from the RECIST's long and short axes (mm). */
+const depthRules: Record<string, (longMm: number, shortMm: number) => number> = {
+  L: () => Number(a['z-extent']),
+  sqrtLS: (l, s) => Math.sqrt(s / l),
+  meanLS: (l, s) => (1 + s / l) / 2,
+};
+const depthOf = depthRules[a.depth!];
+if (!depthOf) throw new Error(`--depth must be one of ${Object.keys(depthRules).join(', ')}, not ${a.depth}`);
 const max = Number(a.max);
-const zExtent = Number(a['z-extent']);
 const groups: [string, string][] = [];
 if (a.dir) for (const k of (await readdir(a.dir)).sort()) groups.push([k, join(a.dir, k)]);
 if (a.masks) groups.push([a.name!, a.masks]);
@@ -83,6 +93,7 @@ for (const [kind, dir] of groups) {
     const [ni, nj, nk] = m.size;
     const plane = ni * nj;
     const ell = new Uint8Array(m.data.length);
+    const zExtent = depthOf(r.longMm, r.shortMm);
     let first = -1;
     let last = -1;
     for (let k = 0; k < nk; k++) {
