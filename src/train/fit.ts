@@ -40,6 +40,11 @@ export interface FitOptions {
   /** Path to keep the best weights at (default: a file beside nothing; keeps them in memory via save/load). */
   bestPath?: string;
   /**
+   * Write the best weights to `bestPath` (default). False: only read them back at the end (a distributed job's
+   * ranks other than 0, which hold the same weights as rank 0, whose file is in the shared folder).
+   */
+  saveBest?: boolean;
+  /**
    * Resume: the epochs already trained (the net must hold the weights and optimizer state saved after the
    * last of them). Counters, best score and learning rate are replayed from it and training continues at
    * epoch `resumeHistory.length + 1` with the same per-epoch seeds as an uninterrupted run.
@@ -80,6 +85,7 @@ export const FIT_DEFAULTS = {
   minSamplesPerEpoch: 512,
   maxSamplesPerEpoch: 0,
   bestPath: '',
+  saveBest: true,
   resumeHistory: [],
 } satisfies Required<FitOptions>;
 
@@ -111,7 +117,7 @@ export async function fit(
     // In a process group every rank decides on the ranks' means, so that all stop at the same epoch.
     if (processGroup()) [loss, valDice] = await allReduceMean([loss, valDice]);
     const improved = plateau.step(epoch, hasVal ? valDice : -loss);
-    if (improved && hasVal && o.bestPath) await net.save(o.bestPath);
+    if (improved && hasVal && o.bestPath && o.saveBest) await net.save(o.bestPath);
     const record: EpochRecord = {
       epoch,
       trainLoss: loss,
