@@ -37,7 +37,12 @@ export async function claimJobOut(path: string, command: string, force: boolean)
     if (force) await outDir.clear();
   } else {
     const abs = await prepareOutDir(path);
-    outDir = { path: abs, clear: async () => {}, release: async () => {}, [Symbol.asyncDispose]: async () => {} };
+    outDir = {
+      path: abs,
+      clear: async () => {},
+      release: async () => {},
+      [Symbol.asyncDispose]: async () => {},
+    };
   }
   // rank 0 draws the token; the all-reduce hands it to every rank (the others add 0)
   const token = shards.writer ? 1 + Math.floor(Math.random() * 2 ** 30) : 0;

@@ -51,7 +51,8 @@ export class PrAccumulator {
 
   /** Adds another histogram of the same bins (the pooled counts of both). */
   merge(other: PrAccumulator): void {
-    if (other.bins !== this.bins) throw new Error(`cannot merge PR histograms of ${other.bins} and ${this.bins} bins`);
+    if (other.bins !== this.bins)
+      throw new Error(`cannot merge PR histograms of ${other.bins} and ${this.bins} bins`);
     for (let k = 0; k < this.bins; k++) {
       this.pos[k] += other.pos[k];
       this.neg[k] += other.neg[k];

@@ -78,7 +78,11 @@ export class LesionShards {
     dir: string,
     name: string,
     value: T,
-    { everyRank = true, encode = (v: T) => JSON.stringify(v), decode = (t: string) => JSON.parse(t) as T } = {},
+    {
+      everyRank = true,
+      encode = (v: T) => JSON.stringify(v),
+      decode = (t: string) => JSON.parse(t) as T,
+    } = {},
   ): Promise<T[]> {
     await writeFileAtomic(join(dir, `${this.shardBase(name)}.json`), encode(value));
     await this.sync(name);

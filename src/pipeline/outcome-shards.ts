@@ -24,15 +24,12 @@ export interface OutcomeShard {
 
 /** JSON that keeps NaN, infinities and Maps, and drops typed arrays (mask voxels, maps). */
 function encode(shard: OutcomeShard): string {
-  return JSON.stringify(
-    { ...shard, pr: shard.pr?.toJSON() },
-    (_k, v: unknown) => {
-      if (typeof v === 'number' && !Number.isFinite(v)) return { $num: String(v) };
-      if (v instanceof Map) return { $map: [...(v as Map<unknown, unknown>).entries()] };
-      if (ArrayBuffer.isView(v)) return undefined;
-      return v;
-    },
-  );
+  return JSON.stringify({ ...shard, pr: shard.pr?.toJSON() }, (_k, v: unknown) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) return { $num: String(v) };
+    if (v instanceof Map) return { $map: [...(v as Map<unknown, unknown>).entries()] };
+    if (ArrayBuffer.isView(v)) return undefined;
+    return v;
+  });
 }
 
 function decode(text: string): OutcomeShard {

@@ -8,13 +8,7 @@ import { loadManifest } from '../io/manifest.js';
 import { csvText, fixedCell } from '../io/csv.js';
 import { mergeCohortScores, scoreCohort, type CohortScores, type LesionOutcome } from './score-cohort.js';
 import { segmentLesion3d, type Segment3dOptions } from '../steps/5-segment-3d.js';
-import {
-  resolveWsssOptions,
-  trainWsss,
-  type WsssHooks,
-  type WsssOptions,
-  type WsssResult,
-} from './wsss.js';
+import { resolveWsssOptions, trainWsss, type WsssHooks, type WsssOptions, type WsssResult } from './wsss.js';
 import { galleryPicks, writeRunReport } from '../report/run-report.js';
 import { buildStacks } from '../steps/1-roi-stacks.js';
 import { lesionShards } from './lesion-shards.js';
@@ -130,7 +124,13 @@ export async function runPipeline(
     ranks: shards.worldSize,
     totalSeconds: (performance.now() - t0) / 1000,
   };
-  await writeRunOutputs(outDir, manifestPath, options, all, await galleryStacks(all, stacks, outDir, options));
+  await writeRunOutputs(
+    outDir,
+    manifestPath,
+    options,
+    all,
+    await galleryStacks(all, stacks, outDir, options),
+  );
   return all;
 }
 

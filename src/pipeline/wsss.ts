@@ -227,9 +227,7 @@ async function shardedCohort(
   ).flat();
   const gone = new Set(failed);
   return {
-    trainable: records
-      .filter((r) => !gone.has(r.lesionId) && inTrainingSplits(r, o))
-      .map((r) => r.lesionId),
+    trainable: records.filter((r) => !gone.has(r.lesionId) && inTrainingSplits(r, o)).map((r) => r.lesionId),
     failed: gone.size,
   };
 }
