@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { registerSynth } from '../src/cli/commands/synth.js';
 import { runCli } from './helpers/cli.js';
+import { freePort } from './helpers/free-port.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Group timeout of the failure test, in seconds. */
@@ -22,17 +22,6 @@ const SMALL = [
   ...['--rounds', '1', '--epochs', '3', '--fine-tune-epochs', '2'],
   ...['--roi-size', '32', '--base-width', '4', '--no-report'],
 ];
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => ok(port));
-    });
-  });
-}
 
 interface Ended {
   status: number | null;

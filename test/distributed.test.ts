@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -18,6 +17,7 @@ import { SegNet, joinFromEnv, processGroup, type NetConfig } from '../src/model/
 import { registerSynth } from '../src/cli/commands/synth.js';
 import { DIST_NET, distBatch } from './helpers/dist-batch.js';
 import { runCli } from './helpers/cli.js';
+import { freePort } from './helpers/free-port.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WORKER = resolve(ROOT, 'test', 'helpers', 'dist-worker.ts');
@@ -34,17 +34,6 @@ interface RankResult {
   mean?: number[];
   afterStep?: string;
   afterEpoch?: string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => ok(port));
-    });
-  });
 }
 
 /** Runs one rank; kills it (and fails) after `killAfter` seconds so that a hang cannot stall the suite. */

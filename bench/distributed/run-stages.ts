@@ -11,10 +11,10 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort } from '../lib/free-port.js';
 import { median } from '../lib/peer.js';
 
 const { values: args, positionals } = parseArgs({
@@ -51,15 +51,6 @@ function cli(cmd: string[], env: Record<string, string>): Promise<string> {
       code === 0 ? ok(out) : fail(new Error(`${cmd[0]} exited ${code}:\n${err.slice(-2000)}`)),
     ),
   );
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => ok(port));
-    });
-  });
 }
 
 interface Timing {
