@@ -152,13 +152,17 @@ async function galleryStacks(
   const out: LesionStack[] = [];
   for (const l of picks) {
     if (!l) continue;
-    const i = summary.lesions.indexOf(l);
-    summary.lesions[i] = await withMaskFromFile(outDir, l);
-    const s = byId.get(l.record.lesionId);
-    if (s) out.push(s);
-    else {
-      const [built] = await buildStacks([l.record], resolveWsssOptions(options).stack);
-      if (built.ok) out.push(built.stack);
+    try {
+      const withMask = await withMaskFromFile(outDir, l);
+      const s = byId.get(l.record.lesionId);
+      const [built] = s
+        ? [{ ok: true as const, stack: s }]
+        : await buildStacks([l.record], resolveWsssOptions(options).stack);
+      if (!built.ok) continue;
+      summary.lesions[summary.lesions.indexOf(l)] = withMask;
+      out.push(built.stack);
+    } catch {
+      // the gallery leaves out a lesion whose mask or image cannot be read back; the tables do not need them
     }
   }
   return out;
