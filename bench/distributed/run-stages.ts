@@ -56,13 +56,17 @@ function cli(cmd: string[], env: Record<string, string>): Promise<string> {
 interface Timing {
   stages: Record<string, number>;
   total: number;
+  /** Training labels and epochs of each round (the work that training did). */
+  rounds: string;
 }
 
 async function timing(out: string, wall: number): Promise<Timing> {
   const m = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')) as {
     stageSeconds: Record<string, number>;
+    rounds: { round: number; labels: number; epochs: number }[];
   };
-  return { stages: m.stageSeconds, total: wall };
+  const rounds = m.rounds.map((r) => `r${r.round}: ${r.labels} labels, ${r.epochs} epochs`).join('; ');
+  return { stages: m.stageSeconds, total: wall, rounds };
 }
 
 async function once(kind: 'single' | 'ranks', manifest: string, dir: string): Promise<Timing> {
@@ -112,7 +116,7 @@ async function main(): Promise<void> {
         for (let i = 0; i < reps; i++) {
           const x = await once(kind, manifest, dir);
           t[kind].push(x);
-          console.log(`  ${kind}: ${x.total.toFixed(1)} s (load ${load()})`);
+          console.log(`  ${kind}: ${x.total.toFixed(1)} s (${x.rounds}; load ${load()})`);
         }
     }
     const stages = [...new Set([...t.single, ...t.ranks].flatMap((x) => Object.keys(x.stages)))];
