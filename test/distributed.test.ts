@@ -166,7 +166,7 @@ test('a job of one rank joins nothing; a bad RECIST3D_DIST_TIMEOUT is named', as
   );
 });
 
-test('a rank that dies after joining: the other fails its next all-reduce naming itself, no hang', async () => {
+test('a rank that dies after joining: the other fails its next all-reduce naming itself and the dead rank, no hang', async () => {
   const port = String(await freePort());
   const env = { MASTER_PORT: port, WORLD_SIZE: '2', RECIST3D_DIST_TIMEOUT: String(TIMEOUT) };
   const [r0, r1] = await Promise.all([
@@ -177,6 +177,8 @@ test('a rank that dies after joining: the other fails its next all-reduce naming
   console.log(`rank 1 died: ${r0.code} ${r0.message} (after ${r0.seconds?.toFixed(2)} s)`);
   assert.ok(r0.code === 'E_DIST' || r0.code === 'E_DIST_TIMEOUT', `${r0.code}: ${r0.message}`);
   assert.match(r0.message ?? '', /gradient all-reduce failed on rank 0 of 2/);
+  // the heartbeats in the TCPStore name the rank that died (Gloo names only its address)
+  assert.match(r0.message ?? '', /rank\(s\) 1 of ranks 0-1 has stopped responding/);
   assert.ok((r0.seconds ?? 99) < TIMEOUT + 10, `gave up after ${r0.seconds} s`);
 });
 
