@@ -105,8 +105,10 @@ export function registerTrain(program: Command): void {
         for (const x of r.excluded)
           process.stderr.write(`recist3d: lesion ${x.lesionId} left out: ${x.code} ${x.message}\n`);
         const round = r.rounds[0];
+        // a rank's stacks are its own lesions; the job trained on every rank's labels (one per lesion)
+        const trained = job.group ? round.labels : r.stacks.length - r.excluded.length;
         process.stdout.write(
-          `${round.resumed ? 'Model already trained' : 'Trained'} ${options.net?.arch ?? W.net.arch} on ${r.stacks.length - r.excluded.length} lesions: ` +
+          `${round.resumed ? 'Model already trained' : 'Trained'} ${options.net?.arch ?? W.net.arch} on ${trained} lesions: ` +
             `${round.epochs} epochs, validation Dice ${round.bestValDice.toFixed(3)} (against the training labels), ` +
             `${(r.stageSeconds['train-r0'] ?? 0).toFixed(0)} s\n` +
             `Model: ${join(out, 'model.pt')} + model.json  Curve: ${join(out, 'training-curve.svg')}\n`,
