@@ -425,7 +425,9 @@ class Job {
     type ShardMarker = { key?: string; info?: Record<string, unknown> };
     const held = await readJson<ShardMarker>(marker).catch((): ShardMarker => ({}));
     let info: Record<string, unknown>;
-    if (held.key === key && held.info) {
+    const files = ['.json', '.bin'].map((ext) => `${shards.shardBase(base)}${ext}`);
+    const kept = (await Promise.all(files.map((f) => exists(f)))).every(Boolean);
+    if (held.key === key && held.info && kept) {
       info = held.info;
       this.hooks.log?.(`[${stage}] this rank's shard finished earlier; reused`);
     } else {
