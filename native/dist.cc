@@ -11,7 +11,9 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -23,11 +25,79 @@
 namespace r3d {
 namespace {
 
+/**
+ * Every rank's heartbeat: a counter `recist3d/beat/<rank>` in the TCPStore that a detached thread increments
+ * every kBeatMs on its own store connection. When a collective fails, the counters that stop moving name the
+ * rank(s) that died or hang (Gloo itself only names a peer's address).
+ */
+constexpr int kBeatMs = 250;
+
+struct Beat {
+  std::mutex mutex;  // the client is used by the beating thread and by a failing collective's diagnosis
+  c10::intrusive_ptr<c10d::TCPStore> client;
+  std::atomic<bool> stop{false};
+};
+
+std::string beatKey(int rank) { return "recist3d/beat/" + std::to_string(rank); }
+
 struct Group {
   GroupConfig config;
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+  std::shared_ptr<Beat> beat;
 };
+
+void startBeat(Group& g) {
+  auto beat = std::make_shared<Beat>();
+  c10d::TCPStoreOptions o;
+  o.port = static_cast<std::uint16_t>(g.config.masterPort);
+  o.isServer = false;
+  o.waitWorkers = false;
+  o.timeout = std::chrono::milliseconds(std::min<int64_t>(g.config.timeoutMs, 10000));
+  beat->client = c10::make_intrusive<c10d::TCPStore>(g.config.masterAddr, o);
+  const std::string key = beatKey(g.config.rank);
+  beat->client->add(key, 1);
+  g.beat = beat;
+  std::thread([beat, key] {
+    while (!beat->stop.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(kBeatMs));
+      try {
+        std::lock_guard<std::mutex> lock(beat->mutex);
+        beat->client->add(key, 1);
+      } catch (...) {
+        return;  // the store (rank 0) is gone: nothing to beat for
+      }
+    }
+  }).detach();
+}
+
+/**
+ * Which ranks stopped beating: reads every counter twice, a few beats apart. Says so when rank 0's store does
+ * not answer (rank 0 died). Empty when it cannot tell.
+ */
+std::string silentRanks(const Group& g) {
+  if (!g.beat) return "";
+  const int w = g.config.worldSize;
+  std::vector<int64_t> before(w), after(w);
+  try {
+    {
+      std::lock_guard<std::mutex> lock(g.beat->mutex);
+      for (int r = 0; r < w; ++r) before[r] = g.beat->client->add(beatKey(r), 0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(6 * kBeatMs));
+    std::lock_guard<std::mutex> lock(g.beat->mutex);
+    for (int r = 0; r < w; ++r) after[r] = g.beat->client->add(beatKey(r), 0);
+  } catch (...) {
+    return "; rank 0, which serves the job's TCPStore, does not answer: rank 0 died or its host is unreachable";
+  }
+  std::string silent;
+  int count = 0;
+  for (int r = 0; r < w; ++r)
+    if (r != g.config.rank && after[r] == before[r]) silent += (count++ ? ", " : "") + std::to_string(r);
+  if (count == 0) return "; every other rank is still alive (a rank left the group or failed on its own)";
+  return "; rank(s) " + silent + " of ranks 0-" + std::to_string(w - 1) +
+         (count == 1 ? " has" : " have") + " stopped responding (died, was killed, or hangs)";
+}
 
 std::mutex gMutex;
 // Leaked on purpose when the process exits with a group alive: no Gloo thread join during exit.
@@ -86,7 +156,7 @@ void finish(const Group& g, c10::intrusive_ptr<c10d::Work> work, const char* wha
     throw CodedError(looksLikeTimeout(m) ? "E_DIST_TIMEOUT" : "E_DIST",
                      std::string(what) + " failed on rank " + std::to_string(g.config.rank) + " of " +
                          std::to_string(g.config.worldSize) + " (a peer died, left, or did not answer within " +
-                         seconds(g.config.timeoutMs) + "): " + m);
+                         seconds(g.config.timeoutMs) + ")" + silentRanks(g) + ": " + m);
   }
 }
 
@@ -162,6 +232,8 @@ void initProcessGroup(const GroupConfig& c) {
     auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
     opts->devices = devices(c);
     g->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(g->store, c.rank, c.worldSize, opts);
+    phase = "starting the heartbeat";
+    startBeat(*g);
   } catch (const CodedError&) {
     throw;
   } catch (const std::exception& e) {
@@ -185,6 +257,7 @@ void destroyProcessGroup() {
     std::lock_guard<std::mutex> lock(gMutex);
     old.swap(*gGroup);
   }
+  if (old && old->beat) old->beat->stop = true;
   // `old` (and with it the Gloo threads and sockets) goes here, unless a collective still holds it.
 }
 

@@ -1,6 +1,6 @@
 /**
  * The launch examples of docs/distributed.md, checked offline: the Kubeflow PyTorchJob manifest parses and runs
- * `train` with a per-rank --out on a Master and Workers; the environments that the torchrun-style, Slurm and
+ * `run` with one shared --out on a Master and Workers; the environments that the torchrun-style, Slurm and
  * PyTorchJob examples produce map (readDistEnv) to the expected rank and world size.
  */
 import assert from 'node:assert/strict';
@@ -36,7 +36,7 @@ interface Replica {
   };
 }
 
-test('the PyTorchJob manifest parses: a Master and Workers running train with a per-rank --out', () => {
+test('the PyTorchJob manifest parses: a Master and Workers running run into one shared --out', () => {
   const yaml = blocks('yaml');
   assert.equal(yaml.length, 1);
   const job = load(yaml[0]) as {
@@ -49,15 +49,19 @@ test('the PyTorchJob manifest parses: a Master and Workers running train with a 
   const { Master, Worker } = job.spec.pytorchReplicaSpecs;
   assert.equal(Master.replicas, 1, 'the master is rank 0, alone');
   assert.ok(Worker.replicas >= 1);
+  const outs = new Set<string>();
   for (const r of [Master, Worker]) {
     const c = r.template.spec.containers[0];
     const cmd = [...c.command, ...c.args].join(' ');
-    assert.match(cmd, / train .*--out \S*\$RANK/);
+    const out = / run .*--out (\S+)/.exec(cmd)?.[1];
+    assert.ok(out && !out.includes('$'), `one --out for every rank: ${cmd}`);
+    outs.add(out);
     assert.ok(
       c.env.every((e) => typeof e.value === 'string'),
       'env values must be strings',
     );
   }
+  assert.equal(outs.size, 1, 'the Master and the Workers share --out');
   // what the operator sets in the third replica
   const env = {
     MASTER_ADDR: 'recist3d-train-master-0',
@@ -94,7 +98,7 @@ test('the torchrun-style and Slurm examples map to the expected rank and world s
   const nodes = Number(/--nodes=(\d+)/.exec(slurm)?.[1]);
   const perNode = Number(/--ntasks-per-node=(\d+)/.exec(slurm)?.[1]);
   assert.match(slurm, /export MASTER_ADDR=\$\(scontrol show hostnames/);
-  assert.match(slurm, /--out "[^"]*\$SLURM_PROCID"/);
+  assert.match(slurm, / run .*--out \/shared\/runs\/cohort'/);
   // what srun sets in the last task (no WORLD_SIZE / RANK: the Slurm variables are mapped)
   const task = readDistEnv({
     ...exported(slurm),

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -18,6 +17,7 @@ import { SegNet, joinFromEnv, processGroup, type NetConfig } from '../src/model/
 import { registerSynth } from '../src/cli/commands/synth.js';
 import { DIST_NET, distBatch } from './helpers/dist-batch.js';
 import { runCli } from './helpers/cli.js';
+import { freePort } from './helpers/free-port.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WORKER = resolve(ROOT, 'test', 'helpers', 'dist-worker.ts');
@@ -34,17 +34,6 @@ interface RankResult {
   mean?: number[];
   afterStep?: string;
   afterEpoch?: string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => ok(port));
-    });
-  });
 }
 
 /** Runs one rank; kills it (and fails) after `killAfter` seconds so that a hang cannot stall the suite. */
@@ -177,7 +166,7 @@ test('a job of one rank joins nothing; a bad RECIST3D_DIST_TIMEOUT is named', as
   );
 });
 
-test('a rank that dies after joining: the other fails its next all-reduce naming itself, no hang', async () => {
+test('a rank that dies after joining: the other fails its next all-reduce naming itself and the dead rank, no hang', async () => {
   const port = String(await freePort());
   const env = { MASTER_PORT: port, WORLD_SIZE: '2', RECIST3D_DIST_TIMEOUT: String(TIMEOUT) };
   const [r0, r1] = await Promise.all([
@@ -188,6 +177,8 @@ test('a rank that dies after joining: the other fails its next all-reduce naming
   console.log(`rank 1 died: ${r0.code} ${r0.message} (after ${r0.seconds?.toFixed(2)} s)`);
   assert.ok(r0.code === 'E_DIST' || r0.code === 'E_DIST_TIMEOUT', `${r0.code}: ${r0.message}`);
   assert.match(r0.message ?? '', /gradient all-reduce failed on rank 0 of 2/);
+  // the heartbeats in the TCPStore name the rank that died (Gloo names only its address)
+  assert.match(r0.message ?? '', /rank\(s\) 1 of ranks 0-1 has stopped responding/);
   assert.ok((r0.seconds ?? 99) < TIMEOUT + 10, `gave up after ${r0.seconds} s`);
 });
 
@@ -204,13 +195,14 @@ test('recist3d info shows the backend, rank and world size of the environment', 
   assert.equal(info.distributed.worldSize, 4);
 });
 
-test('recist3d train on 2 ranks: both stop at the same epoch with the same history and weights', async (t) => {
+test('recist3d train on 2 ranks into one shared --out: rank 0 writes the model, both stop at the same epoch', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'r3d-dist-train-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await runCli(registerSynth, ['synth', '--out', join(dir, 'ph'), '--lesions', '6', '--seed', '3']);
   const port = String(await freePort());
+  const out = join(dir, 'shared');
   const train = (r: number) =>
-    new Promise<{ status: number | null; stderr: string }>((ok) => {
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((ok) => {
       const child = spawn(
         process.execPath,
         [
@@ -221,7 +213,7 @@ test('recist3d train on 2 ranks: both stop at the same epoch with the same histo
           '--manifest',
           join(dir, 'ph', 'manifest.csv'),
           '--out',
-          join(dir, `rank${r}`),
+          out,
           '--labels',
           'recist',
           '--roi-size',
@@ -244,42 +236,31 @@ test('recist3d train on 2 ranks: both stop at the same epoch with the same histo
             RANK: String(r),
             RECIST3D_DIST_TIMEOUT: '120',
           },
-          stdio: ['ignore', 'ignore', 'pipe'],
+          stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
+      let stdout = '';
       let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
       child.on('close', (status) => {
         clearTimeout(timer);
-        ok({ status, stderr });
+        ok({ status, stdout, stderr });
       });
     });
   const [a, b] = await Promise.all([train(0), train(1)]);
   assert.equal(a.status, 0, a.stderr);
   assert.equal(b.status, 0, b.stderr);
   assert.match(b.stderr, /rank 1 of 2 joined \(gloo\)/);
-  type Side = { metrics: { epochs: number; history: { trainLoss: number; valDice: number }[] } };
-  const side = async (r: number) =>
-    JSON.parse(await readFile(join(dir, `rank${r}`, 'model.json'), 'utf8')) as Side;
-  const [s0, s1] = [await side(0), await side(1)];
-  assert.equal(s0.metrics.epochs, s1.metrics.epochs);
-  assert.deepEqual(
-    s0.metrics.history.map((h) => [h.trainLoss, h.valDice]),
-    s1.metrics.history.map((h) => [h.trainLoss, h.valDice]),
-  );
-  // the checkpoints' weights are equal (the files are not: libtorch orders the Adam state by tensor address)
-  type NetSide = { net: NetConfig };
-  const weights = async (r: number) => {
-    const { net: config } = JSON.parse(
-      await readFile(join(dir, `rank${r}`, 'model.json'), 'utf8'),
-    ) as NetSide;
-    const net = await SegNet.create(config);
-    await net.load(join(dir, `rank${r}`, 'model.pt'));
-    const p = await net.parameters();
-    net.dispose();
-    return p;
-  };
-  const [w0, w1] = [await weights(0), await weights(1)];
-  assert.equal(maxAbsDiff(w0, w1), 0, 'the ranks saved different weights');
+  // both ranks report the same number of epochs (they stop together); rank 0's model is the job's
+  const epochs = (s: string) => /(\d+) epochs/.exec(s)?.[1];
+  assert.ok(epochs(a.stdout), a.stdout);
+  assert.equal(epochs(a.stdout), epochs(b.stdout));
+  type Side = { net: NetConfig; metrics: { epochs: number; history: unknown[] } };
+  const side = JSON.parse(await readFile(join(out, 'model.json'), 'utf8')) as Side;
+  assert.equal(side.metrics.epochs, Number(epochs(a.stdout)));
+  const net = await SegNet.create(side.net);
+  await net.load(join(out, 'model.pt'));
+  net.dispose();
 });

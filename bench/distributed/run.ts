@@ -9,11 +9,11 @@
  *                                    [--rounds 2] [--arch hnn] [--size 64] [--base 8]
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SegNet, allReduceMean, joinFromEnv, type Arch } from '../../src/model/binding.js';
+import { freePort } from '../lib/free-port.js';
 import { median } from '../lib/peer.js';
 
 const { values: args } = parseArgs({
@@ -88,15 +88,6 @@ async function worker(): Promise<void> {
   }
   process.stdout.write(`${JSON.stringify({ seconds, allReduceMs, parameters: net.parameterCount() })}\n`);
   process.exit(0);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => ok(port));
-    });
-  });
 }
 
 interface WorkerResult {

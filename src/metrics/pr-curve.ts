@@ -49,7 +49,25 @@ export class PrAccumulator {
     return best;
   }
 
+  /** Adds another histogram of the same bins (the pooled counts of both). */
+  merge(other: PrAccumulator): void {
+    if (other.bins !== this.bins)
+      throw new Error(`cannot merge PR histograms of ${other.bins} and ${this.bins} bins`);
+    for (let k = 0; k < this.bins; k++) {
+      this.pos[k] += other.pos[k];
+      this.neg[k] += other.neg[k];
+    }
+  }
+
   toJSON(): { bins: number; pos: number[]; neg: number[] } {
     return { bins: this.bins, pos: [...this.pos], neg: [...this.neg] };
+  }
+
+  /** The histogram that toJSON wrote. */
+  static fromJSON(j: { bins: number; pos: number[]; neg: number[] }): PrAccumulator {
+    const p = new PrAccumulator(j.bins);
+    p.pos.set(j.pos);
+    p.neg.set(j.neg);
+    return p;
   }
 }

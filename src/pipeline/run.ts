@@ -6,10 +6,13 @@
 import { join, resolve } from 'node:path';
 import { loadManifest } from '../io/manifest.js';
 import { csvText, fixedCell } from '../io/csv.js';
-import { scoreCohort, type CohortScores, type LesionOutcome } from './score-cohort.js';
+import { mergeCohortScores, scoreCohort, type CohortScores, type LesionOutcome } from './score-cohort.js';
 import { segmentLesion3d, type Segment3dOptions } from '../steps/5-segment-3d.js';
-import { trainWsss, type WsssHooks, type WsssOptions, type WsssResult } from './wsss.js';
-import { writeRunReport } from '../report/run-report.js';
+import { resolveWsssOptions, trainWsss, type WsssHooks, type WsssOptions, type WsssResult } from './wsss.js';
+import { galleryPicks, writeRunReport } from '../report/run-report.js';
+import { buildStacks } from '../steps/1-roi-stacks.js';
+import { lesionShards } from './lesion-shards.js';
+import { gatherOutcomes, withMaskFromFile } from './outcome-shards.js';
 import { type LesionStack } from '../types/stack.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { provenance } from '../util/provenance.js';
@@ -26,6 +29,8 @@ export interface RunSummary extends CohortScores {
   wsss: Omit<WsssResult, 'net' | 'stacks'>;
   stageSeconds: Record<string, number>;
   totalSeconds: number;
+  /** The ranks of a distributed run (absent: one process); times and peak memory are rank 0's. */
+  ranks?: number;
 }
 
 const CSV_COLUMNS = [
@@ -62,7 +67,11 @@ const CSV_COLUMNS = [
   'ellipsoid_dice_key',
 ] as const;
 
-/** Runs the main job; `hooks` drive the progress display. */
+/**
+ * Runs the main job; `hooks` drive the progress display. In a joined process group (docs/distributed.md) each
+ * rank segments its own lesions and rank 0 merges every rank's outcomes and writes lesions.csv, metrics.json
+ * and report.html; the summary is then the merged one on rank 0 and this rank's own lesions on the others.
+ */
 export async function runPipeline(
   manifestPath: string,
   outDir: string,
@@ -88,16 +97,75 @@ export async function runPipeline(
   } finally {
     net.dispose();
   }
-  const lesions = [...scores.lesions, ...wsss.failures.map(failedOutcome)];
+  const failed = wsss.failures.map(failedOutcome);
   const summary: RunSummary = {
     ...scores,
-    lesions,
+    lesions: [...scores.lesions, ...failed],
     wsss: wsssInfo,
     stageSeconds,
     totalSeconds: (performance.now() - t0) / 1000,
   };
-  await writeRunOutputs(outDir, manifestPath, options, summary, stacks);
-  return summary;
+  const shards = lesionShards(records);
+  if (!shards) {
+    await writeRunOutputs(outDir, manifestPath, options, summary, stacks);
+    return summary;
+  }
+  // distributed: rank 0 merges every rank's outcomes (the exchange is the barrier after segment-3d)
+  const merged = await gatherOutcomes(shards, join(outDir, 'work'), records, {
+    segmented: scores.lesions,
+    failed,
+    pr: scores.pr,
+  });
+  if (!merged) return summary;
+  const all: RunSummary = {
+    ...summary,
+    ...mergeCohortScores(merged.lesions, merged.prs),
+    lesions: merged.lesions,
+    ranks: shards.worldSize,
+    totalSeconds: (performance.now() - t0) / 1000,
+  };
+  await writeRunOutputs(
+    outDir,
+    manifestPath,
+    options,
+    all,
+    await galleryStacks(all, stacks, outDir, options),
+  );
+  return all;
+}
+
+/**
+ * Rank 0 of a distributed run: the stacks of the report's gallery lesions (built here when another rank held
+ * them), whose outcomes get their masks back from `masks/`.
+ */
+async function galleryStacks(
+  summary: RunSummary,
+  own: readonly LesionStack[],
+  outDir: string,
+  options: RunOptions,
+): Promise<LesionStack[]> {
+  const { picks } = galleryPicks(
+    summary,
+    summary.lesions.filter((l) => l.result),
+  );
+  const byId = new Map(own.map((s) => [s.record.lesionId, s]));
+  const out: LesionStack[] = [];
+  for (const l of picks) {
+    if (!l) continue;
+    try {
+      const withMask = await withMaskFromFile(outDir, l);
+      const s = byId.get(l.record.lesionId);
+      const [built] = s
+        ? [{ ok: true as const, stack: s }]
+        : await buildStacks([l.record], resolveWsssOptions(options).stack);
+      if (!built.ok) continue;
+      summary.lesions[summary.lesions.indexOf(l)] = withMask;
+      out.push(built.stack);
+    } catch {
+      // the gallery leaves out a lesion whose mask or image cannot be read back; the tables do not need them
+    }
+  }
+  return out;
 }
 
 function failedOutcome(f: WsssResult['failures'][number]): LesionOutcome {
@@ -131,6 +199,7 @@ async function writeRunOutputs(
     totalSeconds: summary.totalSeconds,
     /** Peak resident memory of this process so far (kB -> MB). */
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...(summary.ranks ? { ranks: summary.ranks } : {}),
     metrics3d: summary.metrics3d,
     metricsKey: summary.metricsKey,
     diceByOffset: summary.diceByOffset,

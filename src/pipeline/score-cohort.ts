@@ -114,10 +114,26 @@ async function segmentAndScore(
     outcome.scores = score(result.mask);
     const ell = score(ellipsoidLesion3d(s).mask);
     outcome.ellipsoidScores = { metrics3d: ell.metrics3d, metricsKey: ell.metricsKey };
-    acc.add(s, outcome.scores, result, truth.data, outcome.ellipsoidScores);
+    acc.add(s.record.category, outcome.scores, outcome.ellipsoidScores);
+    acc.pr.add(result.prob, fullToCrop(truth.data, s.image.size, result.mask.start, result.mask.size));
   }
   // the maps are only needed for the PR curve; drop them so a large cohort stays small in memory
   return { ...outcome, result: { ...result, prob: new Float32Array(0) } };
+}
+
+/**
+ * The cohort summaries of per-lesion outcomes scored elsewhere (the ranks of a distributed job), in the order
+ * given, with their pooled PR histograms: what scoreCohort returns for the same lesions in the same order.
+ */
+export function mergeCohortScores(
+  lesions: readonly LesionOutcome[],
+  prs: readonly PrAccumulator[],
+): Omit<CohortScores, 'lesions'> {
+  const acc = new CohortAccumulator();
+  for (const l of lesions)
+    if (l.scores && l.ellipsoidScores) acc.add(l.record.category, l.scores, l.ellipsoidScores);
+  for (const p of prs) acc.pr.merge(p);
+  return acc.result();
 }
 
 /** Metric summaries, Dice by slice offset and the pooled PR histogram over the scored lesions. */
@@ -125,22 +141,16 @@ class CohortAccumulator {
   readonly #acc3d = new MetricsAccumulator();
   readonly #accKey = new MetricsAccumulator();
   readonly #offsets = new Map<number, number[]>();
-  readonly #pr = new PrAccumulator();
+  /** The pooled histogram of the maps against the truth (added to by the caller, who has the maps). */
+  readonly pr = new PrAccumulator();
   readonly #pairs: { category: string; mask: LesionScores; ell: EllipsoidScores }[] = [];
 
-  add(
-    s: LesionStack,
-    scores: LesionScores,
-    result: Lesion3dResult,
-    truth: Uint8Array,
-    ell: EllipsoidScores,
-  ): void {
-    this.#pairs.push({ category: s.record.category, mask: scores, ell });
-    this.#acc3d.add(s.record.category, pick(scores.metrics3d));
-    this.#accKey.add(s.record.category, pick(scores.metricsKey));
+  add(category: string, scores: LesionScores, ell: EllipsoidScores): void {
+    this.#pairs.push({ category, mask: scores, ell });
+    this.#acc3d.add(category, pick(scores.metrics3d));
+    this.#accKey.add(category, pick(scores.metricsKey));
     for (const [off, d] of scores.diceByOffset)
       this.#offsets.set(off, [...(this.#offsets.get(off) ?? []), d]);
-    this.#pr.add(result.prob, fullToCrop(truth, s.image.size, result.mask.start, result.mask.size));
   }
 
   result(): Omit<CohortScores, 'lesions'> {
@@ -155,7 +165,7 @@ class CohortAccumulator {
       metrics3d: scored ? this.#acc3d.report() : undefined,
       metricsKey: scored ? this.#accKey.report() : undefined,
       diceByOffset,
-      pr: scored ? this.#pr : undefined,
+      pr: scored ? this.pr : undefined,
       versusEllipsoid: scored ? this.#versusEllipsoid() : undefined,
     };
   }

@@ -15,6 +15,10 @@
  *
  * Markers also record the git revision, the versions of recist3d, Node, libtorch and OpenCV, the seed, and
  * when the stage started and finished.
+ *
+ * In a distributed job (`shared`) every rank runs the same chain over the shared folder and decides from the
+ * same markers; only rank 0 writes markers and cohort.json, and the ranks agree (an all-reduce) on reusing
+ * each stage, so that one rank that cannot read an artifact makes all of them run the stage again.
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -70,6 +74,14 @@ export interface StageRunnerHooks {
   log?: (message: string) => void;
 }
 
+/** A stage chain run by every rank of a distributed job over one shared folder. */
+export interface SharedRunner {
+  /** This rank writes markers and cohort.json (rank 0). */
+  writer: boolean;
+  /** Resolves true when every rank passed true (an all-reduce). */
+  agree(reuse: boolean, stage: string): Promise<boolean>;
+}
+
 /** The first 16 hex digits of the SHA-1 of `value` as JSON (key order counts). */
 export function stageKey(value: unknown): string {
   return createHash('sha1').update(JSON.stringify(value)).digest('hex').slice(0, 16);
@@ -80,14 +92,26 @@ export class StageRunner {
   readonly workDir: string;
   readonly #versions: Record<string, string>;
   readonly #hooks: StageRunnerHooks;
+  readonly #shared: SharedRunner | undefined;
   #upstream = '';
   #rerunning = false;
 
   /** `versions` go into every marker; `versions.recist3d` (default: the package version) also into the keys. */
-  constructor(workDir: string, versions: Record<string, string> = {}, hooks: StageRunnerHooks = {}) {
+  constructor(
+    workDir: string,
+    versions: Record<string, string> = {},
+    hooks: StageRunnerHooks = {},
+    shared?: SharedRunner,
+  ) {
     this.workDir = workDir;
     this.#versions = { node: process.version, ...versions };
     this.#hooks = hooks;
+    this.#shared = shared;
+  }
+
+  /** This process writes the markers (a single process, or rank 0 of a distributed job). */
+  get writer(): boolean {
+    return this.#shared?.writer ?? true;
   }
 
   /**
@@ -108,7 +132,7 @@ export class StageRunner {
           { file: path },
         );
       }
-    } else {
+    } else if (this.writer) {
       await writeJsonAtomic(path, { key: cohortKey, lesions, createdAt: new Date().toISOString() });
     }
     this.#upstream = cohortKey;
@@ -132,14 +156,21 @@ export class StageRunner {
       why = this.#rerunning
         ? 'an earlier stage ran again'
         : changeReason(held, key, recist3d, upstream, spec.settings);
+    let loaded: { value: T } | undefined;
     if (held && !why) {
       try {
-        const value = await spec.load(held);
-        this.#hooks.log?.(`[${spec.name}] finished earlier (${held.finishedAt}); reused`);
-        return { value, reused: true, marker: held };
+        loaded = { value: await spec.load(held) };
       } catch (e) {
         why = `its artifacts are unreadable (${e instanceof Error ? e.message : String(e)})`;
       }
+    }
+    if (this.#shared && held && !(await this.#shared.agree(loaded !== undefined, spec.name))) {
+      why ??= 'another rank could not reuse it';
+      loaded = undefined;
+    }
+    if (held && loaded) {
+      this.#hooks.log?.(`[${spec.name}] finished earlier (${held.finishedAt}); reused`);
+      return { value: loaded.value, reused: true, marker: held };
     }
     if (why) this.#hooks.log?.(`[${spec.name}] runs again: ${why}`);
     this.#rerunning = true;
@@ -169,7 +200,7 @@ export class StageRunner {
       seconds: (Date.now() - startedAt.getTime()) / 1000,
       info: spec.info?.(value) ?? {},
     };
-    await writeJsonAtomic(this.markerPath(spec.name), marker);
+    if (this.writer) await writeJsonAtomic(this.markerPath(spec.name), marker);
     return { value, reused: false, marker };
   }
 

@@ -40,14 +40,19 @@ import { FIT_DEFAULTS, type EpochRecord, type FitOptions } from '../train/fit.js
 import type { HarvestedLabel } from '../types/label.js';
 import type { LesionRecord } from '../types/recist.js';
 import type { LesionStack } from '../types/stack.js';
-import { exists, writeFileAtomic } from '../util/fs.js';
+import { exists, readJson, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { summarizeFailures } from '../util/failure-summary.js';
 import { resolveOptions } from '../util/options.js';
+import { inputChannels, stackInput } from '../model/infer.js';
 import { loadLabels, saveLabels } from './label-store.js';
-import { StageRunner, stageKey, type StageMarker } from './stage-runner.js';
+import { lesionShards, waitForFile, type LesionShards } from './lesion-shards.js';
+import { StageRunner, stageKey, type SharedRunner, type StageMarker } from './stage-runner.js';
 
 /** The numeric settings of the training loop (FitOptions without its callbacks and paths). */
-export type FitSettings = Omit<FitOptions, 'onEpoch' | 'onStep' | 'bestPath' | 'resumeHistory' | 'seed'>;
+export type FitSettings = Omit<
+  FitOptions,
+  'onEpoch' | 'onStep' | 'bestPath' | 'saveBest' | 'resumeHistory' | 'seed'
+>;
 
 export interface WsssOptions {
   /** Self-paced rounds K (WSSS-3/5/7 = 1/2/3); 0 = the RECIST-slice model only. */
@@ -76,6 +81,7 @@ const FIT_SETTINGS_DEFAULTS = (({
   onEpoch: _e,
   onStep: _s,
   bestPath: _b,
+  saveBest: _w,
   resumeHistory: _r,
   seed: _d,
   ...f
@@ -158,7 +164,12 @@ export interface WsssResult {
   input: CheckpointInput;
 }
 
-/** Trains the self-paced model for `records`, writing its artifacts under `outDir`. */
+/**
+ * Trains the self-paced model for `records`, writing its artifacts under `outDir`. In a joined process group
+ * (docs/distributed.md) this rank builds the stacks, labels and harvests of its own lesions (LesionShards),
+ * every rank trains data-parallel on all of them, and rank 0 writes the markers and checkpoints; `stacks` and
+ * `failures` are then this rank's own.
+ */
 export async function trainWsss(
   records: readonly LesionRecord[],
   outDir: string,
@@ -167,15 +178,58 @@ export async function trainWsss(
 ): Promise<WsssResult> {
   const o = resolveWsssOptions(options);
   const clock = stageClock(hooks);
-  const built = await clock.timed('stacks', records.length, () =>
-    buildStacks(records, o.stack, (d) => hooks.tick?.(d)),
+  const shards = lesionShards(records);
+  const mine = shards ? shards.mine(records) : records;
+  const built = await clock.timed('stacks', mine.length, () =>
+    buildStacks(mine, o.stack, (d) => hooks.tick?.(d)),
   );
   const stacks = built.flatMap((r) => (r.ok ? [r.stack] : []));
   const failures = built.flatMap((r) => (r.ok ? [] : [{ record: r.record, error: r.error }]));
-  if (!stacks.some((s) => inTrainingSplits(s, o)))
-    throw noLesionToTrain(records.length, stacks.length, failures, o);
-  const result = await trainOnStacks(stacks, cohortKey(records), records.length, outDir, o, hooks, clock);
+  const cohort = shards
+    ? await shardedCohort(records, failures, shards, outDir, o)
+    : { trainable: stacks.filter((s) => inTrainingSplits(s.record, o)).map((s) => s.record.lesionId) };
+  if (cohort.trainable.length === 0) {
+    const loaded = shards ? records.length - (cohort.failed ?? 0) : stacks.length;
+    throw noLesionToTrain(records.length, loaded, failures, o);
+  }
+  const result = await trainOnStacks(stacks, cohortKey(records), records.length, outDir, o, hooks, clock, {
+    ...cohort,
+    shards,
+    records,
+  });
   return { ...result, failures };
+}
+
+/** What the ranks of a distributed job know of the whole cohort after building their stacks. */
+interface CohortView {
+  /** Lesion ids trained on, in manifest order (all ranks). */
+  trainable: string[];
+  /** Lesions whose stack failed, over all ranks. */
+  failed?: number;
+  shards?: LesionShards | undefined;
+  records?: readonly LesionRecord[];
+}
+
+/** The ranks exchange which of their lesions failed to load; every rank then knows the trainable lesions. */
+async function shardedCohort(
+  records: readonly LesionRecord[],
+  failures: WsssResult['failures'],
+  shards: LesionShards,
+  outDir: string,
+  o: ResolvedWsss,
+): Promise<CohortView> {
+  const failed = (
+    await shards.exchange(
+      join(outDir, 'work', 'shards'),
+      'stacks',
+      failures.map((f) => f.record.lesionId),
+    )
+  ).flat();
+  const gone = new Set(failed);
+  return {
+    trainable: records.filter((r) => !gone.has(r.lesionId) && inTrainingSplits(r, o)).map((r) => r.lesionId),
+    failed: gone.size,
+  };
 }
 
 /** Like `trainWsss` on stacks built beforehand (cross-validation folds); the cohort is the stacks' lesions. */
@@ -195,6 +249,7 @@ export async function trainWsssOnStacks(
     o,
     hooks,
     stageClock(hooks),
+    { trainable: stacks.filter((s) => inTrainingSplits(s.record, o)).map((s) => s.record.lesionId) },
   );
   return { ...result, failures: [] };
 }
@@ -207,8 +262,9 @@ async function trainOnStacks(
   o: ResolvedWsss,
   hooks: WsssHooks,
   clock: StageClock,
+  view: CohortView,
 ): Promise<Omit<WsssResult, 'failures'>> {
-  const job = new Job(outDir, o, [...stacks], hooks, clock);
+  const job = new Job(outDir, o, [...stacks], hooks, clock, view);
   await job.runner.bindCohort(cohort, lesions);
   const net = await job.train();
   return {
@@ -237,6 +293,13 @@ class Job {
   readonly #trainable: LesionStack[];
   readonly #byId: Map<string, LesionStack>;
   readonly #size: number;
+  /** Key of the trained-on lesions (all ranks' in a distributed job). */
+  readonly #trainableKey: string;
+  readonly #shards: LesionShards | undefined;
+  /** Manifest position of every lesion (merge order of the ranks' labels). */
+  readonly #order: Map<string, number>;
+  /** Patient of every lesion (training samples of other ranks' lesions). */
+  readonly #patients: Map<string, string>;
 
   constructor(
     readonly outDir: string,
@@ -244,13 +307,24 @@ class Job {
     stacks: LesionStack[],
     readonly hooks: WsssHooks,
     readonly clock: StageClock,
+    view: CohortView,
   ) {
     const engine = engineInfo();
     const versions = { torch: engine.torchVersion, opencv: engine.opencvVersion };
-    this.runner = new StageRunner(join(outDir, 'work'), versions, { log: (m) => hooks.log?.(m) });
-    this.#trainable = stacks.filter((s) => inTrainingSplits(s, o));
+    const shards = view.shards;
+    const shared: SharedRunner | undefined = shards && {
+      writer: shards.writer,
+      agree: async (reuse, stage) => (await shards.sync(`agreeing on ${stage}`, [reuse ? 0 : 1]))[0] === 0,
+    };
+    this.runner = new StageRunner(join(outDir, 'work'), versions, { log: (m) => hooks.log?.(m) }, shared);
+    this.#shards = shards;
+    this.#trainable = stacks.filter((s) => inTrainingSplits(s.record, o));
+    this.#trainableKey = stageKey(view.trainable);
     this.#byId = new Map(stacks.map((s) => [s.record.lesionId, s]));
-    this.#size = stacks[0]?.keyRoi.geometry.sizePx ?? o.stack.roiSize;
+    const records = view.records ?? stacks.map((s) => s.record);
+    this.#order = new Map(records.map((r, i) => [r.lesionId, i]));
+    this.#patients = new Map(records.map((r) => [r.lesionId, r.patientId ?? r.lesionId]));
+    this.#size = shards ? o.stack.roiSize : (stacks[0]?.keyRoi.geometry.sizePx ?? o.stack.roiSize);
     this.input = {
       roiScale: o.stack.roiScale,
       padMode: o.stack.padMode,
@@ -294,28 +368,114 @@ class Job {
     const o = this.o;
     const stacks = this.#trainable;
     const base = join(this.runner.workDir, 'labels-r0');
+    const make = async () => {
+      const truth = o.labels === 'full' ? await this.#keyTruth(stacks) : new Map<string, Uint8Array>();
+      return this.clock.timed('labels-r0', stacks.length, () =>
+        initialLabels(stacks, o.labels, (s) => truth.get(s.record.lesionId), o.round0),
+      );
+    };
     const { value } = await this.runner.run({
       name: 'labels-r0',
       settings: {
         kind: o.labels,
         round0: o.round0,
         stack: o.stack,
-        trainable: stageKey(stacks.map((s) => s.record.lesionId)),
+        trainable: this.#trainableKey,
       },
       seed: o.seed,
-      produce: async () => {
-        const truth = o.labels === 'full' ? await this.#keyTruth(stacks) : new Map<string, Uint8Array>();
-        const labels = await this.clock.timed('labels-r0', stacks.length, () =>
-          initialLabels(stacks, o.labels, (s) => truth.get(s.record.lesionId), o.round0),
-        );
+      produce: async (key) => {
+        if (this.#shards) {
+          const { labels, infos } = await this.#sharded('labels-r0', key, base, async () => ({
+            labels: await make(),
+            info: { excluded: this.excluded },
+          }));
+          this.excluded = infos.flatMap((e) => (e as { excluded: Job['excluded'] }).excluded);
+          return labels;
+        }
+        const labels = await make();
         await saveLabels(base, this.#size, labels);
         return labels;
       },
-      load: async () => (await loadLabels(base)).labels,
-      info: (labels) => ({ labels: labels.length }),
+      load: async (m) => this.#loadLabelStage(base, m),
+      info: (labels) => ({ labels: labels.length, ...this.#shardInfo() }),
     });
     if (value.length === 0) throw noTrainingLabels(stacks, o.labels);
     return value;
+  }
+
+  /** `shards: W` in a distributed job's markers: the stage's labels are in W per-rank files. */
+  #shardInfo(): Record<string, unknown> {
+    return this.#shards ? { shards: this.#shards.worldSize } : {};
+  }
+
+  /**
+   * A sharded label stage of a distributed job: this rank makes and saves the labels of its own lesions (with
+   * their network inputs) unless its shard marker already holds `key` (a relaunch after a kill), then every
+   * rank reads all ranks' labels, merged in manifest order: the labels a single process makes, in its order.
+   * Returns them and every rank's `info`.
+   */
+  async #sharded(
+    stage: string,
+    key: string,
+    base: string,
+    make: () => Promise<{ labels: HarvestedLabel[]; info: Record<string, unknown> }>,
+  ): Promise<{ labels: HarvestedLabel[]; infos: Record<string, unknown>[] }> {
+    const shards = this.#shards!;
+    const marker = join(this.runner.workDir, `.done-${shards.shardBase(stage)}.json`);
+    type ShardMarker = { key?: string; info?: Record<string, unknown> };
+    const held = await readJson<ShardMarker>(marker).catch((): ShardMarker => ({}));
+    let info: Record<string, unknown>;
+    const files = ['.json', '.bin'].map((ext) => `${shards.shardBase(base)}${ext}`);
+    const kept = (await Promise.all(files.map((f) => exists(f)))).every(Boolean);
+    if (held.key === key && held.info && kept) {
+      info = held.info;
+      this.hooks.log?.(`[${stage}] this rank's shard finished earlier; reused`);
+    } else {
+      const made = await make();
+      const c = inputChannels({ context: this.o.net.context, prior: this.o.net.recistPrior });
+      const withInputs = made.labels.map((l) => {
+        const x = new Float32Array(c * this.#size * this.#size);
+        stackInput(this.#byId.get(l.lesionId)!, l.k, c, x);
+        return { ...l, x };
+      });
+      await saveLabels(shards.shardBase(base), this.#size, withInputs);
+      info = made.info;
+      await writeJsonAtomic(marker, { key, info });
+    }
+    const all = await shards.exchange(join(this.runner.workDir, 'shards'), `${stage}-done`, { key, info });
+    if (all.some((a) => a.key !== key)) {
+      throw new Recist3dError('E_DIST', `the ranks disagree on the settings of stage ${stage}`);
+    }
+    return { labels: await this.#loadShards(base, shards.worldSize), infos: all.map((a) => a.info) };
+  }
+
+  /** The labels of all `worldSize` shards of `base`, merged in manifest order. */
+  async #loadShards(base: string, worldSize: number): Promise<HarvestedLabel[]> {
+    const parts: HarvestedLabel[][] = [];
+    for (let r = 0; r < worldSize; r++) {
+      const b = `${base}.rank${r}-of-${worldSize}`;
+      await waitForFile(`${b}.json`, r);
+      parts.push((await loadLabels(b)).labels);
+    }
+    const order = (l: HarvestedLabel) => this.#order.get(l.lesionId) ?? Number.MAX_SAFE_INTEGER;
+    // a stable sort: within a lesion the rank's own order stays (as a single process makes them)
+    return parts.flat().sort((a, b) => order(a) - order(b));
+  }
+
+  /** A finished label stage's labels: from W shards, or from the one file a single process wrote. */
+  async #loadLabelStage(base: string, m: StageMarker): Promise<HarvestedLabel[]> {
+    const shards = Number(m.info.shards ?? 0);
+    if (shards > 0) return this.#loadShards(base, shards);
+    const labels = (await loadLabels(base)).labels;
+    if (this.#shards) {
+      // written by a single process: no network inputs for the lesions whose stacks other ranks hold
+      throw new Recist3dError(
+        'E_PIPELINE',
+        `${base}.bin was written by a single process and holds no network inputs, which a distributed job needs`,
+        { file: `${base}.bin` },
+      );
+    }
+    return labels;
   }
 
   /** The RECIST-slice ground truth of each stack on its ROI; unreadable masks leave the lesion out (reported). */
@@ -340,22 +500,32 @@ class Job {
 
   async #harvest(net: SegNet, round: number): Promise<{ labels: HarvestedLabel[]; stats: HarvestStats }> {
     const base = join(this.runner.workDir, `labels-r${round}`);
+    const stage = `labels-r${round}`;
+    const make = () =>
+      this.clock.timed(`harvest-r${round}`, this.#trainable.length, () =>
+        harvestRound(net, this.#trainable, round, this.o.harvest),
+      );
     const { value } = await this.runner.run({
-      name: `labels-r${round}`,
+      name: stage,
       settings: { round, harvest: this.o.harvest },
       seed: this.o.seed,
-      produce: async () => {
-        const h = await this.clock.timed(`harvest-r${round}`, this.#trainable.length, () =>
-          harvestRound(net, this.#trainable, round, this.o.harvest),
-        );
+      produce: async (key) => {
+        if (this.#shards) {
+          const { labels, infos } = await this.#sharded(stage, key, base, async () => {
+            const h = await make();
+            return { labels: h.labels, info: { ...h.stats } };
+          });
+          return { labels, stats: sumStats(infos as unknown as HarvestStats[]) };
+        }
+        const h = await make();
         await saveLabels(base, this.#size, h.labels);
         return h;
       },
-      load: async (m: StageMarker) => ({
-        labels: (await loadLabels(base)).labels,
-        stats: m.info as unknown as HarvestStats,
-      }),
-      info: (h) => ({ ...h.stats }),
+      load: async (m: StageMarker) => {
+        const { shards: _s, ...stats } = m.info;
+        return { labels: await this.#loadLabelStage(base, m), stats: stats as unknown as HarvestStats };
+      },
+      info: (h) => ({ ...h.stats, ...this.#shardInfo() }),
     });
     return value;
   }
@@ -402,6 +572,7 @@ class Job {
       valFraction: o.valFraction,
       input: this.input,
       resumeKey: key,
+      ...(this.#shards ? { patients: this.#patients, writer: this.#shards.writer } : {}),
     };
     const r = await this.clock.timed(`train-r${round}`, fit.maxEpochs ?? 0, () =>
       trainStage(net, this.#labels, this.#byId, ckpt, options, (e) => {
@@ -422,6 +593,7 @@ class Job {
 
   /** `model.pt/.json`: the last round's network, and the training curve of every round. */
   async #writeFinalModel(net: SegNet): Promise<void> {
+    if (!this.runner.writer) return;
     const last = await readSidecar(join(this.outDir, 'rounds', `round${this.o.rounds}`));
     await saveCheckpoint(net, join(this.outDir, 'model'), {
       input: this.input,
@@ -458,8 +630,19 @@ async function loadRound(net: SegNet, ckpt: string): Promise<RoundTraining> {
 }
 
 /** Whether a lesion is trained on: every lesion, or those of `trainSplits`. */
-function inTrainingSplits(s: LesionStack, o: ResolvedWsss): boolean {
-  return o.trainSplits.length === 0 || o.trainSplits.includes(s.record.split ?? '');
+function inTrainingSplits(r: LesionRecord, o: ResolvedWsss): boolean {
+  return o.trainSplits.length === 0 || o.trainSplits.includes(r.split ?? '');
+}
+
+/** The ranks' harvest counts, summed. */
+function sumStats(parts: readonly HarvestStats[]): HarvestStats {
+  const sum = (f: (h: HarvestStats) => number) => parts.reduce((a, h) => a + f(h), 0);
+  return {
+    slices: sum((h) => h.slices),
+    cnnFound: sum((h) => h.cnnFound),
+    grabCutFallbacks: sum((h) => h.grabCutFallbacks),
+    skippedVanished: sum((h) => h.skippedVanished),
+  };
 }
 
 /** Said before any training when no lesion could be loaded, or none is in the training splits. */

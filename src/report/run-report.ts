@@ -287,19 +287,26 @@ function reportFigures(summary: RunReportInput, ok: ReportLesion[]): Figure[] {
   return figures;
 }
 
-/** Best, median and worst lesion by 3D Dice (largest, median, smallest by volume without truth). */
+/** The gallery's lesions: best, median and worst by 3D Dice (largest, median, smallest by volume without truth). */
+export function galleryPicks<L extends ReportLesion>(
+  summary: Pick<RunReportInput, 'metrics3d'>,
+  ok: readonly L[],
+): { labels: string[]; picks: (L | undefined)[] } {
+  const ranked = [...ok].sort(
+    (a, b) =>
+      (a.scores?.metrics3d.dice ?? a.result!.volumeMm3) - (b.scores?.metrics3d.dice ?? b.result!.volumeMm3),
+  );
+  const labels = summary.metrics3d ? ['best', 'median', 'worst'] : ['largest', 'median', 'smallest'];
+  return { labels, picks: [ranked.at(-1), ranked[Math.floor(ranked.length / 2)], ranked[0]] };
+}
+
 async function galleryFigures(
   summary: RunReportInput,
   ok: ReportLesion[],
   stacks: LesionStack[],
 ): Promise<Figure[]> {
   const byId = new Map(stacks.map((s) => [s.record.lesionId, s]));
-  const ranked = [...ok].sort(
-    (a, b) =>
-      (a.scores?.metrics3d.dice ?? a.result!.volumeMm3) - (b.scores?.metrics3d.dice ?? b.result!.volumeMm3),
-  );
-  const labels = summary.metrics3d ? ['best', 'median', 'worst'] : ['largest', 'median', 'smallest'];
-  const picks = [ranked.at(-1), ranked[Math.floor(ranked.length / 2)], ranked[0]];
+  const { labels, picks } = galleryPicks(summary, ok);
   const gallery: Figure[] = [];
   for (const [i, l] of picks.entries()) {
     const s = l && byId.get(l.record.lesionId);

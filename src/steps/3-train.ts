@@ -6,6 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { Recist3dError } from '../errors.js';
 import { SegNet, type Arch } from '../model/binding.js';
 import { readSidecar, saveCheckpoint, verifyWeights, type CheckpointInput } from '../model/checkpoint.js';
 import { packSamples, subsetSamples, type Sample, type SampleSet } from '../train/dataset.js';
@@ -45,26 +46,43 @@ export const NET_DEFAULTS = {
   context: 0,
 } satisfies Required<NetOptions>;
 
-/** Packs labels into a SampleSet (x from the stacks), skipping labels whose lesion or slice is gone. */
+/**
+ * Packs labels into a SampleSet (x from the stacks, or the label's own `x` where it carries one), skipping
+ * labels whose lesion or slice is gone. `patients` names the patient of a lesion whose stack is not in `stacks`.
+ */
 export function samplesFromLabels(
   labels: readonly HarvestedLabel[],
   stacks: ReadonlyMap<string, LesionStack>,
   size: number,
   channels = 1,
+  patients: ReadonlyMap<string, string> = new Map(),
 ): SampleSet {
   const samples: Sample[] = [];
   for (const l of labels) {
     const s = stacks.get(l.lesionId);
-    const img = s && stackImage(s, l.k);
-    if (!s || !img) continue;
-    const x = new Float32Array(channels * size * size);
-    stackInput(s, l.k, channels, x);
+    let x: Float32Array;
+    if (l.x && !s) {
+      x = l.x;
+    } else {
+      const img = s && stackImage(s, l.k);
+      if (!s || !img) continue;
+      x = new Float32Array(channels * size * size);
+      stackInput(s, l.k, channels, x);
+    }
+    const patientId = s ? (s.record.patientId ?? s.record.lesionId) : patients.get(l.lesionId);
+    if (patientId === undefined) {
+      throw new Recist3dError(
+        'E_PIPELINE',
+        `A training label of lesion ${l.lesionId} has no ROI stack and no known patient`,
+        { lesionId: l.lesionId },
+      );
+    }
     samples.push({
       x,
       y: Float32Array.from(l.y),
       w: Float32Array.from(l.w),
       lesionId: l.lesionId,
-      patientId: s.record.patientId ?? s.record.lesionId,
+      patientId,
       offset: l.offset,
     });
   }
@@ -86,6 +104,13 @@ export interface TrainStageOptions {
   resumeKey?: string;
   /** More provenance for the sidecar. */
   extra?: Record<string, unknown>;
+  /** Patient of each lesion whose labels carry their input (`x`) instead of having a stack here. */
+  patients?: ReadonlyMap<string, string>;
+  /**
+   * This process writes the checkpoints (default). A distributed job's other ranks do not: they resume from
+   * and restore the best weights of the files that rank 0 writes into the shared folder.
+   */
+  writer?: boolean;
 }
 
 export const TRAIN_STAGE_DEFAULTS = {
@@ -114,7 +139,8 @@ export async function trainStage(
 ): Promise<TrainStageResult> {
   const o = { valFraction: options.valFraction ?? TRAIN_STAGE_DEFAULTS.valFraction, fit: options.fit ?? {} };
   await mkdir(dirname(checkpointBase), { recursive: true });
-  const all = samplesFromLabels(labels, stacks, net.config.size, net.config.inChannels);
+  const writer = options.writer ?? true;
+  const all = samplesFromLabels(labels, stacks, net.config.size, net.config.inChannels, options.patients);
   const seed = o.fit.seed ?? net.config.seed;
   const split = splitByPatient(all, { valFraction: o.valFraction, seed });
   const train = subsetSamples(all, split.train);
@@ -127,10 +153,11 @@ export async function trainStage(
     ...o.fit,
     seed,
     bestPath: `${checkpointBase}.best.pt`,
+    saveBest: writer,
     resumeHistory,
     onEpoch: async (e) => {
       history.push(e);
-      if (options.resumeKey)
+      if (options.resumeKey && writer)
         await saveCheckpoint(net, last, { input: options.input, metrics: { history }, extra });
       onEpoch(e);
     },
@@ -144,7 +171,7 @@ export async function trainStage(
     valSamples: val?.n ?? 0,
     history: result.history,
   };
-  await saveCheckpoint(net, checkpointBase, { input: options.input, metrics, extra });
+  if (writer) await saveCheckpoint(net, checkpointBase, { input: options.input, metrics, extra });
   return { fit: result, trainSamples: train.n, valSamples: val?.n ?? 0, resumedEpochs: resumeHistory.length };
 }
 

@@ -1,5 +1,5 @@
 import { allReduceMean, processGroup, type SegNet } from '../model/binding.js';
-import type { SampleSet } from './dataset.js';
+import { subsetSamples, type SampleSet } from './dataset.js';
 import { resolveOptions } from '../util/options.js';
 
 export interface FitOptions {
@@ -39,6 +39,11 @@ export interface FitOptions {
   maxSamplesPerEpoch?: number;
   /** Path to keep the best weights at (default: a file beside nothing; keeps them in memory via save/load). */
   bestPath?: string;
+  /**
+   * Write the best weights to `bestPath` (default). False: only read them back at the end (a distributed job's
+   * ranks other than 0, which hold the same weights as rank 0, whose file is in the shared folder).
+   */
+  saveBest?: boolean;
   /**
    * Resume: the epochs already trained (the net must hold the weights and optimizer state saved after the
    * last of them). Counters, best score and learning rate are replayed from it and training continues at
@@ -80,6 +85,7 @@ export const FIT_DEFAULTS = {
   minSamplesPerEpoch: 512,
   maxSamplesPerEpoch: 0,
   bestPath: '',
+  saveBest: true,
   resumeHistory: [],
 } satisfies Required<FitOptions>;
 
@@ -104,14 +110,26 @@ export async function fit(
     history.push(r);
     net.learningRate = plateau.nextLearningRate(r.learningRate);
   }
+  // In a process group each rank scores its own block of the validation set, and every rank decides on the
+  // job's numbers (the mean loss, the Dice of the whole set), so that all stop at the same epoch.
+  const group = processGroup();
+  const valShard = hasVal && group ? subsetSamples(val, blockOf(val.n, group.rank, group.worldSize)) : val;
   for (let epoch = history.length + 1; epoch <= o.maxEpochs && !plateau.stopped; epoch++) {
     const t0 = performance.now();
     let loss = await trainOneEpoch(net, train, o, epoch);
-    let valDice = hasVal ? await validationDice(net, val, o.threshold, o.batchSize) : Number.NaN;
-    // In a process group every rank decides on the ranks' means, so that all stop at the same epoch.
-    if (processGroup()) [loss, valDice] = await allReduceMean([loss, valDice]);
+    let valDice: number;
+    if (group) {
+      const part = hasVal
+        ? await validationDiceSum(net, valShard!, o.threshold, o.batchSize)
+        : { sum: 0, n: 0 };
+      const [meanLoss, sum, n] = await allReduceMean([loss, part.sum, part.n]);
+      loss = meanLoss;
+      valDice = hasVal && n > 0 ? sum / n : Number.NaN;
+    } else {
+      valDice = hasVal ? await validationDice(net, val, o.threshold, o.batchSize) : Number.NaN;
+    }
     const improved = plateau.step(epoch, hasVal ? valDice : -loss);
-    if (improved && hasVal && o.bestPath) await net.save(o.bestPath);
+    if (improved && hasVal && o.bestPath && o.saveBest) await net.save(o.bestPath);
     const record: EpochRecord = {
       epoch,
       trainLoss: loss,
@@ -204,6 +222,24 @@ export async function validationDice(
   threshold = 0.5,
   batchSize = 32,
 ): Promise<number> {
+  const { sum, n } = await validationDiceSum(net, set, threshold, batchSize);
+  return n ? sum / n : Number.NaN;
+}
+
+/** The indices of rank `rank`'s contiguous block of `n` items split over `worldSize` ranks. */
+function blockOf(n: number, rank: number, worldSize: number): number[] {
+  const [from, to] = [Math.floor((n * rank) / worldSize), Math.floor((n * (rank + 1)) / worldSize)];
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+/** The sum of the per-image Dice of `validationDice` and the number of images. */
+async function validationDiceSum(
+  net: SegNet,
+  set: SampleSet,
+  threshold: number,
+  batchSize: number,
+): Promise<{ sum: number; n: number }> {
+  if (set.n === 0) return { sum: 0, n: 0 };
   const prob = await net.predict(set.x, set.n, { batchSize });
   const px = set.size * set.size;
   let sum = 0;
@@ -221,5 +257,5 @@ export async function validationDice(
     }
     sum += tp + fp + fn === 0 ? 1 : (2 * tp) / (2 * tp + fp + fn);
   }
-  return set.n ? sum / set.n : Number.NaN;
+  return { sum, n: set.n };
 }

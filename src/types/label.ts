@@ -15,4 +15,9 @@ export interface HarvestedLabel {
   y: Uint8Array;
   /** n*n weight, 0/1 (0 = ignored in training). */
   w: Uint8Array;
+  /**
+   * The network's input on this slice (channels*n*n), carried only where the lesion's ROI stack is not at
+   * hand: a distributed job's ranks build the stacks of their own lesions and train on every rank's labels.
+   */
+  x?: Float32Array;
 }

@@ -7,7 +7,7 @@ import { SEGMENT3D_DEFAULTS } from '../../steps/5-segment-3d.js';
 import { FIT_DEFAULTS } from '../../train/fit.js';
 import { choiceOption, numberOption, splitList } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
-import { claimOutDir } from '../../util/out-dir.js';
+import { claimJobOut } from '../job-out.js';
 import { staleMasks, staleMasksNote } from '../../util/stale-masks.js';
 import { maskFileName } from '../../io/mask-file-name.js';
 
@@ -232,12 +232,19 @@ export function registerRun(program: Command): void {
       .requiredOption('--out <dir>', 'output folder (resumes finished stages when rerun)'),
   ).action(async (opts: RunOpts) => {
     const options = runOptionsFrom(opts);
-    await using outDir = await claimOutDir(opts.out, { command: 'run' });
+    // one process, or one rank of a distributed job (docs/distributed.md)
+    const job = await claimJobOut(opts.out, 'run', opts.force === true);
+    await using outDir = job.outDir;
     const out = outDir.path;
-    if (opts.force) await outDir.clear();
     const progress = stageProgress();
     try {
       const summary = await runPipeline(resolve(opts.manifest), out, options, progress);
+      if (job.group && job.group.rank > 0) {
+        process.stdout.write(
+          `rank ${job.group.rank}: segmented ${summary.lesions.length} lesion(s) of its shard; rank 0 wrote ${out}/lesions.csv\n`,
+        );
+        return;
+      }
       printRunSummary(summary, out);
       const written = summary.lesions.filter((l) => l.result).map((l) => maskFileName(l.record.lesionId));
       const stale = await staleMasks(join(out, 'masks'), written);

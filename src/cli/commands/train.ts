@@ -1,12 +1,11 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadManifest } from '../../io/manifest.js';
-import { joinFromEnv } from '../../model/binding.js';
 import { CNN_TRAIN_DEFAULTS, trainCnn, type CnnTrainOptions } from '../../pipeline/train-cnn.js';
 import { WSSS_DEFAULTS } from '../../pipeline/wsss.js';
 import { choiceOption, numberOption, splitList } from '../options.js';
 import { stageProgress } from '../stage-progress.js';
-import { claimOutDir } from '../../util/out-dir.js';
+import { claimJobOut } from '../job-out.js';
 
 interface TrainOpts {
   manifest: string;
@@ -89,16 +88,10 @@ export function registerTrain(program: Command): void {
     .option('--force', 'discard what --out holds and start over')
     .action(async (opts: TrainOpts) => {
       const options = trainOptionsFrom(opts);
-      await using outDir = await claimOutDir(opts.out, { command: 'train' });
-      const out = outDir.path;
-      if (opts.force) await outDir.clear();
       // A data-parallel job when the launcher's variables say so (docs/distributed.md); else one process.
-      const group = await joinFromEnv();
-      if (group) {
-        process.stderr.write(
-          `recist3d: rank ${group.rank} of ${group.worldSize} joined (${group.backend}); gradients are averaged over the ranks\n`,
-        );
-      }
+      const job = await claimJobOut(opts.out, 'train', opts.force === true);
+      await using outDir = job.outDir;
+      const out = outDir.path;
       const records = await loadManifest(resolve(opts.manifest), { checkFiles: false });
       const progress = stageProgress();
       try {
@@ -112,8 +105,10 @@ export function registerTrain(program: Command): void {
         for (const x of r.excluded)
           process.stderr.write(`recist3d: lesion ${x.lesionId} left out: ${x.code} ${x.message}\n`);
         const round = r.rounds[0];
+        // a rank's stacks are its own lesions; the job trained on every rank's labels (one per lesion)
+        const trained = job.group ? round.labels : r.stacks.length - r.excluded.length;
         process.stdout.write(
-          `${round.resumed ? 'Model already trained' : 'Trained'} ${options.net?.arch ?? W.net.arch} on ${r.stacks.length - r.excluded.length} lesions: ` +
+          `${round.resumed ? 'Model already trained' : 'Trained'} ${options.net?.arch ?? W.net.arch} on ${trained} lesions: ` +
             `${round.epochs} epochs, validation Dice ${round.bestValDice.toFixed(3)} (against the training labels), ` +
             `${(r.stageSeconds['train-r0'] ?? 0).toFixed(0)} s\n` +
             `Model: ${join(out, 'model.pt')} + model.json  Curve: ${join(out, 'training-curve.svg')}\n`,
