@@ -84,8 +84,6 @@ std::string deviceName() {
   return env && *env ? env : "cpu";
 }
 
-namespace {
-
 /** Parses the device name (from RECIST3D_DEVICE, read by the caller on the JS thread) and checks it is usable. */
 torch::Device selectDevice(const std::string& d) {
   if (d == "cpu") return torch::kCPU;
@@ -101,6 +99,8 @@ torch::Device selectDevice(const std::string& d) {
   }
   throw CodedError("E_NATIVE_ARG", "RECIST3D_DEVICE must be 'cpu' or 'cuda' but is '" + d + "'");
 }
+
+namespace {
 
 torch::Tensor blob(const float* p, at::IntArrayRef shape) {
   return torch::from_blob(const_cast<float*>(p), shape, torch::kFloat32);
