@@ -3,13 +3,15 @@
  * - natural photographs from Debian's plasma-workspace-wallpapers (the paper used DIV2K, which cannot be
  *   downloaded here): only the files listed in PHOTO_FILES, which are photographs (the package's other
  *   wallpapers are rendered or drawn art, whose flat areas and synthetic edges teach the wrong prior);
- * - axial CT slices of NIfTI volumes, windowed, for the fine-tuning on CT.
+ * - axial CT slices of NIfTI volumes and DeepLesion's 16-bit PNG key slices, windowed, for the fine-tuning on
+ *   CT.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { Recist3dError } from '../errors.js';
 import { readNifti } from '../io/nifti.js';
+import { readPng16 } from '../io/png16.js';
 import { exists } from '../util/fs.js';
 import type { GrayImage } from './degrade.js';
 
@@ -87,11 +89,31 @@ export interface CtSliceOptions {
   minSide: number;
 }
 
-/** Axial slices of CT volumes, windowed to [0, 1]. */
+function windowed(
+  hu: ArrayLike<number>,
+  offset: number,
+  count: number,
+  [lo, hi]: readonly [number, number],
+): Float32Array {
+  const data = new Float32Array(count);
+  for (let i = 0; i < count; i++) data[i] = Math.min(1, Math.max(0, (hu[offset + i] - lo) / (hi - lo)));
+  return data;
+}
+
+/**
+ * Axial slices of CT volumes (.nii, .nii.gz) and DeepLesion 16-bit PNG slices (.png, HU = value - 32768),
+ * windowed to [0, 1].
+ */
 export async function loadCtSlices(paths: readonly string[], o: CtSliceOptions): Promise<SourceImage[]> {
   const out: SourceImage[] = [];
-  const [lo, hi] = o.windowHu;
   for (const path of paths) {
+    if (path.endsWith('.png')) {
+      const png = await readPng16(path);
+      if (png.width < o.minSide || png.height < o.minSide) continue;
+      const data = windowed(png.hu, 0, png.width * png.height, o.windowHu);
+      out.push({ h: png.height, w: png.width, data, name: path, kind: 'ct' });
+      continue;
+    }
     const vol = await readNifti(path);
     const [nx, ny, nz] = vol.size;
     if (nx < o.minSide || ny < o.minSide) continue;
@@ -100,11 +122,8 @@ export async function loadCtSlices(paths: readonly string[], o: CtSliceOptions):
     const count = Math.min(o.slicesPerVolume, k1 - k0 + 1);
     for (let s = 0; s < count; s++) {
       const k = count === 1 ? Math.round((k0 + k1) / 2) : Math.round(k0 + ((k1 - k0) * s) / (count - 1));
-      const data = new Float32Array(nx * ny);
-      const off = k * nx * ny;
-      for (let i = 0; i < nx * ny; i++)
-        data[i] = Math.min(1, Math.max(0, (vol.data[off + i] - lo) / (hi - lo)));
       // NIfTI i runs fastest: row y = j, column x = i.
+      const data = windowed(vol.data, k * nx * ny, nx * ny, o.windowHu);
       out.push({ h: ny, w: nx, data, name: `${path}#k=${k}`, kind: 'ct' });
     }
   }

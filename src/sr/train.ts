@@ -39,7 +39,7 @@ export interface SrStageSpec {
 export const SR_PRESETS = {
   small: {
     g1: { blocks: 9, width: 16, discWidth: 8, dense: 64, steps: 600, batchSize: 16, crop: 32 },
-    g2: { blocks: 16, width: 16, discWidth: 8, dense: 64, steps: 300, batchSize: 4, crop: 128 },
+    g2: { blocks: 16, width: 16, discWidth: 8, dense: 64, steps: 400, batchSize: 4, crop: 128 },
   },
   paper: {
     g1: { blocks: 9, width: 64, discWidth: 64, dense: 1024, steps: 100_000, batchSize: 16, crop: 32 },

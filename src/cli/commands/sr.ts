@@ -36,19 +36,27 @@ interface SrApplyOpts {
   zoom: string;
 }
 
-/** NIfTI files named directly or found (non-recursively) in the named folders. */
-async function niftiFiles(list: string[]): Promise<string[]> {
+const CT_FILE = /\.(nii|nii\.gz|png)$/;
+
+/** CT files (.nii, .nii.gz, DeepLesion .png) named directly or found in the named folders (recursively). */
+async function ctFiles(list: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const p of list.map((x) => resolve(x))) {
     const s = await stat(p).catch(() => undefined);
     if (!s)
       throw new Recist3dError('E_FILE_NOT_FOUND', `--data names a path that does not exist`, { file: p });
     if (s.isDirectory()) {
-      const names = (await readdir(p)).filter((n) => /\.nii(\.gz)?$/.test(n)).sort();
+      const names = (await readdir(p, { recursive: true })).filter((n) => CT_FILE.test(n)).sort();
       if (names.length === 0)
-        throw new Recist3dError('E_SR_DATA', `--data folder holds no .nii or .nii.gz files`, { file: p });
+        throw new Recist3dError('E_SR_DATA', `--data folder holds no .nii, .nii.gz or .png files`, {
+          file: p,
+        });
       out.push(...names.map((n) => join(p, n)));
-    } else out.push(p);
+    } else if (CT_FILE.test(p)) out.push(p);
+    else
+      throw new Recist3dError('E_SR_DATA', `--data files must be .nii, .nii.gz or DeepLesion 16-bit .png`, {
+        file: p,
+      });
   }
   return out;
 }
@@ -73,7 +81,7 @@ export function registerSr(program: Command): void {
     .option('--preset <name>', `network sizes and schedule: ${Object.keys(SR_PRESETS).join(' or ')}`, 'small')
     .option(
       '--data <paths>',
-      'CT volumes (.nii/.nii.gz files or folders of them, comma-separated) for the fine-tuning on CT',
+      'CT for the fine-tuning: NIfTI volumes (.nii, .nii.gz) or DeepLesion 16-bit PNG slices, files or folders (searched recursively), comma-separated',
     )
     .option('--ct-slices <n>', 'axial slices taken per CT volume', '8')
     .option('--photos <dir>', 'where plasma-workspace-wallpapers is installed', WALLPAPER_DIR)
@@ -88,14 +96,14 @@ export function registerSr(program: Command): void {
         g1: opts.g1Steps ? { steps: numberOption(opts.g1Steps, 'g1-steps', 1, 1e7, true) } : {},
         g2: opts.g2Steps ? { steps: numberOption(opts.g2Steps, 'g2-steps', 1, 1e7, true) } : {},
       };
-      const ctFiles = opts.data ? await niftiFiles(splitList(opts.data)) : [];
+      const ctPaths = opts.data ? await ctFiles(splitList(opts.data)) : [];
       await using outDir = await claimOutDir(opts.out, { command: 'sr train' });
       const photos = await loadPhotos(resolve(opts.photos));
       const ct = [];
       for (const w of SR_CT_WINDOWS)
-        ct.push(...(await loadCtSlices(ctFiles, { slicesPerVolume: slices, windowHu: w, minSide: 32 })));
+        ct.push(...(await loadCtSlices(ctPaths, { slicesPerVolume: slices, windowHu: w, minSide: 32 })));
       process.stderr.write(
-        `recist3d: ${photos.length} photographs, ${ct.length} CT slices from ${ctFiles.length} volumes\n`,
+        `recist3d: ${photos.length} photographs, ${ct.length} windowed CT slices from ${ctPaths.length} files\n`,
       );
       let bar: Progress | undefined;
       let barStage = '';
