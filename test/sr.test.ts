@@ -332,3 +332,141 @@ test('trainStackedGan: G1 then G2 with sidecars; an interrupted run resumes to t
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('GrabCut-R-SR: GrabCut sees the stacked GAN enhanced ROI image; without sr the images are the originals', async () => {
+  const { extractRoi } = await import('../src/geometry/roi.js');
+  const { masksForRois } = await import('../src/pseudo/cohort.js');
+  const ni = 64;
+  const slice = new Int16Array(ni * ni);
+  for (let j = 0; j < ni; j++)
+    for (let i = 0; i < ni; i++) slice[j * ni + i] = (i - 32) ** 2 + (j - 30) ** 2 < 100 ? 60 : -40;
+  const recist = {
+    long: [
+      [22, 30],
+      [42, 30],
+    ] as [[number, number], [number, number]],
+    short: [
+      [32, 21],
+      [32, 39],
+    ] as [[number, number], [number, number]],
+  };
+  const roi = extractRoi(slice, [ni, ni], recist, { sizePx: 48, window: [-160, 240] });
+  const seen: Uint8Array[] = [];
+  const spy = async (b: { images: Uint8Array; n: number; h: number; w: number }) => {
+    seen.push(b.images.slice());
+    return { masks: new Uint8Array(b.n * b.h * b.w), status: new Int8Array(b.n) };
+  };
+  await masksForRois([roi], { method: 'grabcut-r' }, spy);
+  await masksForRois([roi], { method: 'grabcut-r', sr: undefined }, spy);
+  const g1 = await SrGan.create({ ...TINY, seed: 1 });
+  const g2 = await SrGan.create({ ...TINY, seed: 2 });
+  try {
+    await masksForRois([roi], { method: 'grabcut-r', sr: { g1, g2 } }, spy);
+    const x = Float32Array.from(roi.image, (v) => v / 255);
+    const { enhanced } = await superResolve({ g1, g2 }, x, 1, 48, 48);
+    const expected = Uint8Array.from(enhanced, (v) => Math.round(255 * Math.min(1, Math.max(0, v))));
+    const gray = (rgb: Uint8Array) => rgb.filter((_, i) => i % 3 === 0);
+    assert.deepEqual(gray(seen[0]), roi.image, 'plain GrabCut-R cuts the original ROI');
+    assert.deepEqual(seen[1], seen[0], 'sr: undefined changes nothing');
+    assert.deepEqual(gray(seen[2]), expected, 'GrabCut-R-SR cuts the enhanced ROI');
+    assert.notDeepEqual(gray(seen[2]), roi.image);
+  } finally {
+    g1.dispose();
+    g2.dispose();
+  }
+});
+
+test('CLI: sr and masks --method grabcut-r-sr refuse bad options with E_USAGE / E_CHECKPOINT', async () => {
+  const { runCliWithStderr } = await import('./helpers/cli.js');
+  const { registerSr } = await import('../src/cli/commands/sr.js');
+  const { registerMasks } = await import('../src/cli/commands/masks.js');
+  const dir = await mkdtemp(join(tmpdir(), 'r3d-sr-cli-'));
+  try {
+    const manifest = join(dir, 'm.csv');
+    await writeFile(manifest, 'lesion_id,image\n');
+    const code = async (p: Promise<unknown>, c: ErrorCode, re: RegExp) =>
+      assert.rejects(p, (e) => {
+        assert.ok(e instanceof Recist3dError && e.code === c, String(e));
+        assert.match((e as Error).message, re);
+        return true;
+      });
+    await code(
+      runCliWithStderr(registerMasks, [
+        'masks',
+        '--manifest',
+        manifest,
+        '--out',
+        join(dir, 'o1'),
+        '--method',
+        'grabcut-r-sr',
+      ]),
+      'E_USAGE',
+      /needs --sr DIR/,
+    );
+    await code(
+      runCliWithStderr(registerMasks, [
+        'masks',
+        '--manifest',
+        manifest,
+        '--out',
+        join(dir, 'o2'),
+        '--sr',
+        dir,
+      ]),
+      'E_USAGE',
+      /--sr is used only by --method grabcut-r-sr/,
+    );
+    await code(
+      runCliWithStderr(registerSr, ['sr', 'train', '--out', join(dir, 't'), '--preset', 'huge']),
+      'E_USAGE',
+      /--preset/,
+    );
+    await code(
+      runCliWithStderr(registerSr, ['sr', 'train', '--out', join(dir, 't'), '--data', join(dir, 'nope')]),
+      'E_FILE_NOT_FOUND',
+      /--data/,
+    );
+    await code(
+      runCliWithStderr(registerSr, [
+        'sr',
+        'apply',
+        '--model',
+        dir,
+        '--image',
+        join(dir, 'x.nii.gz'),
+        '--out',
+        join(dir, 'a'),
+        '--window',
+        '5,1',
+      ]),
+      'E_USAGE',
+      /--window/,
+    );
+    const { writeNifti } = await import('../src/io/nifti.js');
+    const img = join(dir, 'ct.nii.gz');
+    await writeNifti(img, {
+      size: [8, 8, 2],
+      spacingMm: [1, 1, 1],
+      origin: [0, 0, 0],
+      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+      data: new Int16Array(128),
+      meta: {},
+    });
+    await code(
+      runCliWithStderr(registerSr, [
+        'sr',
+        'apply',
+        '--model',
+        join(dir, 'empty'),
+        '--image',
+        img,
+        '--out',
+        join(dir, 'a'),
+      ]),
+      'E_CHECKPOINT',
+      /No trained SR stage g1/,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
