@@ -13,17 +13,13 @@
 
 #include "errors.h"
 #include "sr_nets.h"
+#include "torch_util.h"
 
 namespace r3d {
 namespace {
 
 torch::Tensor blob(const float* p, at::IntArrayRef shape) {
   return torch::from_blob(const_cast<float*>(p), shape, torch::kFloat32);
-}
-
-std::string shortWhat(const std::exception& e) {
-  if (auto* c = dynamic_cast<const c10::Error*>(&e)) return c->what_without_backtrace();
-  return e.what();
 }
 
 class SrEngineImpl final : public SrEngine {
@@ -111,15 +107,7 @@ class SrEngineImpl final : public SrEngine {
     ar.write("discriminator_optimizer", dOptAr);
     ar.write("recist3d_sr_config", c10::IValue(configKey()));
     ar.write("recist3d_sr_step", c10::IValue(step));
-    const std::string tmp = path + ".tmp";
-    try {
-      ar.save_to(tmp);
-      std::filesystem::rename(tmp, path);
-    } catch (const std::exception& e) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      throw CodedError("E_NATIVE_IO", "could not write SR checkpoint " + path + ": " + shortWhat(e));
-    }
+    saveArchiveAtomic(ar, path, "SR checkpoint");
   }
 
   int64_t load(const std::string& path) override {

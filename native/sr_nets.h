@@ -38,9 +38,6 @@ struct SrDiscriminator : torch::nn::Module {
   torch::nn::Sequential features_{nullptr}, head_{nullptr};
 };
 
-/** The torch device named by RECIST3D_DEVICE ("cpu", "cuda", "cuda:<i>"), checked (engine.cc). */
-torch::Device selectDevice(const std::string& d);
-
 /** Mean absolute difference of the horizontal and vertical finite differences of a and b (n, 1, h, w). */
 torch::Tensor gradientL1(const torch::Tensor& a, const torch::Tensor& b);
 

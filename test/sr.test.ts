@@ -25,21 +25,10 @@ import { loadSrModels, readStageSidecar } from '../src/sr/model-files.js';
 import type { SourceImage } from '../src/sr/sources.js';
 import { trainStackedGan, type SrTrainOptions } from '../src/sr/train.js';
 import { createRng } from '../src/util/random.js';
+import { expectCode } from './helpers/expect-code.js';
 import type { Volume } from '../src/types/volume.js';
 
 const TINY = { blocks: 1, width: 4, discWidth: 2, dense: 4 };
-
-async function expectCode(fn: () => unknown, code: ErrorCode, msg?: RegExp): Promise<void> {
-  let err: unknown;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err instanceof Recist3dError, `expected a Recist3dError ${code}, got ${String(err)}`);
-  assert.equal(err.code, code, err.message);
-  if (msg) assert.match(err.message, msg);
-}
 
 /** A smooth image with edges: a bright disc on a gradient, h x w. */
 function scene(h: number, w: number, seed = 0): GrayImage {
@@ -384,12 +373,7 @@ test('CLI: sr and masks --method grabcut-r-sr refuse bad options with E_USAGE / 
   try {
     const manifest = join(dir, 'm.csv');
     await writeFile(manifest, 'lesion_id,image\n');
-    const code = async (p: Promise<unknown>, c: ErrorCode, re: RegExp) =>
-      assert.rejects(p, (e) => {
-        assert.ok(e instanceof Recist3dError && e.code === c, String(e));
-        assert.match((e as Error).message, re);
-        return true;
-      });
+    const code = (p: Promise<unknown>, c: ErrorCode, re: RegExp) => expectCode(() => p, c, re);
     await code(
       runCliWithStderr(registerMasks, [
         'masks',

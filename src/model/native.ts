@@ -409,3 +409,38 @@ export function checkArray(
     );
   }
 }
+
+/** `o` without its undefined entries (so that spreading it over defaults keeps the defaults). */
+export function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Throws E_NATIVE_ARG unless `path` is a non-empty string. */
+export function checkPath(path: string): void {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new Recist3dError(
+      'E_NATIVE_ARG',
+      `Expected a non-empty file path but received ${JSON.stringify(path)}`,
+    );
+  }
+}
+
+/**
+ * The calls on one native handle, in order: each is validated when it is made (so a bad call fails fast) and
+ * runs after the handle's earlier calls have settled (a native handle runs one worker at a time).
+ */
+export class CallQueue<N> {
+  #tail: Promise<unknown> = Promise.resolve();
+  constructor(private readonly native: N) {}
+
+  run<T>(what: string, site: Error, check: () => void, fn: (n: N) => Promise<T>): Promise<T> {
+    try {
+      check();
+    } catch (e) {
+      return Promise.reject(toNativeError(e, what, site));
+    }
+    const result = this.#tail.then(() => nativeCall(what, site, () => fn(this.native)));
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}

@@ -5,10 +5,13 @@
  */
 import { Recist3dError } from '../errors.js';
 import {
+  CallQueue,
   NATIVE_LIMITS,
   checkArray,
   checkInt,
+  checkPath,
   nativeCall,
+  stripUndefined as strip,
   toNativeError,
   type NativeSrGan,
   type SrConfig,
@@ -50,18 +53,15 @@ function resolveSrConfig(c: SrConfig): Required<SrConfig> {
   return full;
 }
 
-function strip<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
 export class SrGan {
   readonly config: Required<SrConfig>;
   readonly #native: NativeSrGan;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #queue: CallQueue<NativeSrGan>;
 
   private constructor(config: Required<SrConfig>, native: NativeSrGan) {
     this.config = Object.freeze({ ...config });
     this.#native = native;
+    this.#queue = new CallQueue(native);
   }
 
   /** Builds a freshly initialised (seeded) generator and discriminator on the torch thread. */
@@ -92,7 +92,7 @@ export class SrGan {
       checkFinite(x, 'SrGan.trainStep x');
       checkFinite(y, 'SrGan.trainStep y');
     };
-    return this.#run('SrGan.trainStep', site, check, (nat) => nat.trainStep(x, y, n, h, w));
+    return this.#queue.run('SrGan.trainStep', site, check, (nat) => nat.trainStep(x, y, n, h, w));
   }
 
   /**
@@ -115,13 +115,13 @@ export class SrGan {
       checkArray(x, 'Float32Array', 'SrGan.apply x', n * h * w, `n*h*w (${n}*${h}*${w})`);
       checkFinite(x, 'SrGan.apply x');
     };
-    return this.#run('SrGan.apply', site, check, (nat) => nat.apply(x, n, h, w, o.zoom, o.batchSize));
+    return this.#queue.run('SrGan.apply', site, check, (nat) => nat.apply(x, n, h, w, o.zoom, o.batchSize));
   }
 
   /** Writes both networks, both optimizer states and `step` (the training steps done) to `path`. */
   save(path: string, step: number): Promise<void> {
     const site = new Error();
-    return this.#run(
+    return this.#queue.run(
       'SrGan.save',
       site,
       () => {
@@ -135,7 +135,7 @@ export class SrGan {
   /** Reads a checkpoint written by `save` for the same sizes; resolves with its step count. */
   load(path: string): Promise<number> {
     const site = new Error();
-    return this.#run(
+    return this.#queue.run(
       'SrGan.load',
       site,
       () => checkPath(path),
@@ -156,17 +156,6 @@ export class SrGan {
   dispose(): void {
     this.#native.dispose();
   }
-
-  #run<T>(what: string, site: Error, check: () => void, fn: (n: NativeSrGan) => Promise<T>): Promise<T> {
-    try {
-      check();
-    } catch (e) {
-      return Promise.reject(toNativeError(e, what, site));
-    }
-    const result = this.#tail.then(() => nativeCall(what, site, () => fn(this.#native)));
-    this.#tail = result.catch(() => undefined);
-    return result;
-  }
 }
 
 function checkFinite(a: Float32Array, name: string): void {
@@ -175,13 +164,5 @@ function checkFinite(a: Float32Array, name: string): void {
     throw new Recist3dError(
       'E_NATIVE_ARG',
       `Expected finite values in ${name} but ${name}[${bad}] = ${a[bad]}`,
-    );
-}
-
-function checkPath(path: string): void {
-  if (typeof path !== 'string' || path.length === 0)
-    throw new Recist3dError(
-      'E_NATIVE_ARG',
-      `Expected a non-empty file path but received ${JSON.stringify(path)}`,
     );
 }
