@@ -7,17 +7,24 @@
  * - training time per step and per stage of the preset (median of a few steps, times the preset's steps);
  * - the process's peak resident memory.
  *
- *   npx tsx bench/sr/run.ts [--preset small|paper] [--batch 32] [--reps 5] [--steps 3] [--threads N]
+ *   npx tsx bench/sr/run.ts [--model DIR] [--preset small|paper] [--batch 32] [--reps 5] [--steps 3] [--threads N]
+ *
+ * --model: time the trained generators of a `recist3d sr train` folder (as `masks --method grabcut-r-sr` runs
+ * them). Without it, freshly initialised networks of the preset are timed; measured here, their inference is
+ * about 10 times slower than a trained network's of the same size (their untrained batch-norm statistics drive
+ * activations towards denormal floats), so use --model for inference numbers.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { SegNet, SrGan, engineInfo, setThreads } from '../../src/model/binding.js';
 import { SR_PRESETS, type SrPreset } from '../../src/sr/train.js';
+import { loadSrModels } from '../../src/sr/model-files.js';
 import { createRng } from '../../src/util/random.js';
 import { median } from '../lib/peer.js';
 
 const { values: args } = parseArgs({
   options: {
+    model: { type: 'string' },
     preset: { type: 'string', default: 'small' },
     batch: { type: 'string', default: '32' },
     reps: { type: 'string', default: '5' },
@@ -37,8 +44,12 @@ process.stdout.write(
     `load average ${loadavg()[0].toFixed(1)}\n`,
 );
 
-const g1 = await SrGan.create(preset.g1);
-const g2 = await SrGan.create(preset.g2);
+const { g1, g2 } = args.model
+  ? await loadSrModels(args.model)
+  : { g1: await SrGan.create(preset.g1), g2: await SrGan.create(preset.g2) };
+process.stdout.write(
+  `inference: ${args.model ? `trained generators of ${args.model}` : 'untrained generators (see --model)'}\n`,
+);
 const time = async (fn: () => Promise<unknown>): Promise<number> => {
   const t0 = performance.now();
   await fn();
@@ -73,6 +84,7 @@ for (const size of [64, 128]) {
 }
 {
   const x = random(512 * 512);
+  await g2.apply(await g1.apply(x, 1, 512, 512), 1, 512, 512);
   const ms: number[] = [];
   for (let r = 0; r < Math.max(1, Math.ceil(reps / 2)); r++)
     ms.push(await time(async () => g2.apply(await g1.apply(x, 1, 512, 512), 1, 512, 512)));
