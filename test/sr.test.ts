@@ -454,3 +454,25 @@ test('CLI: sr and masks --method grabcut-r-sr refuse bad options with E_USAGE / 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('training photographs: the listed plasma-workspace-wallpapers JPEGs decode to large grey images; a folder without them is E_SR_DATA', async (t) => {
+  const { PHOTO_FILES, WALLPAPER_DIR, loadPhotos } = await import('../src/sr/sources.js');
+  const { existsSync } = await import('node:fs');
+  if (!existsSync(join(WALLPAPER_DIR, PHOTO_FILES[0]))) {
+    t.skip(`plasma-workspace-wallpapers is not installed (${WALLPAPER_DIR}); npm run setup installs it`);
+    return;
+  }
+  const photos = await loadPhotos();
+  assert.equal(photos.length, PHOTO_FILES.length);
+  for (const p of photos) {
+    assert.ok(p.w >= 1280 && p.h >= 1024, `${p.name}: ${p.w}x${p.h}`);
+    const s = stats(p.data);
+    assert.ok(s.mean > 0.05 && s.mean < 0.95 && s.std > 0.02, `${p.name}: mean ${s.mean}, std ${s.std}`);
+  }
+  const empty = await mkdtemp(join(tmpdir(), 'r3d-sr-photos-'));
+  try {
+    await expectCode(() => loadPhotos(empty), 'E_SR_DATA', /plasma-workspace-wallpapers/);
+  } finally {
+    await rm(empty, { recursive: true, force: true });
+  }
+});

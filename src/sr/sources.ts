@@ -20,8 +20,9 @@ export const WALLPAPER_DIR = '/usr/share/wallpapers';
 
 /**
  * The photographs of plasma-workspace-wallpapers (Debian 12) used for training, relative to WALLPAPER_DIR:
- * one size (1280x1024) of each wallpaper that is a photograph. Left out as drawn or rendered: Autumn (a
- * painting), PastelHills, and the wallpapers without a 1280x1024 JPEG (rendered art, except ColorfulCups).
+ * `1280x1024.jpg` of each wallpaper that is a photograph (a link to its 2560x1600 picture). Left out as drawn
+ * or rendered: Autumn (a painting), PastelHills, and the wallpapers without such a JPEG (rendered art,
+ * except ColorfulCups, a photograph left out only because it has no 1280x1024.jpg).
  */
 export const PHOTO_FILES = [
   'BytheWater/contents/images/1280x1024.jpg',
