@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "recist3d",
-      "sources": ["native/addon.cc", "native/segnet_wrap.cc", "native/grabcut.cc", "native/nets.cc", "native/engine.cc", "native/limits.cc", "native/dist.cc", "native/dist_wrap.cc"],
+      "sources": ["native/addon.cc", "native/segnet_wrap.cc", "native/grabcut.cc", "native/nets.cc", "native/engine.cc", "native/limits.cc", "native/dist.cc", "native/dist_wrap.cc", "native/sr_nets.cc", "native/sr_engine.cc", "native/sr_wrap.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node native/gyp-config.cjs include)"

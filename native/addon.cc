@@ -21,6 +21,7 @@ namespace r3d {
 
 void defineSegNet(Napi::Env env, Napi::Object exports);        // segnet_wrap.cc
 void defineProcessGroup(Napi::Env env, Napi::Object exports);  // dist_wrap.cc
+void defineSrGan(Napi::Env env, Napi::Object exports);         // sr_wrap.cc
 
 namespace {
 
@@ -90,6 +91,8 @@ Napi::Object limitsObject(Napi::Env env) {
   l.Set("maxDepth", Limits::kMaxDepth);
   l.Set("maxChannels", Limits::kMaxChannels);
   l.Set("maxBaseWidth", Limits::kMaxBaseWidth);
+  l.Set("maxBlocks", Limits::kMaxBlocks);
+  l.Set("maxZoom", Limits::kMaxZoom);
   l.Set("maxCount", Limits::kMaxCount);
   l.Set("maxThreads", Limits::kMaxThreads);
   l.Set("maxIterations", Limits::kMaxIterations);
@@ -134,6 +137,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("limits", limitsObject(env));
     defineSegNet(env, exports);
     defineProcessGroup(env, exports);
+    defineSrGan(env, exports);
     return exports;
   });
 }

@@ -27,6 +27,7 @@
 #include "errors.h"
 #include "limits.h"
 #include "nets.h"
+#include "torch_util.h"
 
 namespace r3d {
 
@@ -84,8 +85,6 @@ std::string deviceName() {
   return env && *env ? env : "cpu";
 }
 
-namespace {
-
 /** Parses the device name (from RECIST3D_DEVICE, read by the caller on the JS thread) and checks it is usable. */
 torch::Device selectDevice(const std::string& d) {
   if (d == "cpu") return torch::kCPU;
@@ -101,6 +100,25 @@ torch::Device selectDevice(const std::string& d) {
   }
   throw CodedError("E_NATIVE_ARG", "RECIST3D_DEVICE must be 'cpu' or 'cuda' but is '" + d + "'");
 }
+
+std::string shortWhat(const std::exception& e) {
+  if (auto* c = dynamic_cast<const c10::Error*>(&e)) return c->what_without_backtrace();
+  return e.what();
+}
+
+void saveArchiveAtomic(torch::serialize::OutputArchive& ar, const std::string& path, const std::string& what) {
+  const std::string tmp = path + ".tmp";
+  try {
+    ar.save_to(tmp);
+    std::filesystem::rename(tmp, path);
+  } catch (const std::exception& e) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+    throw CodedError("E_NATIVE_IO", "could not write " + what + " " + path + ": " + shortWhat(e));
+  }
+}
+
+namespace {
 
 torch::Tensor blob(const float* p, at::IntArrayRef shape) {
   return torch::from_blob(const_cast<float*>(p), shape, torch::kFloat32);
@@ -215,15 +233,7 @@ class EngineImpl final : public Engine {
     ar.write("recist3d_config", c10::IValue(configKey()));
     // libtorch 1.13's Optimizer::load restores the Adam moments but not the param-group options.
     ar.write("recist3d_learning_rate", c10::IValue(learningRate()));
-    const std::string tmp = path + ".tmp";
-    try {
-      ar.save_to(tmp);
-      std::filesystem::rename(tmp, path);
-    } catch (const std::exception& e) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      throw CodedError("E_NATIVE_IO", "could not write checkpoint " + path + ": " + shortWhat(e));
-    }
+    saveArchiveAtomic(ar, path, "checkpoint");
   }
 
   void load(const std::string& path) override {
@@ -386,11 +396,6 @@ class EngineImpl final : public Engine {
     s << "arch=" << cfg_.arch << " inChannels=" << cfg_.inChannels << " size=" << cfg_.size
       << " baseWidth=" << cfg_.baseWidth << " depth=" << cfg_.depth;
     return s.str();
-  }
-
-  static std::string shortWhat(const std::exception& e) {
-    if (auto* c = dynamic_cast<const c10::Error*>(&e)) return c->what_without_backtrace();
-    return e.what();
   }
 
   NetConfig cfg_;

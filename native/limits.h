@@ -21,6 +21,10 @@ struct Limits {
   static constexpr int kMaxChannels = 64;
   /** SegNet width of the first level. */
   static constexpr int kMaxBaseWidth = 1024;
+  /** Residual blocks of an SR generator. */
+  static constexpr int kMaxBlocks = 256;
+  /** SR upsampling factor of SrGan.apply (the input side times zoom must stay within kMaxSize). */
+  static constexpr int kMaxZoom = 16;
   /** Images per call (n) and images per step (batchSize). */
   static constexpr int kMaxCount = 1 << 30;
   /** libtorch intra-op and OpenCV threads. */

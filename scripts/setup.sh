@@ -16,7 +16,8 @@ log() { printf '[setup] %s\n' "$*"; }
 
 # 1. Debian packages (libtorch CPU, OpenCV, the fast threaded OpenBLAS, and the Gloo headers that c10d's
 #    ProcessGroupGloo.hpp includes: libtorch-dev does not depend on them).
-APT_PACKAGES=(libtorch-dev libgloo-dev libopencv-dev libopenblas0-pthread)
+# plasma-workspace-wallpapers: the natural photographs `recist3d sr train` learns from (docs/sr.md).
+APT_PACKAGES=(libtorch-dev libgloo-dev libopencv-dev libopenblas0-pthread plasma-workspace-wallpapers)
 if [ "$WITH_BROWSER" = 1 ]; then APT_PACKAGES+=(chromium); fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -48,6 +48,8 @@ export type ErrorCode =
   | 'E_CONFIG'
   | 'E_PIPELINE'
   | 'E_USAGE'
+  // super-resolution (src/sr/): its training images are missing or unreadable
+  | 'E_SR_DATA'
   // distributed jobs (src/model/dist-env.ts, process-group.ts)
   | 'E_DIST_ENV'
   | 'E_DIST_TIMEOUT'

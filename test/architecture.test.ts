@@ -20,6 +20,7 @@ const LAYERS = [
   ['metrics', 'dicom'],
   ['trimap'],
   ['model'],
+  ['sr'],
   ['pseudo', 'train', 'study'],
   ['synth', 'serve'],
   ['steps'],

@@ -10,9 +10,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Recist3dError, type ErrorCode } from '../src/errors.js';
 import { NATIVE_LIMITS, SegNet, engineInfo, grabCut, grabCutWithStatus } from '../src/model/binding.js';
 import { nativeAddon, type NativeSegNet, type NetConfig } from '../src/model/native.js';
+import { expectCode } from './helpers/expect-code.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -27,20 +27,6 @@ async function withMemoryLimit<T>(mb: string, fn: () => Promise<T>): Promise<T> 
     if (saved === undefined) delete process.env.RECIST3D_MEMORY_LIMIT_MB;
     else process.env.RECIST3D_MEMORY_LIMIT_MB = saved;
   }
-}
-
-/** Asserts `fn` rejects or throws a Recist3dError with `code` and a message matching `msg`. */
-async function expectCode(fn: () => unknown, code: ErrorCode, msg: RegExp): Promise<Recist3dError> {
-  let err: unknown;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err instanceof Recist3dError, `expected a Recist3dError ${code}, got ${String(err)}`);
-  assert.equal(err.code, code, err.message);
-  assert.match(err.message, msg);
-  return err;
 }
 
 /** Runs this file as a child in `mode`; returns its parsed last stdout line after asserting exit code 0. */

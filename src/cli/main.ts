@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   segment: async () => (await import('./commands/segment.js')).registerSegment,
   serve: async () => (await import('./commands/serve.js')).registerServe,
   study: async () => (await import('./commands/study.js')).registerStudy,
+  sr: async () => (await import('./commands/sr.js')).registerSr,
 };
 
 /**

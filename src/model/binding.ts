@@ -28,6 +28,8 @@ export {
   type GrabCutBatch,
   type GrabCutResult,
   type NetConfig,
+  type SrConfig,
+  type SrLosses,
   type TrainBatch,
 } from './native.js';
 
@@ -86,6 +88,7 @@ export function setThreads(n: number): void {
 }
 
 export { SegNet } from './segnet.js';
+export { SrGan, type SrApplyOptions } from './sr-gan.js';
 export { readDistEnv, type DistEnv } from './dist-env.js';
 export {
   JOIN_DEFAULTS,

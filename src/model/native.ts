@@ -1,7 +1,7 @@
 /**
  * The private half of the native seam: the addon's own interface, its lazy loader, the wrappers that turn native
  * failures into `Recist3dError`s with the caller's stack, and the argument checks done before any native call.
- * Only `binding.ts` (the public seam) and `segnet.ts` import this module.
+ * Only `binding.ts` (the public seam), `segnet.ts` and `sr-gan.ts` import this module.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -27,6 +27,10 @@ export const NATIVE_LIMITS = {
   maxChannels: 64,
   /** SegNet width of the first level. */
   maxBaseWidth: 1024,
+  /** Residual blocks of an SR generator. */
+  maxBlocks: 256,
+  /** SR upsampling factor of SrGan.apply (the input side times zoom must stay within maxSize). */
+  maxZoom: 16,
   /** Images per call (n) and per step (batchSize). */
   maxCount: 2 ** 30,
   /** libtorch intra-op and OpenCV threads. */
@@ -195,7 +199,60 @@ export interface NativeSegNet {
   dispose(): void;
 }
 
+/** One stage of the stacked GAN (paper section 3.4): a generator and its discriminator. */
+export interface SrConfig {
+  /** Residual blocks of the generator (paper: 9 for G1, the denoiser; 16 for G2, the enhancer). */
+  blocks: number;
+  /** Generator feature width (paper: 64). */
+  width: number;
+  /** Discriminator width of its first convolution; the 8 convolutions have w,w,2w,2w,4w,4w,8w,8w (paper: 64). */
+  discWidth: number;
+  /** Units of the discriminator's first dense layer (paper: 1024). */
+  dense: number;
+  /** Seed for the weight initialisation; default 0. */
+  seed?: number;
+  /** Adam learning rate of both networks; default 1e-4 (SRGAN's). */
+  learningRate?: number;
+  /** Weight of the adversarial term in the generator's loss; default 1e-3 (SRGAN's); 0 trains without D. */
+  advWeight?: number;
+  /** Weight of the image-gradient L1 term beside the pixel L1 (the stand-in for the VGG loss); default 1. */
+  gradWeight?: number;
+}
+
+/** The losses of one SR training step. */
+export interface SrLosses {
+  /** The generator's total: pixel + gradWeight * gradient + advWeight * adversarial. */
+  generator: number;
+  /** Mean absolute error of the output against the clean image. */
+  pixel: number;
+  /** Mean absolute error of its horizontal and vertical finite differences. */
+  gradient: number;
+  /** BCE of the discriminator calling the output real (0 when advWeight is 0). */
+  adversarial: number;
+  /** The discriminator's BCE on clean (real) and generated (fake) images (0 when advWeight is 0). */
+  discriminator: number;
+}
+
+export interface NativeSrGan {
+  trainStep(x: Float32Array, y: Float32Array, n: number, h: number, w: number): Promise<SrLosses>;
+  apply(
+    x: Float32Array,
+    n: number,
+    h: number,
+    w: number,
+    zoom: number,
+    batchSize: number,
+  ): Promise<Float32Array>;
+  save(path: string, step: number): Promise<void>;
+  /** Resolves with the step count saved with the weights. */
+  load(path: string): Promise<number>;
+  parameterCount(): { generator: number; discriminator: number };
+  dispose(): void;
+}
+
 export interface NativeAddon {
+  /** Checks the config, builds a generator + discriminator on the torch thread, resolves with the handle. */
+  createSrGan(config: Required<SrConfig>): Promise<NativeSrGan>;
   /** Checks the config on the JS thread, builds the net on the torch thread, resolves with its handle. */
   createSegNet(config: Required<NetConfig>): Promise<NativeSegNet>;
   grabCut(
@@ -350,5 +407,40 @@ export function checkArray(
       'E_NATIVE_SHAPE',
       `Expected ${name} to hold ${shape} = ${expected} values but it holds ${len}`,
     );
+  }
+}
+
+/** `o` without its undefined entries (so that spreading it over defaults keeps the defaults). */
+export function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Throws E_NATIVE_ARG unless `path` is a non-empty string. */
+export function checkPath(path: string): void {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new Recist3dError(
+      'E_NATIVE_ARG',
+      `Expected a non-empty file path but received ${JSON.stringify(path)}`,
+    );
+  }
+}
+
+/**
+ * The calls on one native handle, in order: each is validated when it is made (so a bad call fails fast) and
+ * runs after the handle's earlier calls have settled (a native handle runs one worker at a time).
+ */
+export class CallQueue<N> {
+  #tail: Promise<unknown> = Promise.resolve();
+  constructor(private readonly native: N) {}
+
+  run<T>(what: string, site: Error, check: () => void, fn: (n: N) => Promise<T>): Promise<T> {
+    try {
+      check();
+    } catch (e) {
+      return Promise.reject(toNativeError(e, what, site));
+    }
+    const result = this.#tail.then(() => nativeCall(what, site, () => fn(this.native)));
+    this.#tail = result.catch(() => undefined);
+    return result;
   }
 }

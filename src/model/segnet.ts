@@ -5,10 +5,13 @@
  */
 import { Recist3dError } from '../errors.js';
 import {
+  CallQueue,
   NATIVE_LIMITS,
   checkArray,
+  checkPath,
   checkInt,
   nativeCall,
+  stripUndefined,
   toNativeError,
   type EpochOptions,
   type NativeSegNet,
@@ -72,18 +75,15 @@ function resolveConfig(c: NetConfig): Required<NetConfig> {
   return full;
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
 export class SegNet {
   readonly config: Required<NetConfig>;
   readonly #native: NativeSegNet;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #queue: CallQueue<NativeSegNet>;
 
   private constructor(config: Required<NetConfig>, native: NativeSegNet) {
     this.config = Object.freeze({ ...config });
     this.#native = native;
+    this.#queue = new CallQueue(native);
   }
 
   /**
@@ -124,7 +124,7 @@ export class SegNet {
    */
   trainStep(batch: TrainBatch): Promise<{ loss: number }> {
     const site = new Error();
-    return this.#run(
+    return this.#queue.run(
       'SegNet.trainStep',
       site,
       () => this.#checkBatch(batch, 'trainStep'),
@@ -169,7 +169,7 @@ export class SegNet {
       intensity: a.intensity ?? 0,
       shift: a.shift ?? 0,
     };
-    return this.#run('SegNet.trainEpoch', site, check, (n) =>
+    return this.#queue.run('SegNet.trainEpoch', site, check, (n) =>
       n.trainEpoch(data.x, data.y, data.w, data.n, nativeOpts, opts.onProgress),
     );
   }
@@ -184,7 +184,7 @@ export class SegNet {
       checkInt(o.batchSize, 'predict batchSize', 1);
       checkArray(x, 'Float32Array', 'predict x', n * c * s * s, `n*c*size*size (${n}*${c}*${s}*${s})`);
     };
-    return this.#run('SegNet.predict', site, check, (nat) =>
+    return this.#queue.run('SegNet.predict', site, check, (nat) =>
       n === 0 ? Promise.resolve(new Float32Array(0)) : nat.predict(x, n, o.batchSize),
     );
   }
@@ -192,7 +192,7 @@ export class SegNet {
   /** Writes weights, BN statistics and optimizer state (so training can resume) to `path`. */
   save(path: string): Promise<void> {
     const site = new Error();
-    return this.#run(
+    return this.#queue.run(
       'SegNet.save',
       site,
       () => checkPath(path),
@@ -203,7 +203,7 @@ export class SegNet {
   /** Reads a checkpoint written by `save` for a net with the same arch/inChannels/size/baseWidth/depth. */
   load(path: string): Promise<void> {
     const site = new Error();
-    return this.#run(
+    return this.#queue.run(
       'SegNet.load',
       site,
       () => checkPath(path),
@@ -223,7 +223,7 @@ export class SegNet {
   /** All parameters flattened (float32) in the network's parameter order, e.g. to compare the ranks of a job. */
   parameters(): Promise<Float32Array> {
     const site = new Error();
-    return this.#run(
+    return this.#queue.run(
       'SegNet.parameters',
       site,
       () => {},
@@ -255,26 +255,5 @@ export class SegNet {
         'E_NATIVE_ARG',
         `Expected finite ${what} w values >= 0 but w[${badW}] = ${b.w?.[badW]}`,
       );
-  }
-
-  /** Validates now (so a bad call fails fast), then queues `fn` behind this net's earlier calls. */
-  #run<T>(what: string, site: Error, check: () => void, fn: (n: NativeSegNet) => Promise<T>): Promise<T> {
-    try {
-      check();
-    } catch (e) {
-      return Promise.reject(toNativeError(e, what, site));
-    }
-    const result = this.#tail.then(() => nativeCall(what, site, () => fn(this.#native)));
-    this.#tail = result.catch(() => undefined);
-    return result;
-  }
-}
-
-function checkPath(path: string): void {
-  if (typeof path !== 'string' || path.length === 0) {
-    throw new Recist3dError(
-      'E_NATIVE_ARG',
-      `Expected a non-empty file path but received ${JSON.stringify(path)}`,
-    );
   }
 }

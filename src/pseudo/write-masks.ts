@@ -63,7 +63,9 @@ export async function writeCohortMasks(
   onLesion: (row: MaskRow) => void = () => {},
   engine: GrabCutFn = nativeGrabCut,
 ): Promise<WriteMasksSummary> {
-  const method = options.method ?? PSEUDO_MASK_DEFAULTS.method;
+  const base = options.method ?? PSEUDO_MASK_DEFAULTS.method;
+  // GrabCut-R on the stacked GAN's image is recorded as its own method (the paper's GrabCut-R-SR)
+  const method = options.sr ? `${base}-sr` : base;
   await mkdir(outDir, { recursive: true });
   // a masks.csv of an earlier run would describe other masks: it goes now, and the new one is written even
   // when something unexpected stops the cohort, with the rows done so far
