@@ -2,13 +2,17 @@
 # Idempotent setup: system packages, npm dependencies, the native addon, the TypeScript build and the web app.
 # On a machine that is already set up it only checks timestamps and exits within a second or two.
 # --browser also installs Debian's chromium (only the browser tests need it; scripts/test.sh passes it).
+# --sr also installs Debian's plasma-workspace-wallpapers (94 MB), the photographs `recist3d sr train` learns
+# from (docs/sr.md); only SR training and its test need them, so the demo does not download them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WITH_BROWSER=0
+WITH_SR=0
 for a in "$@"; do
   case "$a" in
     --browser) WITH_BROWSER=1 ;;
-    *) echo "[setup] unknown option $a (known: --browser)" >&2; exit 2 ;;
+    --sr) WITH_SR=1 ;;
+    *) echo "[setup] unknown option $a (known: --browser, --sr)" >&2; exit 2 ;;
   esac
 done
 
@@ -16,9 +20,9 @@ log() { printf '[setup] %s\n' "$*"; }
 
 # 1. Debian packages (libtorch CPU, OpenCV, the fast threaded OpenBLAS, and the Gloo headers that c10d's
 #    ProcessGroupGloo.hpp includes: libtorch-dev does not depend on them).
-# plasma-workspace-wallpapers: the natural photographs `recist3d sr train` learns from (docs/sr.md).
-APT_PACKAGES=(libtorch-dev libgloo-dev libopencv-dev libopenblas0-pthread plasma-workspace-wallpapers)
+APT_PACKAGES=(libtorch-dev libgloo-dev libopencv-dev libopenblas0-pthread)
 if [ "$WITH_BROWSER" = 1 ]; then APT_PACKAGES+=(chromium); fi
+if [ "$WITH_SR" = 1 ]; then APT_PACKAGES+=(plasma-workspace-wallpapers); fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   # another libtorch (LIBTORCH_DIR) brings its own headers, Gloo's included

@@ -11,4 +11,6 @@ if [ $# -gt 0 ]; then files=("$@"); else
 fi
 # the browser tests (test/e2e) need Debian's chromium: the setup installs it only for them
 if printf '%s\n' "${files[@]}" | grep -q 'test/e2e/'; then bash scripts/setup.sh --browser; fi
+# the SR test decodes the training photographs: the setup installs them only for it (and `setup.sh --sr` for `sr train`)
+if printf '%s\n' "${files[@]}" | grep -q 'test/sr.test.ts'; then bash scripts/setup.sh --sr; fi
 exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -73,7 +73,7 @@ export async function loadPhotos(dir: string = WALLPAPER_DIR): Promise<SourceIma
     if (!(await exists(path)))
       throw new Recist3dError(
         'E_SR_DATA',
-        `The training photograph ${path} is missing: install Debian's plasma-workspace-wallpapers (npm run setup does) or pass --photos DIR`,
+        `The training photograph ${path} is missing: install Debian's plasma-workspace-wallpapers ('bash scripts/setup.sh --sr' does) or pass --photos DIR`,
         { file: path },
       );
     out.push({ ...(await readGrayJpeg(path)), name: f, kind: 'photo' });
