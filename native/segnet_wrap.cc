@@ -13,6 +13,7 @@
 #include "args.h"
 #include "engine.h"
 #include "limits.h"
+#include "net_handle.h"
 #include "tasks.h"
 
 namespace r3d {
@@ -53,28 +54,20 @@ NetConfig configArg(const Napi::CallbackInfo& info) {
   return c;
 }
 
-class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
+class SegNetWrap : public NetHandle<SegNetWrap, Engine> {
  public:
-  explicit SegNetWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SegNetWrap>(info) {
+  explicit SegNetWrap(const Napi::CallbackInfo& info) : NetHandle(info, "SegNet") {
     guarded(info.Env(), [&] {
       NewEngine* made = info.Env().GetInstanceData<SegNetClass>()->pending;
       if (!made) fail(info.Env(), "E_NATIVE_ARG", "SegNet handles are made by createSegNet(config), not with new");
       cfg_ = made->config;
-      engine_ = made->engine;
       parameterCount_ = made->parameterCount;
       lr_ = cfg_.learningRate;
       // Weights + gradients + two Adam moments; tells V8's GC what an undisposed handle really costs.
-      externalBytes_ = parameterCount_ * static_cast<int64_t>(sizeof(float)) * 4;
-      Napi::MemoryManagement::AdjustExternalMemory(info.Env(), externalBytes_);
+      adopt(info.Env(), made->engine, parameterCount_ * static_cast<int64_t>(sizeof(float)) * 4);
     });
   }
 
-  void Finalize(Napi::Env env) override {
-    try {
-      releaseEngine(env);
-    } catch (...) {  // a finalizer has nowhere to report to; the engine is gone either way
-    }
-  }
 
   /** Defines the class and keeps it in the environment's instance data (it is not exported). */
   static void Define(Napi::Env env) {
@@ -109,34 +102,9 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
   }
 
  private:
-  using Method = Napi::Value (SegNetWrap::*)(const Napi::CallbackInfo&);
-
-  template <Method M>
+  template <auto M>
   Napi::Value Entry(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&] { return (this->*M)(info); });
-  }
-
-  /** Checks the handle is usable and returns what a worker needs. */
-  std::shared_ptr<Engine> acquire(Napi::Env env) {
-    if (!engine_) fail(env, "E_NATIVE_DISPOSED", "SegNet was disposed");
-    if (busy_) fail(env, "E_NATIVE_ARG", "SegNet is busy with another call (calls on one net must be serialized)");
-    return engine_;
-  }
-
-  /** What a worker runs on the main thread when it ends; keeps the JS object alive until then. */
-  std::function<void()> release() {
-    auto self = std::make_shared<Napi::ObjectReference>(Napi::Persistent(Value()));
-    return [this, self] { busy_ = false; };
-  }
-
-  /** Queues `task` and marks the handle busy: only once nothing can throw any more. */
-  template <class W>
-  Napi::Value start(std::unique_ptr<W> task) {
-    Napi::Promise promise = task->promise();
-    task->Queue();
-    task.release();  // the worker deletes itself when it has settled
-    busy_ = true;
-    return promise;
   }
 
   size_t plane() const { return static_cast<size_t>(cfg_.size) * cfg_.size; }
@@ -268,7 +236,7 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
 
   Napi::Value ParameterCount(const Napi::CallbackInfo& info) {
     expectArgs(info, 0, 0, "parameterCount()");
-    if (!engine_) fail(info.Env(), "E_NATIVE_DISPOSED", "SegNet was disposed");
+    requireEngine(info.Env());
     return Napi::Number::New(info.Env(), static_cast<double>(parameterCount_));
   }
 
@@ -295,31 +263,16 @@ class SegNetWrap : public Napi::ObjectWrap<SegNetWrap> {
 
   Napi::Value SetLearningRate(const Napi::CallbackInfo& info) {
     expectArgs(info, 1, 1, "setLearningRate(lr)");
-    if (!engine_) fail(info.Env(), "E_NATIVE_DISPOSED", "SegNet was disposed");
+    requireEngine(info.Env());
     const double lr = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : NAN;
     if (!(lr > 0) || !std::isfinite(lr)) fail(info.Env(), "E_NATIVE_ARG", "learningRate must be a positive number");
     lr_ = lr;  // applied by the next call, on the torch thread
     return info.Env().Undefined();
   }
 
-  Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    expectArgs(info, 0, 0, "dispose()");
-    releaseEngine(info.Env());
-    return info.Env().Undefined();
-  }
-
-  void releaseEngine(Napi::Env env) {
-    if (!engine_) return;
-    engine_.reset();
-    Napi::MemoryManagement::AdjustExternalMemory(env, -externalBytes_);
-  }
-
   NetConfig cfg_;
-  std::shared_ptr<Engine> engine_;
   int64_t parameterCount_ = 0;
-  bool busy_ = false;
   double lr_ = 1e-3;
-  int64_t externalBytes_ = 0;
 };
 
 /** createSegNet(config): Promise<SegNet>. */

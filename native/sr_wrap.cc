@@ -10,6 +10,7 @@
 #include "args.h"
 #include "engine.h"
 #include "limits.h"
+#include "net_handle.h"
 #include "sr_engine.h"
 #include "tasks.h"
 
@@ -54,27 +55,19 @@ double srApplyBytes(const SrConfig& c, double images, double pixels) {
   return 4.0 * images * pixels * (2.0 + 2.0 * c.width);
 }
 
-class SrGanWrap : public Napi::ObjectWrap<SrGanWrap> {
+class SrGanWrap : public NetHandle<SrGanWrap, SrEngine> {
  public:
-  explicit SrGanWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SrGanWrap>(info) {
+  explicit SrGanWrap(const Napi::CallbackInfo& info) : NetHandle(info, "SrGan") {
     guarded(info.Env(), [&] {
       NewSr* made = static_cast<SrGanClass*>(info.Data())->pending;
       if (!made) fail(info.Env(), "E_NATIVE_ARG", "SrGan handles are made by createSrGan(config), not with new");
       cfg_ = made->config;
-      engine_ = made->engine;
       gParams_ = made->generatorParameters;
       dParams_ = made->discriminatorParameters;
-      externalBytes_ = (gParams_ + dParams_) * static_cast<int64_t>(sizeof(float)) * 4;
-      Napi::MemoryManagement::AdjustExternalMemory(info.Env(), externalBytes_);
+      adopt(info.Env(), made->engine, (gParams_ + dParams_) * static_cast<int64_t>(sizeof(float)) * 4);
     });
   }
 
-  void Finalize(Napi::Env env) override {
-    try {
-      releaseEngine(env);
-    } catch (...) {
-    }
-  }
 
   static Napi::Function Define(Napi::Env env, SrGanClass* cls) {
     Napi::Function ctor = DefineClass(
@@ -92,31 +85,9 @@ class SrGanWrap : public Napi::ObjectWrap<SrGanWrap> {
   static Napi::Value Adopt(SrGanClass* cls, NewSr& made);
 
  private:
-  using Method = Napi::Value (SrGanWrap::*)(const Napi::CallbackInfo&);
-
-  template <Method M>
+  template <auto M>
   Napi::Value Entry(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&] { return (this->*M)(info); });
-  }
-
-  std::shared_ptr<SrEngine> acquire(Napi::Env env) {
-    if (!engine_) fail(env, "E_NATIVE_DISPOSED", "SrGan was disposed");
-    if (busy_) fail(env, "E_NATIVE_ARG", "SrGan is busy with another call (calls on one net must be serialized)");
-    return engine_;
-  }
-
-  std::function<void()> release() {
-    auto self = std::make_shared<Napi::ObjectReference>(Napi::Persistent(Value()));
-    return [this, self] { busy_ = false; };
-  }
-
-  template <class W>
-  Napi::Value start(std::unique_ptr<W> task) {
-    Napi::Promise promise = task->promise();
-    task->Queue();
-    task.release();
-    busy_ = true;
-    return promise;
   }
 
   /** trainStep(x, y, n, h, w): x degraded and y clean, n*h*w floats each. */
@@ -224,30 +195,15 @@ class SrGanWrap : public Napi::ObjectWrap<SrGanWrap> {
 
   Napi::Value ParameterCount(const Napi::CallbackInfo& info) {
     expectArgs(info, 0, 0, "parameterCount()");
-    if (!engine_) fail(info.Env(), "E_NATIVE_DISPOSED", "SrGan was disposed");
+    requireEngine(info.Env());
     Napi::Object r = Napi::Object::New(info.Env());
     r.Set("generator", static_cast<double>(gParams_));
     r.Set("discriminator", static_cast<double>(dParams_));
     return r;
   }
 
-  Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    expectArgs(info, 0, 0, "dispose()");
-    releaseEngine(info.Env());
-    return info.Env().Undefined();
-  }
-
-  void releaseEngine(Napi::Env env) {
-    if (!engine_) return;
-    engine_.reset();
-    Napi::MemoryManagement::AdjustExternalMemory(env, -externalBytes_);
-  }
-
   SrConfig cfg_;
-  std::shared_ptr<SrEngine> engine_;
   int64_t gParams_ = 0, dParams_ = 0;
-  bool busy_ = false;
-  int64_t externalBytes_ = 0;
 };
 
 /** Wraps a freshly built engine in a new JS handle (JS thread, from createSrGan's OnOK). */
