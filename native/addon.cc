@@ -59,10 +59,7 @@ Napi::Value GrabCut(const Napi::CallbackInfo& info) {
         r.Set("status", status);
         return r;
       });
-  Napi::Promise promise = task->promise();
-  task->Queue();
-  task.release();  // the worker deletes itself when it has settled
-  return promise;
+  return queueTask(std::move(task));
 }
 
 Napi::Value EngineInfoJs(const Napi::CallbackInfo& info) {

@@ -33,10 +33,7 @@ Napi::Value InitProcessGroup(const Napi::CallbackInfo& info) {
   c.rank = static_cast<int>(f.integer("rank", 0, c.worldSize - 1));
   c.timeoutMs = static_cast<int64_t>(f.integer("timeoutMs", 1, kMaxTimeoutMs));
   auto task = std::make_unique<Task>(env, [c] { initProcessGroup(c); }, nullptr);
-  Napi::Promise promise = task->promise();
-  task->Queue();
-  task.release();
-  return promise;
+  return queueTask(std::move(task));
 }
 
 Napi::Value ProcessGroupInfoJs(const Napi::CallbackInfo& info) {
@@ -82,10 +79,7 @@ Napi::Value AllReduceMean(const Napi::CallbackInfo& info) {
         std::memcpy(out.Data(), values->data(), values->size() * sizeof(double));
         return out;
       });
-  Napi::Promise promise = task->promise();
-  task->Queue();
-  task.release();
-  return promise;
+  return queueTask(std::move(task));
 }
 
 template <Napi::Value (*F)(const Napi::CallbackInfo&)>

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "args.h"
+#include "tasks.h"
 
 namespace r3d {
 
@@ -58,9 +59,7 @@ class NetHandle : public Napi::ObjectWrap<Derived> {
   /** Queues `task` and marks the handle busy: only once nothing can throw any more. */
   template <class W>
   Napi::Value start(std::unique_ptr<W> task) {
-    Napi::Promise promise = task->promise();
-    task->Queue();
-    task.release();  // the worker deletes itself when it has settled
+    Napi::Promise promise = queueTask(std::move(task));
     busy_ = true;
     return promise;
   }

@@ -295,10 +295,7 @@ Napi::Value CreateSegNet(const Napi::CallbackInfo& info) {
           });
         },
         [made](Napi::Env e) { return SegNetWrap::Adopt(e, *made); });
-    Napi::Promise promise = task->promise();
-    task->Queue();
-    task.release();
-    return promise;
+    return queueTask(std::move(task));
   });
 }
 

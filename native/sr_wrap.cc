@@ -240,10 +240,7 @@ Napi::Value CreateSrGan(const Napi::CallbackInfo& info) {
           });
         },
         [cls, made](Napi::Env) { return SrGanWrap::Adopt(cls, *made); });
-    Napi::Promise promise = task->promise();
-    task->Queue();
-    task.release();
-    return promise;
+    return queueTask(std::move(task));
   });
 }
 

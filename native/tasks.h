@@ -68,6 +68,15 @@ class Task : public Napi::AsyncWorker {
   ErrorInfo err_;
 };
 
+/** Queues a worker (Task, EpochTask) and returns its promise; the worker deletes itself when it has settled. */
+template <class W>
+Napi::Promise queueTask(std::unique_ptr<W> task) {
+  Napi::Promise promise = task->promise();
+  task->Queue();
+  task.release();
+  return promise;
+}
+
 struct EpochProgress {
   int done, total;
   float loss;
