@@ -38,7 +38,14 @@ const base = join(dir, 'model', 'model');
 await mkdir(join(dir, 'model'));
 const net = await SegNet.create({ arch: 'unet', inChannels: 1, size: 32, baseWidth: 4, depth: 3, seed: 1 });
 await saveCheckpoint(net, base, {
-  input: { roiScale: 2, padMode: 'reflect', window: 'record-or-category', prior: 'none', context: 0 },
+  input: {
+    roiScale: 2,
+    padMode: 'reflect',
+    window: 'record-or-category',
+    prior: 'none',
+    context: 0,
+    sr: null,
+  },
 });
 net.dispose();
 const good = await readFile(`${base}.pt`);

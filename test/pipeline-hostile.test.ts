@@ -117,7 +117,14 @@ test('segment: hostile lesions fail with their codes, the good ones are segmente
   await mkdir(model);
   const net = await SegNet.create({ arch: 'unet', inChannels: 1, size: 32, baseWidth: 4, depth: 3, seed: 1 });
   await saveCheckpoint(net, join(model, 'model'), {
-    input: { roiScale: 2, padMode: 'reflect', window: 'record-or-category', prior: 'none', context: 0 },
+    input: {
+      roiScale: 2,
+      padMode: 'reflect',
+      window: 'record-or-category',
+      prior: 'none',
+      context: 0,
+      sr: null,
+    },
   });
   net.dispose();
   const out = join(dir, 'segment');

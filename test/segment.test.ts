@@ -39,7 +39,14 @@ async function tinyModel(dir: string, manifest: string): Promise<string> {
   try {
     for (let e = 0; e < 60; e++) await net.trainEpoch({ x, y, n }, { batchSize: n, seed: e });
     await saveCheckpoint(net, join(dir, 'model'), {
-      input: { roiScale: 2, padMode: 'reflect', window: 'record-or-category', prior: 'none', context: 0 },
+      input: {
+        roiScale: 2,
+        padMode: 'reflect',
+        window: 'record-or-category',
+        prior: 'none',
+        context: 0,
+        sr: null,
+      },
     });
   } finally {
     net.dispose();

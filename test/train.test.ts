@@ -109,7 +109,14 @@ test('an HNN checkpoint (weights + sidecar) loads into a net that predicts ident
     await net.trainEpoch({ x, y, n: 3 }, { batchSize: 2, seed: 4 });
     const before = await net.predict(x, 3);
     await saveCheckpoint(net, join(dir, 'model'), {
-      input: { roiScale: 2, padMode: 'reflect', window: 'record-or-category', prior: 'none', context: 0 },
+      input: {
+        roiScale: 2,
+        padMode: 'reflect',
+        window: 'record-or-category',
+        prior: 'none',
+        context: 0,
+        sr: null,
+      },
     });
     const { net: loaded, sidecar } = await loadCheckpoint(join(dir, 'model'));
     try {

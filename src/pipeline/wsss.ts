@@ -43,7 +43,9 @@ import type { LesionStack } from '../types/stack.js';
 import { exists, readJson, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { summarizeFailures } from '../util/failure-summary.js';
 import { resolveOptions } from '../util/options.js';
-import { inputChannels, stackInput } from '../model/infer.js';
+import { inputChannels, inputLayoutOf, stackInput, type InputLayout } from '../model/infer.js';
+import { addSrChannels, openSr, stackSliceCount } from '../sr/stack-channels.js';
+import type { CheckpointSr } from '../model/checkpoint.js';
 import { loadLabels, saveLabels } from './label-store.js';
 import { lesionShards, waitForFile, type LesionShards } from './lesion-shards.js';
 import { StageRunner, stageKey, type SharedRunner, type StageMarker } from './stage-runner.js';
@@ -75,6 +77,12 @@ export interface WsssOptions {
   init?: string;
   /** Seed of every random step (the network's initialisation too, unless `net.seed` is given). */
   seed?: number;
+  /**
+   * HNN-SR: the folder of a trained stacked GAN (`recist3d sr train`); the network then takes the denoised and
+   * enhanced image of each slice as two more input channels ('' = no SR). The SR images are computed once per
+   * stack slice after the stacks are cut; the models' weights hashes go into the stage keys and the sidecars.
+   */
+  sr?: string;
 }
 
 const FIT_SETTINGS_DEFAULTS = (({
@@ -109,6 +117,7 @@ export const WSSS_DEFAULTS = {
   valFraction: 0.15,
   init: '',
   seed: 0,
+  sr: '',
 } satisfies Required<WsssOptions>;
 
 /** WSSS options with every default applied, nested option groups included. */
@@ -185,6 +194,7 @@ export async function trainWsss(
   );
   const stacks = built.flatMap((r) => (r.ok ? [r.stack] : []));
   const failures = built.flatMap((r) => (r.ok ? [] : [{ record: r.record, error: r.error }]));
+  const sr = await srChannels(stacks, o, clock, hooks);
   const cohort = shards
     ? await shardedCohort(records, failures, shards, outDir, o)
     : { trainable: stacks.filter((s) => inTrainingSplits(s.record, o)).map((s) => s.record.lesionId) };
@@ -196,6 +206,7 @@ export async function trainWsss(
     ...cohort,
     shards,
     records,
+    sr,
   });
   return { ...result, failures };
 }
@@ -208,6 +219,31 @@ interface CohortView {
   failed?: number;
   shards?: LesionShards | undefined;
   records?: readonly LesionRecord[];
+  /** The SR models whose images the stacks carry (null: no SR channels). */
+  sr?: CheckpointSr | null;
+}
+
+/**
+ * With `o.sr`: loads the stacked GAN, sets the denoised and enhanced images on every stack (stage `sr`, one
+ * progress tick per native call) and returns the models' identity; the models are freed afterwards. Without
+ * it: null.
+ */
+async function srChannels(
+  stacks: readonly LesionStack[],
+  o: ResolvedWsss,
+  clock: StageClock,
+  hooks: WsssHooks,
+): Promise<CheckpointSr | null> {
+  if (!o.sr) return null;
+  const sr = await openSr(o.sr);
+  try {
+    await clock.timed('sr', stackSliceCount(stacks), () =>
+      addSrChannels(stacks, sr, (done) => hooks.tick?.(done)),
+    );
+    return sr.identity;
+  } finally {
+    sr.dispose();
+  }
 }
 
 /** The ranks exchange which of their lesions failed to load; every rank then knows the trainable lesions. */
@@ -241,16 +277,12 @@ export async function trainWsssOnStacks(
 ): Promise<WsssResult> {
   const records = stacks.map((s) => s.record);
   const o = resolveWsssOptions(options);
-  const result = await trainOnStacks(
-    stacks,
-    cohortKey(records),
-    records.length,
-    outDir,
-    o,
-    hooks,
-    stageClock(hooks),
-    { trainable: stacks.filter((s) => inTrainingSplits(s.record, o)).map((s) => s.record.lesionId) },
-  );
+  const clock = stageClock(hooks);
+  const sr = await srChannels(stacks, o, clock, hooks);
+  const result = await trainOnStacks(stacks, cohortKey(records), records.length, outDir, o, hooks, clock, {
+    trainable: stacks.filter((s) => inTrainingSplits(s.record, o)).map((s) => s.record.lesionId),
+    sr,
+  });
   return { ...result, failures: [] };
 }
 
@@ -289,6 +321,8 @@ class Job {
   readonly rounds: RoundInfo[] = [];
   excluded: WsssResult['excluded'] = [];
   readonly input: CheckpointInput;
+  /** How the network's inputs are made (from `input`). */
+  readonly layout: InputLayout;
   #labels: HarvestedLabel[] = [];
   readonly #trainable: LesionStack[];
   readonly #byId: Map<string, LesionStack>;
@@ -332,13 +366,20 @@ class Job {
       categoryWindows: o.stack.windows,
       prior: o.net.recistPrior ? 'recist-ellipse' : 'none',
       context: o.net.context,
+      sr: view.sr ?? null,
     };
+    this.layout = inputLayoutOf(this.input);
+  }
+
+  /** The SR models in a stage's settings: only with SR, so the keys of jobs without it stay as they were. */
+  #srSettings(): { sr?: CheckpointSr } {
+    return this.input.sr ? { sr: this.input.sr } : {};
   }
 
   /** Round-0 labels, then training and harvests round by round; returns the last round's network. */
   async train(): Promise<SegNet> {
     const labels0 = await this.#round0Labels();
-    const net = await createNet(this.#size, this.o.net);
+    const net = await createNet(this.#size, this.o.net, this.layout.sr);
     try {
       this.#labels = labels0;
       for (let round = 0; round <= this.o.rounds; round++) {
@@ -381,6 +422,8 @@ class Job {
         round0: o.round0,
         stack: o.stack,
         trainable: this.#trainableKey,
+        // a distributed job stores the network inputs with the labels, SR channels included
+        ...this.#srSettings(),
       },
       seed: o.seed,
       produce: async (key) => {
@@ -432,10 +475,10 @@ class Job {
       this.hooks.log?.(`[${stage}] this rank's shard finished earlier; reused`);
     } else {
       const made = await make();
-      const c = inputChannels({ context: this.o.net.context, prior: this.o.net.recistPrior });
+      const c = inputChannels(this.layout);
       const withInputs = made.labels.map((l) => {
         const x = new Float32Array(c * this.#size * this.#size);
-        stackInput(this.#byId.get(l.lesionId)!, l.k, c, x);
+        stackInput(this.#byId.get(l.lesionId)!, l.k, this.layout, x);
         return { ...l, x };
       });
       await saveLabels(shards.shardBase(base), this.#size, withInputs);
@@ -503,7 +546,7 @@ class Job {
     const stage = `labels-r${round}`;
     const make = () =>
       this.clock.timed(`harvest-r${round}`, this.#trainable.length, () =>
-        harvestRound(net, this.#trainable, round, this.o.harvest),
+        harvestRound(net, this.#trainable, round, { ...this.o.harvest, layout: this.layout }),
       );
     const { value } = await this.runner.run({
       name: stage,
@@ -536,7 +579,14 @@ class Job {
     const ckpt = join(this.outDir, 'rounds', `round${round}`);
     const { value, reused } = await this.runner.run({
       name: `train-r${round}`,
-      settings: { round, net: o.net, fit, valFraction: o.valFraction, init: round === 0 ? o.init : '' },
+      settings: {
+        round,
+        net: o.net,
+        fit,
+        valFraction: o.valFraction,
+        init: round === 0 ? o.init : '',
+        ...this.#srSettings(),
+      },
       seed: o.seed + round,
       produce: (key) => this.#fitRound(net, round, fit, ckpt, key),
       load: () => loadRound(net, ckpt),
@@ -598,7 +648,13 @@ class Job {
     await saveCheckpoint(net, join(this.outDir, 'model'), {
       input: this.input,
       metrics: { ...last.metrics, rounds: this.rounds.map(({ harvest: _h, ...r }) => r) },
-      extra: { rounds: this.o.rounds, labels: this.o.labels, init: this.o.init, seed: this.o.seed },
+      extra: {
+        rounds: this.o.rounds,
+        labels: this.o.labels,
+        init: this.o.init,
+        seed: this.o.seed,
+        ...(this.o.sr ? { sr: this.o.sr } : {}),
+      },
     });
     await writeFileAtomic(
       join(this.outDir, 'training-curve.svg'),
