@@ -106,7 +106,7 @@ export function checkSrMatches(
   if (!input.sr && sr)
     throw new Recist3dError(
       'E_CONFIG',
-      `--sr ${sr.dir} was given but the model takes no SR channels (input.sr is ${input.sr === null ? 'null' : 'absent'} in ${sidecarFile}): leave out --sr, or use a model trained with --sr`,
+      `--sr ${sr.dir} was given but the model takes no SR channels (input.sr is null or absent in ${sidecarFile}): leave out --sr, or use a model trained with --sr`,
       detail,
     );
   if (input.sr && sr) {
