@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadManifest } from '../src/io/manifest.js';
-import { readNifti } from '../src/io/nifti.js';
 import { readSidecar } from '../src/model/checkpoint.js';
 import { readStageSidecar } from '../src/sr/model-files.js';
 import { writeCohort } from '../src/synth/write.js';
+import { assertSameKeySlices } from './helpers/key-slices.js';
 import { trainTinySr } from './helpers/sr-scenes.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -85,22 +85,14 @@ test('run --sr: masks, an SR stage, input.sr in the sidecar; segment needs the s
 
   // segment: without --sr, or with other SR models, a clear error naming the sidecar and the field
   const sidecarFile = join(out, 'model.json');
-  const none = runCli(['segment', '--model', out, '--manifest', manifest, '--out', join(dir, 'seg-none')]);
+  const segment = (name: string, ...extra: string[]) =>
+    runCli(['segment', '--model', out, '--manifest', manifest, '--out', join(dir, name), ...extra]);
+  const none = segment('seg-none');
   assert.equal(none.status, 1);
   assert.ok(none.stderr.includes('E_CONFIG'), none.stderr);
   assert.ok(none.stderr.includes(`input.sr in ${sidecarFile}`), none.stderr);
   assert.match(none.stderr, /pass --sr DIR/);
-  const other = runCli([
-    'segment',
-    '--model',
-    out,
-    '--manifest',
-    manifest,
-    '--out',
-    join(dir, 'seg-other'),
-    '--sr',
-    otherSr,
-  ]);
+  const other = segment('seg-other', '--sr', otherSr);
   assert.equal(other.status, 1);
   assert.match(
     other.stderr,
@@ -109,21 +101,9 @@ test('run --sr: masks, an SR stage, input.sr in the sidecar; segment needs the s
   assert.ok(other.stderr.includes(`field input.sr.g1Sha256, ${sidecarFile}`), other.stderr);
 
   // with the same --sr: the RECIST-slice masks of run (one key-slice path, SR channels computed alike)
-  const seg = join(dir, 'seg');
-  const ok = runCli(['segment', '--model', out, '--manifest', manifest, '--out', seg, '--sr', sr]);
+  const ok = segment('seg', '--sr', sr);
   assert.equal(ok.status, 0, ok.stderr);
-  for (const rec of records) {
-    const a = await readNifti(join(out, 'masks', `${rec.lesionId}.nii.gz`));
-    const b = await readNifti(join(seg, 'masks', `${rec.lesionId}.nii.gz`));
-    const plane = a.size[0] * a.size[1];
-    const k = rec.keySlice;
-    const keyA = a.data.subarray(k * plane, (k + 1) * plane);
-    assert.ok(
-      keyA.some((v) => v > 0),
-      `${rec.lesionId}: empty key slice`,
-    );
-    assert.deepEqual(keyA, b.data.subarray(k * plane, (k + 1) * plane), `key slice of ${rec.lesionId}`);
-  }
+  await assertSameKeySlices(out, join(dir, 'seg'), manifest);
 
   // the same folder without --sr: every stage runs again (the SR models are in the stage keys), none is mixed
   const again = runCli(['run', '--manifest', manifest, '--out', out, ...FAST]);
@@ -134,17 +114,7 @@ test('run --sr: masks, an SR stage, input.sr in the sidecar; segment needs the s
   assert.equal(plain.net.inChannels, 1);
   assert.equal(plain.input.sr, null);
   // and a model without SR channels refuses --sr
-  const refused = runCli([
-    'segment',
-    '--model',
-    out,
-    '--manifest',
-    manifest,
-    '--out',
-    join(dir, 'seg-plain'),
-    '--sr',
-    sr,
-  ]);
+  const refused = segment('seg-plain', '--sr', sr);
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /E_CONFIG: --sr .* was given but the model takes no SR channels/);
   assert.ok(refused.stderr.includes(`field input.sr, ${sidecarFile}`), refused.stderr);

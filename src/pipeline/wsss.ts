@@ -44,7 +44,7 @@ import { exists, readJson, writeFileAtomic, writeJsonAtomic } from '../util/fs.j
 import { summarizeFailures } from '../util/failure-summary.js';
 import { resolveOptions } from '../util/options.js';
 import { inputChannels, inputLayoutOf, stackInput, type InputLayout } from '../model/infer.js';
-import { addSrChannels, openSr, stackSliceCount } from '../sr/stack-channels.js';
+import { addSrChannels, openSr, stackSliceCount, type LoadedSr } from '../sr/stack-channels.js';
 import type { CheckpointSr } from '../model/checkpoint.js';
 import { loadLabels, saveLabels } from './label-store.js';
 import { lesionShards, waitForFile, type LesionShards } from './lesion-shards.js';
@@ -189,12 +189,23 @@ export async function trainWsss(
   const clock = stageClock(hooks);
   const shards = lesionShards(records);
   const mine = shards ? shards.mine(records) : records;
-  const built = await clock.timed('stacks', mine.length, () =>
-    buildStacks(mine, o.stack, (d) => hooks.tick?.(d)),
-  );
+  // a missing or unfinished SR folder fails before any work
+  const { built, sr } = await withSrModels(o, async (models) => {
+    const b = await clock.timed('stacks', mine.length, () =>
+      buildStacks(mine, o.stack, (d) => hooks.tick?.(d)),
+    );
+    return {
+      built: b,
+      sr: await srChannels(
+        b.flatMap((r) => (r.ok ? [r.stack] : [])),
+        models,
+        clock,
+        hooks,
+      ),
+    };
+  });
   const stacks = built.flatMap((r) => (r.ok ? [r.stack] : []));
   const failures = built.flatMap((r) => (r.ok ? [] : [{ record: r.record, error: r.error }]));
-  const sr = await srChannels(stacks, o, clock, hooks);
   const cohort = shards
     ? await shardedCohort(records, failures, shards, outDir, o)
     : { trainable: stacks.filter((s) => inTrainingSplits(s.record, o)).map((s) => s.record.lesionId) };
@@ -223,27 +234,34 @@ interface CohortView {
   sr?: CheckpointSr | null;
 }
 
+/** Runs `fn` with the stacked GAN of `o.sr` loaded (undefined without SR), and frees it afterwards. */
+async function withSrModels<T>(
+  o: ResolvedWsss,
+  fn: (models: LoadedSr | undefined) => Promise<T>,
+): Promise<T> {
+  const models = o.sr ? await openSr(o.sr) : undefined;
+  try {
+    return await fn(models);
+  } finally {
+    models?.dispose();
+  }
+}
+
 /**
- * With `o.sr`: loads the stacked GAN, sets the denoised and enhanced images on every stack (stage `sr`, one
- * progress tick per native call) and returns the models' identity; the models are freed afterwards. Without
- * it: null.
+ * With SR models: sets the denoised and enhanced images on every stack (stage `sr`, one progress tick per
+ * native call) and returns the models' identity. Without: null.
  */
 async function srChannels(
   stacks: readonly LesionStack[],
-  o: ResolvedWsss,
+  sr: LoadedSr | undefined,
   clock: StageClock,
   hooks: WsssHooks,
 ): Promise<CheckpointSr | null> {
-  if (!o.sr) return null;
-  const sr = await openSr(o.sr);
-  try {
-    await clock.timed('sr', stackSliceCount(stacks), () =>
-      addSrChannels(stacks, sr, (done) => hooks.tick?.(done)),
-    );
-    return sr.identity;
-  } finally {
-    sr.dispose();
-  }
+  if (!sr) return null;
+  await clock.timed('sr', stackSliceCount(stacks), () =>
+    addSrChannels(stacks, sr, (done) => hooks.tick?.(done)),
+  );
+  return sr.identity;
 }
 
 /** The ranks exchange which of their lesions failed to load; every rank then knows the trainable lesions. */
@@ -278,7 +296,7 @@ export async function trainWsssOnStacks(
   const records = stacks.map((s) => s.record);
   const o = resolveWsssOptions(options);
   const clock = stageClock(hooks);
-  const sr = await srChannels(stacks, o, clock, hooks);
+  const sr = await withSrModels(o, (models) => srChannels(stacks, models, clock, hooks));
   const result = await trainOnStacks(stacks, cohortKey(records), records.length, outDir, o, hooks, clock, {
     trainable: stacks.filter((s) => inTrainingSplits(s.record, o)).map((s) => s.record.lesionId),
     sr,
