@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { loadManifest } from '../../src/io/manifest.js';
 import { formatStat, meanStd, type MetricsReport, type MetricStat } from '../../src/metrics/aggregate.js';
 import { segmentCohort2d, type SegmentRow } from '../../src/pipeline/segment-cohort.js';
-import { markdownTable } from '../../src/report/markdown-table.js';
+import { markdownTable } from '../../src/util/markdown-table.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../src/util/fs.js';
 
 const { values: args, positionals: runArgs } = parseArgs({

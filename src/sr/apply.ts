@@ -38,7 +38,7 @@ export interface SrImages8 {
 }
 
 /** A [0, 1] value clamped and rounded to 8 bits. */
-export function to8bit(v: number): number {
+function to8bit(v: number): number {
   return Math.round(255 * clamp01(v));
 }
 

@@ -1,5 +1,5 @@
 /** The study report as Markdown tables (printed by `recist3d study report` and written beside the JSON). */
-import { markdownTable as table } from '../report/markdown-table.js';
+import { markdownTable as table } from '../util/markdown-table.js';
 import type { AcceptanceTable, ComparisonTable, Rate, StudyReport } from './report.js';
 
 function pct(r: Rate): string {
