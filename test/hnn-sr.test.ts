@@ -6,20 +6,18 @@
  * artifacts.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadManifest } from '../src/io/manifest.js';
 import { readSidecar } from '../src/model/checkpoint.js';
 import { readStageSidecar } from '../src/sr/model-files.js';
 import { writeCohort } from '../src/synth/write.js';
 import { assertSameKeySlices } from './helpers/key-slices.js';
+import { spawnCli } from './helpers/spawn-cli.js';
 import { trainTinySr } from './helpers/sr-scenes.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const CLI = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
 // tiny but real: 32 px ROIs, a narrow net, two epochs, one self-paced round
 const FAST = [
   '--rounds',
@@ -55,13 +53,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function runCli(args: string[]) {
-  return spawnSync(process.execPath, [...CLI, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, CI: 'true' },
-  });
-}
+const runCli = spawnCli;
 
 test('run --sr: masks, an SR stage, input.sr in the sidecar; segment needs the same --sr; a rerun without --sr recomputes, and that model refuses --sr', async () => {
   const out = join(dir, 'run');

@@ -10,15 +10,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadManifest, writeManifest } from '../src/io/manifest.js';
 import { readNifti } from '../src/io/nifti.js';
 import { writeCohort } from '../src/synth/write.js';
 import { assertSameKeySlices } from './helpers/key-slices.js';
+import { CLI, ROOT, spawnCli } from './helpers/spawn-cli.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const CLI = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
 // tiny but real: 32 px ROIs, a narrow net, few epochs; 2 threads like CI
 const FAST = [
   '--rounds',
@@ -48,13 +47,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function runCli(args: string[]) {
-  return spawnSync(process.execPath, [...CLI, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, CI: 'true' },
-  });
-}
+const runCli = spawnCli;
 
 let reference: Promise<string> | undefined;
 
