@@ -1,12 +1,12 @@
 /**
  * HNN-SR end to end (`--sr`, docs/sr.md): `run --sr` on a tiny phantom cohort with a tiny stacked GAN writes
- * masks and a sidecar recording the SR channels; `segment` needs exactly the SR models the network was trained
- * with (a clear E_CONFIG naming the sidecar and the field otherwise) and then gives run's RECIST-slice masks;
- * a rerun without --sr on the same folder recomputes from the first stage instead of mixing SR and non-SR
- * artifacts.
+ * masks and a sidecar recording the SR channels, and a rerun reuses the SR images it cached; `segment` needs
+ * exactly the SR models the network was trained with (a clear E_CONFIG naming the sidecar and the field
+ * otherwise) and then gives run's RECIST-slice masks; a rerun without --sr on the same folder recomputes from
+ * the first stage instead of mixing SR and non-SR artifacts.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -74,6 +74,23 @@ test('run --sr: masks, an SR stage, input.sr in the sidecar; segment needs the s
   assert.equal(side.input.prior, 'none');
   const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')) as { sr: unknown };
   assert.deepEqual(metrics.sr, side.input.sr);
+
+  // a rerun with the same --sr reuses every stage and the SR images cached in work/, with the same masks
+  const masks = async () =>
+    Promise.all(records.map((rec) => readFile(join(out, 'masks', `${rec.lesionId}.nii.gz`))));
+  const first = await masks();
+  const cache = join(out, 'work', 'sr-images.bin');
+  const reuse = runCli(['run', '--manifest', manifest, '--out', out, '--sr', sr, ...FAST]);
+  assert.equal(reuse.status, 0, reuse.stderr);
+  assert.ok(reuse.stderr.includes(`SR images of an earlier run, same models and stacks, reused (${cache})`));
+  assert.doesNotMatch(reuse.stderr, /runs again|\[sr\] finished/);
+  assert.deepEqual(await masks(), first);
+  // a damaged cache is computed again, not read
+  await truncate(cache, 100);
+  const damaged = runCli(['run', '--manifest', manifest, '--out', out, '--sr', sr, ...FAST]);
+  assert.equal(damaged.status, 0, damaged.stderr);
+  assert.match(damaged.stderr, /\[sr\] finished in/);
+  assert.deepEqual(await masks(), first);
 
   // segment: without --sr, or with other SR models, a clear error naming the sidecar and the field
   const sidecarFile = join(out, 'model.json');

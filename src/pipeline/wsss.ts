@@ -45,6 +45,7 @@ import { summarizeFailures } from '../util/failure-summary.js';
 import { resolveOptions } from '../util/options.js';
 import { inputChannels, inputLayoutOf, stackInput, type InputLayout } from '../model/infer.js';
 import { addSrChannels, openSr, stackSliceCount, type LoadedSr } from '../sr/stack-channels.js';
+import { loadSrImages, saveSrImages, srImagesKey } from '../sr/stack-cache.js';
 import type { CheckpointSr } from '../model/checkpoint.js';
 import { loadLabels, saveLabels } from './label-store.js';
 import { lesionShards, waitForFile, type LesionShards } from './lesion-shards.js';
@@ -199,6 +200,7 @@ export async function trainWsss(
       sr: await srChannels(
         b.flatMap((r) => (r.ok ? [r.stack] : [])),
         models,
+        srCache(outDir, shards),
         clock,
         hooks,
       ),
@@ -248,20 +250,35 @@ async function withSrModels<T>(
 }
 
 /**
- * With SR models: sets the denoised and enhanced images on every stack (stage `sr`, one progress tick per
- * native call) and returns the models' identity. Without: null.
+ * With SR models: sets the denoised and enhanced images on every stack and returns the models' identity;
+ * without: null. The images come from the cache `cache` (.bin/.json, see sr/stack-cache.ts) when it holds
+ * those of the same models and stacks, else from the networks (stage `sr`, one progress tick per native call),
+ * and are then written to it.
  */
 async function srChannels(
   stacks: readonly LesionStack[],
   sr: LoadedSr | undefined,
+  cache: string,
   clock: StageClock,
   hooks: WsssHooks,
 ): Promise<CheckpointSr | null> {
   if (!sr) return null;
+  const key = srImagesKey(stacks, sr.identity);
+  if (await loadSrImages(cache, key, stacks)) {
+    hooks.log?.(`[sr] the SR images of an earlier run, same models and stacks, reused (${cache}.bin)`);
+    return sr.identity;
+  }
   await clock.timed('sr', stackSliceCount(stacks), () =>
     addSrChannels(stacks, sr, (done) => hooks.tick?.(done)),
   );
+  await saveSrImages(cache, key, stacks);
   return sr.identity;
+}
+
+/** Where a job keeps the SR images of its stacks (one file per rank in a distributed job). */
+function srCache(outDir: string, shards: LesionShards | undefined): string {
+  const base = join(outDir, 'work', 'sr-images');
+  return shards ? shards.shardBase(base) : base;
 }
 
 /** The ranks exchange which of their lesions failed to load; every rank then knows the trainable lesions. */
@@ -296,7 +313,9 @@ export async function trainWsssOnStacks(
   const records = stacks.map((s) => s.record);
   const o = resolveWsssOptions(options);
   const clock = stageClock(hooks);
-  const sr = await withSrModels(o, (models) => srChannels(stacks, models, clock, hooks));
+  const sr = await withSrModels(o, (models) =>
+    srChannels(stacks, models, srCache(outDir, undefined), clock, hooks),
+  );
   const result = await trainOnStacks(stacks, cohortKey(records), records.length, outDir, o, hooks, clock, {
     trainable: stacks.filter((s) => inTrainingSplits(s.record, o)).map((s) => s.record.lesionId),
     sr,
