@@ -22,6 +22,13 @@ torch::Tensor blob(const float* p, at::IntArrayRef shape) {
   return torch::from_blob(const_cast<float*>(p), shape, torch::kFloat32);
 }
 
+/** Puts every 4-D parameter of `m` in memory format `f` (values unchanged; training uses the contiguous one). */
+void setParamsFormat(torch::nn::Module& m, at::MemoryFormat f) {
+  torch::NoGradGuard noGrad;
+  for (auto& p : m.parameters())
+    if (p.dim() == 4) p.set_data(p.contiguous(f));
+}
+
 class SrEngineImpl final : public SrEngine {
  public:
   SrEngineImpl(const SrConfig& c, torch::Device device) : cfg_(c), device_(device) {
@@ -73,6 +80,19 @@ class SrEngineImpl final : public SrEngine {
   }
 
   std::vector<float> apply(const float* x, int n, int h, int w, double zoom, int batchSize) override {
+    // Channels-last end to end on the CPU: oneDNN's convolutions then read and write the activations as they
+    // are instead of reordering them from and to NCHW around every layer (measured: 2.7x faster at width 16).
+    // The weights go back to NCHW afterwards, outside inference mode, so that training is unchanged.
+    const bool channelsLast = device_.is_cpu();
+    struct Restore {
+      SrGenerator& g;
+      bool on;
+      ~Restore() {
+        if (on) setParamsFormat(g, at::MemoryFormat::Contiguous);
+        g.train();
+      }
+    } restore{*g_, channelsLast};
+    if (channelsLast) setParamsFormat(*g_, at::MemoryFormat::ChannelsLast);
     c10::InferenceMode guard;
     g_->eval();
     const int oh = zoomedSide(h, zoom), ow = zoomedSide(w, zoom);
@@ -88,10 +108,10 @@ class SrEngineImpl final : public SrEngine {
                                     .mode(torch::kBicubic)
                                     .align_corners(false));
       }
+      if (channelsLast) xb = xb.contiguous(at::MemoryFormat::ChannelsLast);
       torch::Tensor p = g_->forward(xb).to(torch::kCPU).contiguous();
       std::memcpy(out.data() + i0 * outPlane, p.data_ptr<float>(), sizeof(float) * nb * outPlane);
     }
-    g_->train();
     return out;
   }
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Recist3dError, type ErrorCode } from '../src/errors.js';
-import { SrGan } from '../src/model/binding.js';
+import { SrGan, srPassBatch } from '../src/model/binding.js';
 import {
   addNoise,
   compressContrast,
@@ -78,6 +78,19 @@ test('SrGan: fully convolutional, any size and zoom, untrained close to the iden
     const two = await net.apply(new Float32Array(2 * 10 * 12), 2, 10, 12, { zoom: 2.5, batchSize: 1 });
     assert.equal(two.length, 2 * 25 * 30);
     assert.equal((await net.apply(new Float32Array(0), 0, 8, 8)).length, 0);
+    // the images per forward pass (default srPassBatch) change the speed, not the result
+    const five = new Float32Array(5 * 13 * 21);
+    for (let i = 0; i < 5; i++) five.set(scene(13, 21, 40 + i).data, i * 13 * 21);
+    const byOne = await net.apply(five, 5, 13, 21, { batchSize: 1 });
+    for (const batchSize of [undefined, 2, 5]) {
+      const other = await net.apply(five, 5, 13, 21, batchSize === undefined ? {} : { batchSize });
+      let d = 0;
+      for (let i = 0; i < other.length; i++) d = Math.max(d, Math.abs(other[i] - byOne[i]));
+      assert.ok(d < 1e-5, `batchSize ${batchSize}: max diff ${d}`);
+    }
+    assert.equal(srPassBatch(64, 64), 2);
+    assert.equal(srPassBatch(128, 128), 1);
+    assert.equal(srPassBatch(32, 32, 2), 2);
   } finally {
     net.dispose();
   }
@@ -127,9 +140,13 @@ test('SrGan: training steps lower the content loss; save/load gives identical ou
     const b = await SrGan.create(cfg);
     assert.equal(await b.load(join(dir, 'a.pt')), 31, 'the step count comes back');
     assert.deepEqual(await b.apply(probe.x, 2, 24, 24), outA);
-    // resume: 3 steps, save, load into a fresh net, 3 more == 6 steps straight (weights, BN stats, Adam moments)
+    // resume: 3 steps, save, load into a fresh net, 3 more == 6 steps straight (weights, BN stats, Adam moments),
+    // ... with an apply in the middle: inference runs channels-last and must hand training back its weights as they were
     const straight = await SrGan.create(cfg);
-    for (const bt of batches) await straight.trainStep(bt.x, bt.y, 4, 24, 24);
+    for (const [i, bt] of batches.entries()) {
+      await straight.trainStep(bt.x, bt.y, 4, 24, 24);
+      if (i === 2) await straight.apply(probe.x, 2, 24, 24);
+    }
     const part = await SrGan.create(cfg);
     for (const bt of batches.slice(0, 3)) await part.trainStep(bt.x, bt.y, 4, 24, 24);
     await part.save(join(dir, 'part.pt'), 3);

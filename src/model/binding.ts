@@ -88,7 +88,7 @@ export function setThreads(n: number): void {
 }
 
 export { SegNet } from './segnet.js';
-export { SrGan, type SrApplyOptions } from './sr-gan.js';
+export { SrGan, srPassBatch, type SrApplyOptions } from './sr-gan.js';
 export { readDistEnv, type DistEnv } from './dist-env.js';
 export {
   JOIN_DEFAULTS,
