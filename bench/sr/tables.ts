@@ -1,11 +1,12 @@
 /**
  * The paper's Tables 3 and 4 (HNN vs HNN-SR, section 3.4), a benchmark, never a test:
  *
- *   npx tsx bench/sr/tables.ts --manifest M --sr DIR --out DIR [--threads N] [--seed S] [-- <more run options>]
+ *   npx tsx bench/sr/tables.ts --manifest M --sr DIR --out DIR [--threads N] [--seed S] [--reps R] [-- <more run options>]
  *
  * Runs `recist3d run` twice on the same manifest with the same seed and options (everything after `--` goes to
  * both), without and with `--sr DIR`, into OUT/hnn and OUT/hnn-sr (`--force`: a rerun of the benchmark times
- * fresh runs), each in its own process with RECIST3D_THREADS=N, and times each run's wall clock.
+ * fresh runs), each in its own process with RECIST3D_THREADS=N, and times each run's wall clock: R times each,
+ * alternating (ABBA), the median.
  *
  * - Table 3 (3D): recall, precision, AVD, VS and Dice of the final 3D masks, from each run's metrics.json (the
  *   scores `run` itself computes against the manifest's masks), plus each run's wall time and the ratio
@@ -15,8 +16,9 @@
  *   the same refined by GrabCut from the CNN's trimap (HNN-GC, HNN-SR-GC): `recist3d segment`'s path
  *   (segmentCohort2d, with --gc for the GC rows), masks written under OUT/table4/<method>/.
  *
- * Prints both tables as Markdown and writes OUT/tables.md and OUT/tables.json. One run per variant: the wall
- * times are single measurements on a shared machine, so read the ratio as a cost estimate, not a median.
+ * Prints both tables as Markdown and writes OUT/tables.md and OUT/tables.json. On a shared machine the training
+ * time of one run varies by tens of percent, so use --reps 3 or more for the ratio; the scores are those of the
+ * last repetition (the same seed and threads give the same masks).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -28,6 +30,7 @@ import { formatStat, meanStd, type MetricsReport, type MetricStat } from '../../
 import { segmentCohort2d, type SegmentRow } from '../../src/pipeline/segment-cohort.js';
 import { markdownTable } from '../../src/util/markdown-table.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../src/util/fs.js';
+import { median } from '../lib/peer.js';
 
 const { values: args, positionals: runArgs } = parseArgs({
   options: {
@@ -36,12 +39,13 @@ const { values: args, positionals: runArgs } = parseArgs({
     out: { type: 'string' },
     threads: { type: 'string', default: String(Math.min(2, availableParallelism())) },
     seed: { type: 'string', default: '0' },
+    reps: { type: 'string', default: '1' },
   },
   allowPositionals: true,
 });
 if (!args.manifest || !args.sr || !args.out) {
   process.stderr.write(
-    'usage: npx tsx bench/sr/tables.ts --manifest M --sr DIR --out DIR [--threads N] [--seed S] [-- run options]\n',
+    'usage: npx tsx bench/sr/tables.ts --manifest M --sr DIR --out DIR [--threads N] [--seed S] [--reps R] [-- run options]\n',
   );
   process.exit(2);
 }
@@ -49,6 +53,9 @@ const manifest = resolve(args.manifest);
 const srDir = resolve(args.sr);
 const out = resolve(args.out);
 const threads = args.threads;
+const reps = Number(args.reps);
+if (!Number.isInteger(reps) || reps < 1)
+  throw new Error(`--reps must be a positive integer, not ${args.reps}`);
 // the in-process segment runs below use the same thread count as the two `run` processes
 process.env.RECIST3D_THREADS = threads;
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -101,11 +108,16 @@ function timedRun(v: Variant): number {
 
 await mkdir(out, { recursive: true });
 const load0 = loadavg()[0];
-const runs: { variant: Variant; wallSeconds: number; metrics: RunMetrics }[] = [];
+// ABBA order over the repetitions, so a drift of the machine's load hits both variants alike
+const walls = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
+for (let r = 0; r < reps; r++) {
+  for (const v of r % 2 === 0 ? VARIANTS : [...VARIANTS].reverse()) walls.get(v)!.push(timedRun(v));
+}
+const runs: { variant: Variant; wallSeconds: number; walls: number[]; metrics: RunMetrics }[] = [];
 for (const v of VARIANTS) {
-  const wallSeconds = timedRun(v);
+  // the scores of the last repetition (a run with the same seed and threads gives the same masks)
   const metrics = JSON.parse(await readFile(join(v.dir, 'metrics.json'), 'utf8')) as RunMetrics;
-  runs.push({ variant: v, wallSeconds, metrics });
+  runs.push({ variant: v, wallSeconds: median(walls.get(v)!), walls: walls.get(v)!, metrics });
 }
 
 // Table 4: the round-0 CNN of each run on the RECIST slice, without and with GrabCut
@@ -176,7 +188,7 @@ const md = [
   '',
   t3,
   '',
-  `Wall time HNN-SR / HNN: **${ratio.toFixed(2)}** (one run each, RECIST3D_THREADS=${threads}, load average ${load0.toFixed(1)} at the start).`,
+  `Wall time HNN-SR / HNN: **${ratio.toFixed(2)}** (median of ${reps} run${reps > 1 ? 's' : ''} each, alternating, RECIST3D_THREADS=${threads}, load average ${load0.toFixed(1)} at the start).`,
   '',
   `## Table 4: RECIST-slice Dice per category (round-0 CNN on the RECIST slice; -GC: refined by GrabCut)`,
   '',
@@ -192,10 +204,12 @@ await writeJsonAtomic(join(out, 'tables.json'), {
   runOptions: runArgs,
   threads: Number(threads),
   loadAverageAtStart: load0,
-  table3: runs.map(({ variant, wallSeconds, metrics }) => ({
+  reps,
+  table3: runs.map(({ variant, wallSeconds, walls: all, metrics }) => ({
     method: variant.method,
     out: variant.dir,
     wallSeconds,
+    wallSecondsEach: all,
     stageSeconds: metrics.stageSeconds,
     lesions: metrics.lesions,
     failed: metrics.failed,
