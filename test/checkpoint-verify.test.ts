@@ -16,6 +16,7 @@ import { loadCheckpoint, readSidecar, saveCheckpoint } from '../src/model/checkp
 import { zipProblem } from '../src/util/zip-verify.js';
 import { runCliWithStderr } from './helpers/cli.js';
 import { makeTinyCohort } from './helpers/tiny-cohort.js';
+import { PLAIN_INPUT } from './helpers/checkpoint-input.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'recist3d-ckpt-'));
 test.after(() => rm(dir, { recursive: true, force: true }));
@@ -38,7 +39,7 @@ const base = join(dir, 'model', 'model');
 await mkdir(join(dir, 'model'));
 const net = await SegNet.create({ arch: 'unet', inChannels: 1, size: 32, baseWidth: 4, depth: 3, seed: 1 });
 await saveCheckpoint(net, base, {
-  input: { roiScale: 2, padMode: 'reflect', window: 'record-or-category', prior: 'none', context: 0 },
+  input: PLAIN_INPUT,
 });
 net.dispose();
 const good = await readFile(`${base}.pt`);

@@ -22,6 +22,7 @@ import { saveCheckpoint } from '../src/model/checkpoint.js';
 import { runCliWithStderr } from './helpers/cli.js';
 import { makeHostileCohort, type HostileCohort } from './helpers/hostile-cohort.js';
 import { NIFTI_OFFSETS } from './helpers/nifti-bytes.js';
+import { PLAIN_INPUT } from './helpers/checkpoint-input.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'recist3d-hostile-'));
 test.after(() => rm(dir, { recursive: true, force: true }));
@@ -117,7 +118,7 @@ test('segment: hostile lesions fail with their codes, the good ones are segmente
   await mkdir(model);
   const net = await SegNet.create({ arch: 'unet', inChannels: 1, size: 32, baseWidth: 4, depth: 3, seed: 1 });
   await saveCheckpoint(net, join(model, 'model'), {
-    input: { roiScale: 2, padMode: 'reflect', window: 'record-or-category', prior: 'none', context: 0 },
+    input: PLAIN_INPUT,
   });
   net.dispose();
   const out = join(dir, 'segment');

@@ -10,14 +10,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadManifest, writeManifest } from '../src/io/manifest.js';
 import { readNifti } from '../src/io/nifti.js';
 import { writeCohort } from '../src/synth/write.js';
+import { assertSameKeySlices } from './helpers/key-slices.js';
+import { CLI, ROOT, spawnCli } from './helpers/spawn-cli.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const CLI = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
 // tiny but real: 32 px ROIs, a narrow net, few epochs; 2 threads like CI
 const FAST = [
   '--rounds',
@@ -47,13 +47,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function runCli(args: string[]) {
-  return spawnSync(process.execPath, [...CLI, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, CI: 'true' },
-  });
-}
+const runCli = spawnCli;
 
 let reference: Promise<string> | undefined;
 
@@ -226,18 +220,7 @@ test('segment with the model of a run gives the same RECIST-slice mask as run (o
   const seg = join(dir, 'seg');
   const r = runCli(['segment', '--model', ref, '--manifest', manifest, '--out', seg]);
   assert.equal(r.status, 0, r.stderr);
-  for (const rec of await loadManifest(manifest)) {
-    const a = await readNifti(join(ref, 'masks', `${rec.lesionId}.nii.gz`));
-    const b = await readNifti(join(seg, 'masks', `${rec.lesionId}.nii.gz`));
-    const plane = a.size[0] * a.size[1];
-    const k = rec.keySlice;
-    const keyA = a.data.subarray(k * plane, (k + 1) * plane);
-    assert.ok(
-      keyA.some((v) => v > 0),
-      `${rec.lesionId}: empty key slice`,
-    );
-    assert.deepEqual(keyA, b.data.subarray(k * plane, (k + 1) * plane), `key slice of ${rec.lesionId}`);
-  }
+  await assertSameKeySlices(ref, seg, manifest);
 });
 
 test('--labels full: a lesion whose mask cannot be read is left out of training and reported; the others finish', async () => {

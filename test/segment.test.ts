@@ -19,6 +19,7 @@ import { segmentKeySlices } from '../src/steps/key-slice.js';
 import { runCli } from './helpers/cli.js';
 import { makeTinyCohort } from './helpers/tiny-cohort.js';
 import { buildKeyStacks } from '../src/steps/1-roi-stacks.js';
+import { PLAIN_INPUT } from './helpers/checkpoint-input.js';
 
 const cli = (args: string[]) => runCli(registerSegment, args);
 
@@ -39,7 +40,7 @@ async function tinyModel(dir: string, manifest: string): Promise<string> {
   try {
     for (let e = 0; e < 60; e++) await net.trainEpoch({ x, y, n }, { batchSize: n, seed: e });
     await saveCheckpoint(net, join(dir, 'model'), {
-      input: { roiScale: 2, padMode: 'reflect', window: 'record-or-category', prior: 'none', context: 0 },
+      input: PLAIN_INPUT,
     });
   } finally {
     net.dispose();

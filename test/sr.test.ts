@@ -22,26 +22,11 @@ import {
 } from '../src/sr/degrade.js';
 import { superResolve, superResolveVolume } from '../src/sr/apply.js';
 import { loadSrModels, readStageSidecar } from '../src/sr/model-files.js';
-import type { SourceImage } from '../src/sr/sources.js';
 import { trainStackedGan, type SrTrainOptions } from '../src/sr/train.js';
 import { createRng } from '../src/util/random.js';
 import { expectCode } from './helpers/expect-code.js';
+import { TINY, photos, scene } from './helpers/sr-scenes.js';
 import type { Volume } from '../src/types/volume.js';
-
-const TINY = { blocks: 1, width: 4, discWidth: 2, dense: 4 };
-
-/** A smooth image with edges: a bright disc on a gradient, h x w. */
-function scene(h: number, w: number, seed = 0): GrayImage {
-  const rng = createRng(seed);
-  const cx = w * rng.uniform(0.3, 0.7),
-    cy = h * rng.uniform(0.3, 0.7),
-    r = Math.min(h, w) * rng.uniform(0.15, 0.3);
-  const data = new Float32Array(h * w);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++)
-      data[y * w + x] = 0.2 + 0.3 * (x / w) + ((x - cx) ** 2 + (y - cy) ** 2 < r * r ? 0.4 : 0);
-  return { h, w, data };
-}
 
 function stats(a: Float32Array): { mean: number; std: number } {
   let m = 0;
@@ -223,14 +208,6 @@ test('SrGan: bad input is a coded error, never an abort', async () => {
     net.dispose();
   }
 });
-
-function photos(n: number, side: number): SourceImage[] {
-  return Array.from({ length: n }, (_, i) => ({
-    ...scene(side, side + 7, i),
-    name: `scene-${i}`,
-    kind: 'photo' as const,
-  }));
-}
 
 test('trainStackedGan: G1 then G2 with sidecars; an interrupted run resumes to the same weights; loadSrModels checks completion', async () => {
   const root = await mkdtemp(join(tmpdir(), 'r3d-sr-train-'));

@@ -21,6 +21,7 @@ import { loadCheckpoint, readSidecar, saveCheckpoint } from '../src/model/checkp
 import { trainCnnOnStacks, type CnnTrainOptions } from '../src/pipeline/train-cnn.js';
 import { createRng } from '../src/util/random.js';
 import { buildKeyStacks } from '../src/steps/1-roi-stacks.js';
+import { PLAIN_INPUT } from './helpers/checkpoint-input.js';
 
 const softplus = (z: number) => Math.log1p(Math.exp(z));
 const logit = (p: number) => Math.log(p / (1 - p));
@@ -109,7 +110,7 @@ test('an HNN checkpoint (weights + sidecar) loads into a net that predicts ident
     await net.trainEpoch({ x, y, n: 3 }, { batchSize: 2, seed: 4 });
     const before = await net.predict(x, 3);
     await saveCheckpoint(net, join(dir, 'model'), {
-      input: { roiScale: 2, padMode: 'reflect', window: 'record-or-category', prior: 'none', context: 0 },
+      input: PLAIN_INPUT,
     });
     const { net: loaded, sidecar } = await loadCheckpoint(join(dir, 'model'));
     try {

@@ -2,7 +2,7 @@
  * Where does the 3D error of a finished `recist3d run` come from? Masks against the RECIST ellipsoid, per
  * lesion and per category, plus what the window, the round-0 labels and the ROI resolution contribute.
  *
- *   node --import tsx bench/beyond/measure.ts --manifest M --run DIR [--round K] [--segment JSON] [--out CSV]
+ *   node --import tsx bench/beyond/measure.ts --manifest M --run DIR [--round K] [--segment JSON] [--out CSV] [--sr DIR]
  *
  * Reads the run's checkpoint (model/round<K>.pt, default the last round) and labels (work/labels-r*.bin), cuts
  * the same ROI stacks with the run's defaults, segments every lesion again (options of `--segment` merged over
@@ -15,6 +15,8 @@ import { join, resolve } from 'node:path';
 import { loadManifest } from '../../src/io/manifest.js';
 import { readMask, readNifti } from '../../src/io/nifti.js';
 import { loadCheckpoint } from '../../src/model/checkpoint.js';
+import { inputLayoutOf } from '../../src/model/infer.js';
+import { addSrChannels, checkSrMatches, openSr } from '../../src/sr/stack-channels.js';
 import { computeConfusion, computeOverlap } from '../../src/metrics/overlap.js';
 import { roiMaskToSlice, sliceMaskToRoi } from '../../src/geometry/roi.js';
 import { rasterizeEllipse } from '../../src/trimap/raster.js';
@@ -36,7 +38,8 @@ const program = new Command('measure')
   .option('--stack <json>', 'StackOptions (must match the run)', '{}')
   .option('--out <csv>', 'per-lesion rows')
   .option('--no-hu', 'skip the HU statistics (no image re-read)')
-  .option('--quiet', 'no per-category tables');
+  .option('--quiet', 'no per-category tables')
+  .option('--sr <dir>', 'the stacked GAN folder of a run made with --sr (HNN-SR)');
 program.parse();
 const o = program.opts<{
   manifest: string;
@@ -47,6 +50,7 @@ const o = program.opts<{
   out?: string;
   hu: boolean;
   quiet?: boolean;
+  sr?: string;
 }>();
 
 const runDir = resolve(o.run);
@@ -68,7 +72,15 @@ const modelBase =
     : (await exists(join(runDir, 'rounds', `round${o.round}.pt`)))
       ? join(runDir, 'rounds', `round${o.round}`)
       : join(runDir, 'model', `round${o.round}`);
-const { net } = await loadCheckpoint(modelBase);
+const { net, sidecar } = await loadCheckpoint(modelBase);
+// an HNN-SR run's network takes the denoised and enhanced images too: the same stacked GAN must make them
+const sr = o.sr ? await openSr(resolve(o.sr)) : undefined;
+checkSrMatches(sidecar.input, sr, `${modelBase}.json`);
+if (sr) {
+  await addSrChannels(stacks, sr);
+  sr.dispose();
+}
+segOpts.layout = inputLayoutOf(sidecar.input);
 
 // labels of every round, keyed by lesion id and slice
 const labelsBy = new Map<string, HarvestedLabel[]>();

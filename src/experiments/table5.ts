@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadManifest } from '../io/manifest.js';
 import { METRIC_NAMES, formatStat } from '../metrics/aggregate.js';
 import { verifyCheckpoint } from '../model/checkpoint.js';
+import { inputLayoutOf } from '../model/infer.js';
 import { lineChart } from '../report/svg.js';
 import { baselineLesion3d, type Baseline3d } from './baselines-3d.js';
 import { scoreCohort, type CohortScores } from '../pipeline/score-cohort.js';
@@ -44,6 +45,7 @@ export async function runExperiment3d(
   const rounds = options.rounds ?? 3;
   const wsss = await trainWsss(records, join(outDir, 'wsss'), { ...options, rounds }, hooks);
   const rows: MethodRow[] = [];
+  const layout = inputLayoutOf(wsss.input);
   const run = async (method: string, fn: Parameters<typeof scoreCohort>[1]) => {
     hooks.stage?.(method, wsss.stacks.length);
     const t0 = performance.now();
@@ -68,11 +70,11 @@ export async function runExperiment3d(
       await verifyCheckpoint(join(outDir, 'wsss', 'rounds', `round${r}`));
       await wsss.net.load(join(outDir, 'wsss', 'rounds', `round${r}.pt`));
       await run(ROUND_NAMES[r] ?? `WSSS round ${r}`, (s) =>
-        segmentLesion3d(wsss.net, s, { ...options.segment, gc: false }),
+        segmentLesion3d(wsss.net, s, { ...options.segment, layout, gc: false }),
       );
       if (options.withGc)
         await run(`${ROUND_NAMES[r] ?? `WSSS round ${r}`} + GC`, (s) =>
-          segmentLesion3d(wsss.net, s, { ...options.segment, gc: true }),
+          segmentLesion3d(wsss.net, s, { ...options.segment, layout, gc: true }),
         );
     }
   } finally {

@@ -37,6 +37,19 @@ const sidecarSchema = z.object({
     prior: z.enum(['none', 'recist-ellipse']).default('none'),
     /** Neighbouring slices on each side given as image channels before the prior (0 = the slice alone). */
     context: z.number().int().nonnegative().default(0),
+    /**
+     * HNN-SR: two channels after the image slices, the stacked GAN's denoised and enhanced image of the slice,
+     * made by the G1/G2 whose weights have these SHA-256 (`recist3d sr train`); null = no SR channels (also
+     * what a sidecar without the field means).
+     */
+    sr: z
+      .object({
+        g1Sha256: z.string(),
+        g2Sha256: z.string(),
+        channels: z.tuple([z.literal('denoised'), z.literal('enhanced')]),
+      })
+      .nullable()
+      .default(null),
   }),
   metrics: z.record(z.string(), z.unknown()).default({}),
   provenance: z.record(z.string(), z.unknown()).default({}),
@@ -48,6 +61,9 @@ export type CheckpointSidecar = z.infer<typeof sidecarSchema>;
 
 /** How the network's inputs were made, as the sidecar records it. */
 export type CheckpointInput = CheckpointSidecar['input'];
+
+/** The SR models of an HNN-SR checkpoint (`input.sr`). */
+export type CheckpointSr = NonNullable<CheckpointInput['sr']>;
 
 export interface CheckpointInfo {
   input: CheckpointInput;

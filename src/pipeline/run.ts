@@ -18,6 +18,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { provenance } from '../util/provenance.js';
 import { maskFileName } from '../io/mask-file-name.js';
 import { recistMismatch } from '../recist/qc.js';
+import { inputLayoutOf } from '../model/infer.js';
 
 export interface RunOptions extends WsssOptions {
   segment?: Segment3dOptions;
@@ -87,7 +88,8 @@ export async function runPipeline(
   try {
     hooks.stage?.('segment-3d', stacks.length);
     const tSeg = performance.now();
-    scores = await scoreCohort(stacks, (s) => segmentLesion3d(net, s, options.segment), {
+    const segment = { ...options.segment, layout: inputLayoutOf(wsss.input) };
+    scores = await scoreCohort(stacks, (s) => segmentLesion3d(net, s, segment), {
       masksDir: join(outDir, 'masks'),
       fallbacks: (id) => (wsss.labelSources.get(id) ?? []).filter((x) => x.includes('fallback')).length,
       onLesion: (done, id) => hooks.tick?.(done, id),
@@ -195,6 +197,8 @@ async function writeRunOutputs(
     failed: summary.lesions.filter((l) => l.error).length,
     excludedFromTraining: summary.wsss.excluded,
     rounds: summary.wsss.rounds,
+    /** HNN-SR: the stacked GAN whose denoised and enhanced images the network took (null: none). */
+    sr: summary.wsss.input.sr,
     stageSeconds: summary.stageSeconds,
     totalSeconds: summary.totalSeconds,
     /** Peak resident memory of this process so far (kB -> MB). */

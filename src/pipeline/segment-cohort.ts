@@ -11,7 +11,10 @@ import { maskFileName } from '../io/mask-file-name.js';
 import { readMask, writeNifti } from '../io/nifti.js';
 import { computeConfusion, computeOverlap } from '../metrics/overlap.js';
 import type { SegNet } from '../model/binding.js';
-import { loadCheckpoint, type CheckpointInput } from '../model/checkpoint.js';
+import { loadCheckpoint, readSidecar, type CheckpointInput } from '../model/checkpoint.js';
+import { inputLayoutOf, netLayout } from '../model/infer.js';
+import type { SrModels } from '../sr/apply.js';
+import { addSrChannels, checkSrMatches, openSr } from '../sr/stack-channels.js';
 import { buildKeyStacks } from '../steps/1-roi-stacks.js';
 import {
   boxToSlice,
@@ -75,20 +78,31 @@ export async function segmentCohort2d(
   outDir: string,
   options: SegmentKeySliceOptions = {},
   hooks: WsssHooks = {},
+  cohort: SegmentCohortOptions = {},
 ): Promise<SegmentCohortResult> {
   const t0 = performance.now();
-  const { net, sidecar } = await loadCheckpoint(join(modelDir, 'model'));
+  const base = cohort.checkpoint ?? join(modelDir, 'model');
+  const sidecarFile = `${base}.json`;
+  const sidecar = await readSidecar(base);
+  // the model's SR channels and --sr must agree before anything is loaded or written
+  if (!cohort.sr) checkSrMatches(sidecar.input, undefined, sidecarFile);
+  const sr = cohort.sr ? await openSr(cohort.sr) : undefined;
   const stage = options.gc ? 'segment (CNN-GC)' : 'segment (CNN)';
   const rows: SegmentRow[] = [];
+  let net: SegNet | undefined;
   try {
+    if (sr) checkSrMatches(sidecar.input, sr, sidecarFile);
+    net = (await loadCheckpoint(base)).net;
+    const layout = netLayout(net, inputLayoutOf(sidecar.input));
     hooks.stage?.(stage, records.length);
     for (let start = 0; start < records.length; start += CHUNK) {
       const part = records.slice(start, start + CHUNK);
-      rows.push(...(await segmentChunk(net, sidecar.input, part, outDir, options)));
+      rows.push(...(await segmentChunk(net, sidecar.input, part, outDir, { ...options, layout }, sr)));
       hooks.tick?.(Math.min(records.length, start + CHUNK));
     }
   } finally {
-    net.dispose();
+    net?.dispose();
+    sr?.dispose();
   }
   const seconds = (performance.now() - t0) / 1000;
   hooks.stageEnd?.(stage, seconds);
@@ -97,7 +111,7 @@ export async function segmentCohort2d(
   await writeFileAtomic(join(outDir, 'segment.csv'), toCsv(rows));
   const ok = rows.filter((r) => r.status === 'ok').length;
   await writeJsonAtomic(join(outDir, 'segment.json'), {
-    provenance: provenance({ model: modelDir, options }),
+    provenance: provenance({ model: base, options, ...(cohort.sr ? { sr: cohort.sr } : {}) }),
     model: { net: sidecar.net, input: sidecar.input },
     lesions: rows.length,
     ok,
@@ -105,6 +119,13 @@ export async function segmentCohort2d(
     seconds,
   });
   return { rows, ok, failed: rows.length - ok, seconds };
+}
+
+export interface SegmentCohortOptions {
+  /** HNN-SR: the stacked GAN folder the model was trained with (required exactly for an HNN-SR model). */
+  sr?: string | undefined;
+  /** Another checkpoint than `<modelDir>/model` (a base path `X` of `X.pt` + `X.json`, e.g. `rounds/round0`). */
+  checkpoint?: string | undefined;
 }
 
 /** Lesions per chunk: stacks, inference and GrabCut of one chunk at a time keep memory bounded. */
@@ -117,6 +138,7 @@ async function segmentChunk(
   records: readonly LesionRecord[],
   outDir: string,
   options: SegmentKeySliceOptions,
+  sr: SrModels | undefined,
 ): Promise<SegmentRow[]> {
   const built = await buildKeyStacks(records, {
     roiSize: net.config.size,
@@ -129,6 +151,7 @@ async function segmentChunk(
   const stacks = built.flatMap((r) => (r.ok ? [r.stack] : []));
   let results: KeySliceResult[];
   try {
+    if (sr) await addSrChannels(stacks, sr);
     results = await segmentKeySlices(net, stacks, options);
   } catch (e) {
     return [...rows, ...stacks.map((s) => failedRow(s.record, e))];

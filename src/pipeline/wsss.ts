@@ -43,7 +43,10 @@ import type { LesionStack } from '../types/stack.js';
 import { exists, readJson, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { summarizeFailures } from '../util/failure-summary.js';
 import { resolveOptions } from '../util/options.js';
-import { inputChannels, stackInput } from '../model/infer.js';
+import { inputChannels, inputLayoutOf, stackInput, type InputLayout } from '../model/infer.js';
+import { addSrChannels, openSr, stackSliceCount, type LoadedSr } from '../sr/stack-channels.js';
+import { loadSrImages, saveSrImages, srImagesKey } from '../sr/stack-cache.js';
+import type { CheckpointSr } from '../model/checkpoint.js';
 import { loadLabels, saveLabels } from './label-store.js';
 import { lesionShards, waitForFile, type LesionShards } from './lesion-shards.js';
 import { StageRunner, stageKey, type SharedRunner, type StageMarker } from './stage-runner.js';
@@ -75,6 +78,12 @@ export interface WsssOptions {
   init?: string;
   /** Seed of every random step (the network's initialisation too, unless `net.seed` is given). */
   seed?: number;
+  /**
+   * HNN-SR: the folder of a trained stacked GAN (`recist3d sr train`); the network then takes the denoised and
+   * enhanced image of each slice as two more input channels ('' = no SR). The SR images are computed once per
+   * stack slice after the stacks are cut; the models' weights hashes go into the stage keys and the sidecars.
+   */
+  sr?: string;
 }
 
 const FIT_SETTINGS_DEFAULTS = (({
@@ -109,6 +118,7 @@ export const WSSS_DEFAULTS = {
   valFraction: 0.15,
   init: '',
   seed: 0,
+  sr: '',
 } satisfies Required<WsssOptions>;
 
 /** WSSS options with every default applied, nested option groups included. */
@@ -180,9 +190,22 @@ export async function trainWsss(
   const clock = stageClock(hooks);
   const shards = lesionShards(records);
   const mine = shards ? shards.mine(records) : records;
-  const built = await clock.timed('stacks', mine.length, () =>
-    buildStacks(mine, o.stack, (d) => hooks.tick?.(d)),
-  );
+  // a missing or unfinished SR folder fails before any work
+  const { built, sr } = await withSrModels(o, async (models) => {
+    const b = await clock.timed('stacks', mine.length, () =>
+      buildStacks(mine, o.stack, (d) => hooks.tick?.(d)),
+    );
+    return {
+      built: b,
+      sr: await srChannels(
+        b.flatMap((r) => (r.ok ? [r.stack] : [])),
+        models,
+        srCache(outDir, shards),
+        clock,
+        hooks,
+      ),
+    };
+  });
   const stacks = built.flatMap((r) => (r.ok ? [r.stack] : []));
   const failures = built.flatMap((r) => (r.ok ? [] : [{ record: r.record, error: r.error }]));
   const cohort = shards
@@ -196,6 +219,7 @@ export async function trainWsss(
     ...cohort,
     shards,
     records,
+    sr,
   });
   return { ...result, failures };
 }
@@ -208,6 +232,53 @@ interface CohortView {
   failed?: number;
   shards?: LesionShards | undefined;
   records?: readonly LesionRecord[];
+  /** The SR models whose images the stacks carry (null: no SR channels). */
+  sr?: CheckpointSr | null;
+}
+
+/** Runs `fn` with the stacked GAN of `o.sr` loaded (undefined without SR), and frees it afterwards. */
+async function withSrModels<T>(
+  o: ResolvedWsss,
+  fn: (models: LoadedSr | undefined) => Promise<T>,
+): Promise<T> {
+  const models = o.sr ? await openSr(o.sr) : undefined;
+  try {
+    return await fn(models);
+  } finally {
+    models?.dispose();
+  }
+}
+
+/**
+ * With SR models: sets the denoised and enhanced images on every stack and returns the models' identity;
+ * without: null. The images come from the cache `cache` (.bin/.json, see sr/stack-cache.ts) when it holds
+ * those of the same models and stacks, else from the networks (stage `sr`, one progress tick per native call),
+ * and are then written to it.
+ */
+async function srChannels(
+  stacks: readonly LesionStack[],
+  sr: LoadedSr | undefined,
+  cache: string,
+  clock: StageClock,
+  hooks: WsssHooks,
+): Promise<CheckpointSr | null> {
+  if (!sr) return null;
+  const key = srImagesKey(stacks, sr.identity);
+  if (await loadSrImages(cache, key, stacks)) {
+    hooks.log?.(`[sr] the SR images of an earlier run, same models and stacks, reused (${cache}.bin)`);
+    return sr.identity;
+  }
+  await clock.timed('sr', stackSliceCount(stacks), () =>
+    addSrChannels(stacks, sr, (done) => hooks.tick?.(done)),
+  );
+  await saveSrImages(cache, key, stacks);
+  return sr.identity;
+}
+
+/** Where a job keeps the SR images of its stacks (one file per rank in a distributed job). */
+function srCache(outDir: string, shards: LesionShards | undefined): string {
+  const base = join(outDir, 'work', 'sr-images');
+  return shards ? shards.shardBase(base) : base;
 }
 
 /** The ranks exchange which of their lesions failed to load; every rank then knows the trainable lesions. */
@@ -241,16 +312,14 @@ export async function trainWsssOnStacks(
 ): Promise<WsssResult> {
   const records = stacks.map((s) => s.record);
   const o = resolveWsssOptions(options);
-  const result = await trainOnStacks(
-    stacks,
-    cohortKey(records),
-    records.length,
-    outDir,
-    o,
-    hooks,
-    stageClock(hooks),
-    { trainable: stacks.filter((s) => inTrainingSplits(s.record, o)).map((s) => s.record.lesionId) },
+  const clock = stageClock(hooks);
+  const sr = await withSrModels(o, (models) =>
+    srChannels(stacks, models, srCache(outDir, undefined), clock, hooks),
   );
+  const result = await trainOnStacks(stacks, cohortKey(records), records.length, outDir, o, hooks, clock, {
+    trainable: stacks.filter((s) => inTrainingSplits(s.record, o)).map((s) => s.record.lesionId),
+    sr,
+  });
   return { ...result, failures: [] };
 }
 
@@ -289,6 +358,8 @@ class Job {
   readonly rounds: RoundInfo[] = [];
   excluded: WsssResult['excluded'] = [];
   readonly input: CheckpointInput;
+  /** How the network's inputs are made (from `input`). */
+  readonly layout: InputLayout;
   #labels: HarvestedLabel[] = [];
   readonly #trainable: LesionStack[];
   readonly #byId: Map<string, LesionStack>;
@@ -332,13 +403,20 @@ class Job {
       categoryWindows: o.stack.windows,
       prior: o.net.recistPrior ? 'recist-ellipse' : 'none',
       context: o.net.context,
+      sr: view.sr ?? null,
     };
+    this.layout = inputLayoutOf(this.input);
+  }
+
+  /** The SR models in a stage's settings: only with SR, so the keys of jobs without it stay as they were. */
+  #srSettings(): { sr?: CheckpointSr } {
+    return this.input.sr ? { sr: this.input.sr } : {};
   }
 
   /** Round-0 labels, then training and harvests round by round; returns the last round's network. */
   async train(): Promise<SegNet> {
     const labels0 = await this.#round0Labels();
-    const net = await createNet(this.#size, this.o.net);
+    const net = await createNet(this.#size, this.o.net, this.layout.sr);
     try {
       this.#labels = labels0;
       for (let round = 0; round <= this.o.rounds; round++) {
@@ -381,6 +459,8 @@ class Job {
         round0: o.round0,
         stack: o.stack,
         trainable: this.#trainableKey,
+        // a distributed job stores the network inputs with the labels, SR channels included
+        ...this.#srSettings(),
       },
       seed: o.seed,
       produce: async (key) => {
@@ -432,10 +512,10 @@ class Job {
       this.hooks.log?.(`[${stage}] this rank's shard finished earlier; reused`);
     } else {
       const made = await make();
-      const c = inputChannels({ context: this.o.net.context, prior: this.o.net.recistPrior });
+      const c = inputChannels(this.layout);
       const withInputs = made.labels.map((l) => {
         const x = new Float32Array(c * this.#size * this.#size);
-        stackInput(this.#byId.get(l.lesionId)!, l.k, c, x);
+        stackInput(this.#byId.get(l.lesionId)!, l.k, this.layout, x);
         return { ...l, x };
       });
       await saveLabels(shards.shardBase(base), this.#size, withInputs);
@@ -503,7 +583,7 @@ class Job {
     const stage = `labels-r${round}`;
     const make = () =>
       this.clock.timed(`harvest-r${round}`, this.#trainable.length, () =>
-        harvestRound(net, this.#trainable, round, this.o.harvest),
+        harvestRound(net, this.#trainable, round, { ...this.o.harvest, layout: this.layout }),
       );
     const { value } = await this.runner.run({
       name: stage,
@@ -536,7 +616,14 @@ class Job {
     const ckpt = join(this.outDir, 'rounds', `round${round}`);
     const { value, reused } = await this.runner.run({
       name: `train-r${round}`,
-      settings: { round, net: o.net, fit, valFraction: o.valFraction, init: round === 0 ? o.init : '' },
+      settings: {
+        round,
+        net: o.net,
+        fit,
+        valFraction: o.valFraction,
+        init: round === 0 ? o.init : '',
+        ...this.#srSettings(),
+      },
       seed: o.seed + round,
       produce: (key) => this.#fitRound(net, round, fit, ckpt, key),
       load: () => loadRound(net, ckpt),
@@ -598,7 +685,13 @@ class Job {
     await saveCheckpoint(net, join(this.outDir, 'model'), {
       input: this.input,
       metrics: { ...last.metrics, rounds: this.rounds.map(({ harvest: _h, ...r }) => r) },
-      extra: { rounds: this.o.rounds, labels: this.o.labels, init: this.o.init, seed: this.o.seed },
+      extra: {
+        rounds: this.o.rounds,
+        labels: this.o.labels,
+        init: this.o.init,
+        seed: this.o.seed,
+        ...(this.o.sr ? { sr: this.o.sr } : {}),
+      },
     });
     await writeFileAtomic(
       join(this.outDir, 'training-curve.svg'),

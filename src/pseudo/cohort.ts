@@ -17,7 +17,7 @@ import {
   type PseudoMaskOptions,
 } from './methods.js';
 import { resolveOptions } from '../util/options.js';
-import { superResolve, type SrModels } from '../sr/apply.js';
+import { superResolve8bit, type SrModels } from '../sr/apply.js';
 
 export interface RoiMaskResult {
   /** Binary mask on the ROI grid. */
@@ -58,19 +58,12 @@ async function enhancedRois(rois: readonly Roi[], sr: SrModels): Promise<Roi[]> 
   const bySize = new Map<number, number[]>();
   rois.forEach((r, k) => bySize.set(r.geometry.sizePx, [...(bySize.get(r.geometry.sizePx) ?? []), k]));
   for (const [n, ks] of bySize) {
-    const px = n * n;
-    const x = new Float32Array(ks.length * px);
-    ks.forEach((k, i) => {
-      const img = rois[k].image;
-      for (let p = 0; p < px; p++) x[i * px + p] = img[p] / 255;
-    });
-    const { enhanced } = await superResolve(sr, x, ks.length, n, n);
-    ks.forEach((k, i) => {
-      const image = new Uint8Array(px);
-      for (let p = 0; p < px; p++)
-        image[p] = Math.round(255 * Math.min(1, Math.max(0, enhanced[i * px + p])));
-      out[k] = { ...rois[k], image };
-    });
+    const { enhanced } = await superResolve8bit(
+      sr,
+      ks.map((k) => rois[k].image),
+      n,
+    );
+    ks.forEach((k, i) => (out[k] = { ...rois[k], image: enhanced[i] }));
   }
   return out;
 }

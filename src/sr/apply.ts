@@ -31,6 +31,41 @@ export async function superResolve(
   return { denoised, enhanced };
 }
 
+/** 8-bit versions of SrImages (values in [0, 1] clamped and scaled to 0..255, rounded). */
+export interface SrImages8 {
+  denoised: Uint8Array[];
+  enhanced: Uint8Array[];
+}
+
+/** A [0, 1] value clamped and rounded to 8 bits. */
+function to8bit(v: number): number {
+  return Math.round(255 * clamp01(v));
+}
+
+/**
+ * The denoised and enhanced (zoom 1) versions of 8-bit n*n images (windowed ROIs), in one native call per
+ * generator; the inputs are image/255 and the outputs are clamped to [0, 1] and stored as 8 bits again.
+ */
+export async function superResolve8bit(
+  m: SrModels,
+  images: readonly Uint8Array[],
+  n: number,
+): Promise<SrImages8> {
+  const px = n * n;
+  const x = new Float32Array(images.length * px);
+  images.forEach((img, i) => {
+    for (let p = 0; p < px; p++) x[i * px + p] = img[p] / 255;
+  });
+  const r = await superResolve(m, x, images.length, n, n);
+  const split = (a: Float32Array) =>
+    images.map((_, i) => {
+      const out = new Uint8Array(px);
+      for (let p = 0; p < px; p++) out[p] = to8bit(a[i * px + p]);
+      return out;
+    });
+  return { denoised: split(r.denoised), enhanced: split(r.enhanced) };
+}
+
 export interface VolumeSrOptions {
   /** HU window mapped to [0, 1] before the networks and back after them (values outside are clipped). */
   windowHu: readonly [number, number];

@@ -12,7 +12,7 @@ import { readSidecar, saveCheckpoint, verifyWeights, type CheckpointInput } from
 import { packSamples, subsetSamples, type Sample, type SampleSet } from '../train/dataset.js';
 import { fit, type EpochRecord, type FitOptions, type FitResult } from '../train/fit.js';
 import { splitByPatient } from '../train/split.js';
-import { inputChannels, stackInput } from '../model/infer.js';
+import { inputChannels, inputLayoutOf, netLayout, stackInput, type InputLayout } from '../model/infer.js';
 import { stackImage, type LesionStack } from '../types/stack.js';
 import type { HarvestedLabel } from '../types/label.js';
 import { exists } from '../util/fs.js';
@@ -54,7 +54,7 @@ export function samplesFromLabels(
   labels: readonly HarvestedLabel[],
   stacks: ReadonlyMap<string, LesionStack>,
   size: number,
-  channels = 1,
+  layout: InputLayout,
   patients: ReadonlyMap<string, string> = new Map(),
 ): SampleSet {
   const samples: Sample[] = [];
@@ -66,8 +66,8 @@ export function samplesFromLabels(
     } else {
       const img = s && stackImage(s, l.k);
       if (!s || !img) continue;
-      x = new Float32Array(channels * size * size);
-      stackInput(s, l.k, channels, x);
+      x = new Float32Array(inputChannels(layout) * size * size);
+      stackInput(s, l.k, layout, x);
     }
     const patientId = s ? (s.record.patientId ?? s.record.lesionId) : patients.get(l.lesionId);
     if (patientId === undefined) {
@@ -86,7 +86,7 @@ export function samplesFromLabels(
       offset: l.offset,
     });
   }
-  return packSamples(samples, channels, size);
+  return packSamples(samples, inputChannels(layout), size);
 }
 
 export interface TrainStageOptions {
@@ -140,7 +140,8 @@ export async function trainStage(
   const o = { valFraction: options.valFraction ?? TRAIN_STAGE_DEFAULTS.valFraction, fit: options.fit ?? {} };
   await mkdir(dirname(checkpointBase), { recursive: true });
   const writer = options.writer ?? true;
-  const all = samplesFromLabels(labels, stacks, net.config.size, net.config.inChannels, options.patients);
+  const layout = netLayout(net, inputLayoutOf(options.input));
+  const all = samplesFromLabels(labels, stacks, net.config.size, layout, options.patients);
   const seed = o.fit.seed ?? net.config.seed;
   const split = splitByPatient(all, { valFraction: o.valFraction, seed });
   const train = subsetSamples(all, split.train);
@@ -194,12 +195,12 @@ async function resumePoint(net: SegNet, last: string, resumeKey: string): Promis
   return (side.metrics.history ?? []) as EpochRecord[];
 }
 
-/** A new network for ROI stacks of `size` px. */
-export async function createNet(size: number, options: NetOptions = {}): Promise<SegNet> {
+/** A new network for ROI stacks of `size` px (`sr`: with the two HNN-SR channels). */
+export async function createNet(size: number, options: NetOptions = {}, sr = false): Promise<SegNet> {
   const o = resolveOptions(NET_DEFAULTS, options);
   return await SegNet.create({
     arch: o.arch,
-    inChannels: inputChannels({ context: o.context, prior: o.recistPrior }),
+    inChannels: inputChannels({ context: o.context, sr, prior: o.recistPrior }),
     size,
     baseWidth: o.baseWidth,
     seed: o.seed,

@@ -5,7 +5,7 @@
  * nothing, the stated fallback label is used (FG where the CNN and the RECIST agree, the rest ignored).
  */
 import type { SegNet } from '../model/binding.js';
-import { predictSlices, type SliceRef } from '../model/infer.js';
+import { predictSlices, type InputLayout, type SliceRef } from '../model/infer.js';
 import { cnnGrabCut } from '../pseudo/cnn-grabcut.js';
 import { nativeGrabCut, type GrabCutFn } from '../pseudo/grabcut.js';
 import { PSEUDO_MASK_DEFAULTS } from '../pseudo/methods.js';
@@ -27,6 +27,8 @@ export interface HarvestOptions {
   cnnTrimap?: CnnTrimapOptions;
   /** Depth of the estimated 3D RECIST body as a fraction of L/2 (1 = the paper's Pythagorean rule). */
   zExtent?: number;
+  /** How the network's inputs are made (undefined: decoded from its channel count, no SR channels). */
+  layout?: InputLayout | undefined;
 }
 
 export const HARVEST_DEFAULTS = {
@@ -35,6 +37,7 @@ export const HARVEST_DEFAULTS = {
   fallbackMinRatio: PSEUDO_MASK_DEFAULTS.fallbackMinRatio,
   cnnTrimap: {},
   zExtent: 1,
+  layout: undefined,
 } satisfies Required<HarvestOptions>;
 
 export interface HarvestStats {
@@ -71,7 +74,7 @@ export async function harvestRound(
       refs.push({ stack: s, k, recistHat });
     }
   }
-  const probs = await predictSlices(net, refs);
+  const probs = await predictSlices(net, refs, { layout: o.layout });
   const labels: HarvestedLabel[] = [];
   let cnnFound = 0;
   let grabCutFallbacks = 0;

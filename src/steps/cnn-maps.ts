@@ -4,7 +4,7 @@
  * CNN trimap and the slice's (estimated) RECIST, keeping the CNN map where GrabCut fails or keeps too little.
  */
 import type { SegNet } from '../model/binding.js';
-import { predictSlices, type SliceRef } from '../model/infer.js';
+import { predictSlices, type InputLayout, type SliceRef } from '../model/infer.js';
 import { cnnGrabCut } from '../pseudo/cnn-grabcut.js';
 import { nativeGrabCut, type GrabCutFn } from '../pseudo/grabcut.js';
 import { PSEUDO_MASK_DEFAULTS } from '../pseudo/methods.js';
@@ -23,6 +23,8 @@ export interface CnnMapOptions {
   tta?: boolean;
   /** Images per engine call (does not change the maps). */
   chunk?: number;
+  /** How the network's inputs are made (undefined: decoded from its channel count, no SR channels). */
+  layout?: InputLayout | undefined;
 }
 
 export const CNN_MAP_DEFAULTS = {
@@ -31,6 +33,7 @@ export const CNN_MAP_DEFAULTS = {
   cnnTrimap: {},
   tta: false,
   chunk: 256,
+  layout: undefined,
 } satisfies Required<CnnMapOptions>;
 
 export interface CnnMaps {
@@ -51,7 +54,7 @@ export async function cnnMaps(
   engine: GrabCutFn = nativeGrabCut,
 ): Promise<CnnMaps> {
   const o = resolveOptions(CNN_MAP_DEFAULTS, options);
-  const maps = await predictSlices(net, refs, { tta: o.tta, chunk: o.chunk });
+  const maps = await predictSlices(net, refs, { tta: o.tta, chunk: o.chunk, layout: o.layout });
   const grabCutTaken = refs.map(() => false);
   if (!o.gc || refs.length === 0) return { maps, grabCutTaken };
   const n = net.config.size;

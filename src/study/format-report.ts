@@ -1,18 +1,11 @@
 /** The study report as Markdown tables (printed by `recist3d study report` and written beside the JSON). */
+import { markdownTable as table } from '../util/markdown-table.js';
 import type { AcceptanceTable, ComparisonTable, Rate, StudyReport } from './report.js';
 
 function pct(r: Rate): string {
   if (r.rate === null || !r.ci95) return '–';
   const p = (x: number) => (100 * x).toFixed(1);
   return `${p(r.rate)} % (${r.accepted}/${r.total}; 95 % CI ${p(r.ci95[0])}–${p(r.ci95[1])})`;
-}
-
-function table(header: string[], rows: string[][]): string {
-  return [
-    `| ${header.join(' | ')} |`,
-    `| ${header.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
 }
 
 function acceptanceTable(t: AcceptanceTable): string {

@@ -14,6 +14,12 @@ export interface LesionStack {
   kMax: number;
   /** Windowed 8-bit ROI images, one per slice kMin..kMax, roiSize^2 each. */
   images: Uint8Array[];
+  /**
+   * HNN-SR (`--sr`): the stacked GAN's denoised (G1) and enhanced (G2 on G1's output, zoom 1) version of each
+   * image, 8-bit like `images` (src/sr/stack-channels.ts). Absent without SR.
+   */
+  srDenoised?: Uint8Array[];
+  srEnhanced?: Uint8Array[];
   longMm: number;
   shortMm: number;
   /**

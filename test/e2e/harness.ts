@@ -2,14 +2,14 @@
  * Browser-test harness: a small real run (synth + a 2-epoch run), `recist3d serve` as a child process (so a
  * test can kill -9 it), and Debian's chromium driven by playwright-core (never a downloaded browser).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { CLI, ROOT, spawnCli } from '../helpers/spawn-cli.js';
 
-export const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
+export { ROOT };
 export const CHROMIUM = process.env.RECIST3D_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Why the browser tests cannot run here, or undefined. */
@@ -21,11 +21,7 @@ export function browserSkipReason(): string | undefined {
 }
 
 function cli(args: string[]): void {
-  const r = spawnSync(process.execPath, [...CLI, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, CI: 'true' },
-  });
+  const r = spawnCli(args);
   if (r.status !== 0) throw new Error(`recist3d ${args[0]} failed: ${r.stderr}`);
 }
 

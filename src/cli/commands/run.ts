@@ -41,6 +41,7 @@ export interface RunOpts {
   pad: string;
   report: boolean;
   force?: boolean;
+  sr?: string;
 }
 
 /** Defaults that a command (the demo) sets differently from `run`; the rest come from the DEFAULTS objects. */
@@ -160,6 +161,10 @@ export function addRunOptions(cmd: Command, defaults: RunCommandDefaults = RUN_C
       "ROI beyond the image: 'reflect' (mirrored; right for cropped volumes) or 'constant' (-1024 HU)",
       W.stack.padMode,
     )
+    .option(
+      '--sr <dir>',
+      'HNN-SR: a stacked GAN folder of `recist3d sr train`; the network also takes the denoised and enhanced image of each slice (docs/sr.md)',
+    )
     .option('--no-report', 'skip report.html')
     .option('--force', 'discard finished stages in --out and start over');
 }
@@ -190,6 +195,7 @@ export function runOptionsFrom(opts: RunOpts): RunOptions {
     seed: numberOption(opts.seed, 'seed', 0, 2 ** 31, true),
     ...(opts.init ? { init: resolve(opts.init) } : {}),
     ...(opts.trainSplits ? { trainSplits: splitList(opts.trainSplits) } : {}),
+    ...(opts.sr ? { sr: resolve(opts.sr) } : {}),
     segment: {
       gc: opts.gc === true,
       tta: opts.tta === true,

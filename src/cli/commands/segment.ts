@@ -18,6 +18,7 @@ interface SegmentOpts {
   threshold: string;
   keyCoverage: string;
   iterations: string;
+  sr?: string;
 }
 
 const D = SEGMENT_KEY_SLICE_DEFAULTS;
@@ -45,6 +46,10 @@ export function registerSegment(program: Command): void {
       String(D.keyAxisCoverage),
     )
     .option('--iterations <n>', 'GrabCut iterations for --gc', String(D.iterations))
+    .option(
+      '--sr <dir>',
+      'HNN-SR: the stacked GAN folder the model was trained with (required for, and only for, a model trained with --sr)',
+    )
     .action(async (opts: SegmentOpts) => {
       const options = {
         gc: opts.gc === true,
@@ -60,7 +65,9 @@ export function registerSegment(program: Command): void {
       const progress = stageProgress();
       let r;
       try {
-        r = await segmentCohort2d(resolve(opts.model), records, out, options, progress);
+        r = await segmentCohort2d(resolve(opts.model), records, out, options, progress, {
+          sr: opts.sr === undefined ? undefined : resolve(opts.sr),
+        });
       } finally {
         progress.stop();
       }

@@ -22,6 +22,7 @@ interface TrainOpts {
   init?: string;
   trainSplits?: string;
   force?: boolean;
+  sr?: string;
 }
 
 /** Parses the `train` options (exported for tests and scripts). */
@@ -42,6 +43,7 @@ export function trainOptionsFrom(opts: TrainOpts): CnnTrainOptions {
     trainSplits: opts.trainSplits ? splitList(opts.trainSplits) : [],
     init: opts.init ? resolve(opts.init) : '',
     seed: numberOption(opts.seed, 'seed', 0, 2 ** 31, true),
+    ...(opts.sr ? { sr: resolve(opts.sr) } : {}),
   };
 }
 
@@ -85,6 +87,10 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed of the init, patient split, shuffling and augmentation', String(W.seed))
     .option('--init <checkpoint>', 'start from these weights (a .pt file or a model folder)')
     .option('--train-splits <list>', 'train only on lesions of these manifest splits, e.g. train,val')
+    .option(
+      '--sr <dir>',
+      'HNN-SR: a stacked GAN folder of `recist3d sr train`; the network also takes the denoised and enhanced image of the slice (segment then needs the same --sr)',
+    )
     .option('--force', 'discard what --out holds and start over')
     .action(async (opts: TrainOpts) => {
       const options = trainOptionsFrom(opts);
