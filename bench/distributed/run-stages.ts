@@ -14,7 +14,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from '../lib/free-port.js';
+import { freePort } from '../../test/helpers/free-port.js';
 import { median } from '../lib/peer.js';
 
 const { values: args, positionals } = parseArgs({

@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SegNet, allReduceMean, joinFromEnv, type Arch } from '../../src/model/binding.js';
-import { freePort } from '../lib/free-port.js';
+import { freePort } from '../../test/helpers/free-port.js';
 import { median } from '../lib/peer.js';
 
 const { values: args } = parseArgs({

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (the distributed tests' MASTER_PORT). */
+/** A TCP port on 127.0.0.1 that was free a moment ago (MASTER_PORT of the distributed tests and benches). */
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const srv = createServer();
