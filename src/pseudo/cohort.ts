@@ -54,18 +54,11 @@ const DEFAULTS = {
 
 /** The ROIs with their 8-bit images replaced by the stacked GAN's enhanced images (one native call per size). */
 async function enhancedRois(rois: readonly Roi[], sr: SrModels): Promise<Roi[]> {
-  const out = [...rois];
-  const bySize = new Map<number, number[]>();
-  rois.forEach((r, k) => bySize.set(r.geometry.sizePx, [...(bySize.get(r.geometry.sizePx) ?? []), k]));
-  for (const [n, ks] of bySize) {
-    const { enhanced } = await superResolve8bit(
-      sr,
-      ks.map((k) => rois[k].image),
-      n,
-    );
-    ks.forEach((k, i) => (out[k] = { ...rois[k], image: enhanced[i] }));
-  }
-  return out;
+  const { enhanced } = await superResolve8bit(
+    sr,
+    rois.map((r) => ({ image: r.image, n: r.geometry.sizePx })),
+  );
+  return rois.map((r, k) => ({ ...r, image: enhanced[k] }));
 }
 
 /** Runs the method on every ROI, GrabCut in batches of `batchSize`. Results in input order. */

@@ -3,6 +3,7 @@
  * on images in [0, 1]; and the same on every axial slice of a CT volume through an HU window.
  */
 import type { SrGan } from '../model/binding.js';
+import { toInput } from '../model/infer.js';
 import type { Volume, Vec3 } from '../types/volume.js';
 
 export interface SrModels {
@@ -42,28 +43,51 @@ function to8bit(v: number): number {
   return Math.round(255 * clamp01(v));
 }
 
+/** An 8-bit square image (a windowed ROI) and its side. */
+export interface SquareImage {
+  image: Uint8Array;
+  n: number;
+}
+
 /**
- * The denoised and enhanced (zoom 1) versions of 8-bit n*n images (windowed ROIs), in one native call per
- * generator; the inputs are image/255 and the outputs are clamped to [0, 1] and stored as 8 bits again.
+ * The denoised and enhanced (zoom 1) versions of 8-bit square images (windowed ROIs) of any sides, in input
+ * order: the images are grouped by side, and each group goes through the generators `perCall` images per
+ * native call. The inputs are image/255; the outputs are clamped to [0, 1] and stored as 8 bits again.
+ * `onImages(done, total)` after each call.
  */
 export async function superResolve8bit(
   m: SrModels,
-  images: readonly Uint8Array[],
-  n: number,
+  images: readonly SquareImage[],
+  perCall = Number.POSITIVE_INFINITY,
+  onImages: (done: number, total: number) => void = () => {},
 ): Promise<SrImages8> {
-  const px = n * n;
-  const x = new Float32Array(images.length * px);
-  images.forEach((img, i) => {
-    for (let p = 0; p < px; p++) x[i * px + p] = img[p] / 255;
-  });
-  const r = await superResolve(m, x, images.length, n, n);
-  const split = (a: Float32Array) =>
-    images.map((_, i) => {
-      const out = new Uint8Array(px);
-      for (let p = 0; p < px; p++) out[p] = to8bit(a[i * px + p]);
-      return out;
-    });
-  return { denoised: split(r.denoised), enhanced: split(r.enhanced) };
+  const out: SrImages8 = { denoised: new Array(images.length), enhanced: new Array(images.length) };
+  const bySide = new Map<number, number[]>();
+  images.forEach(({ n }, k) => bySide.set(n, [...(bySide.get(n) ?? []), k]));
+  let done = 0;
+  for (const [n, ks] of bySide) {
+    const px = n * n;
+    for (let start = 0; start < ks.length; start += perCall) {
+      const part = ks.slice(start, start + perCall);
+      const x = new Float32Array(part.length * px);
+      part.forEach((k, i) => toInput(images[k].image, x, i * px));
+      const r = await superResolve(m, x, part.length, n, n);
+      part.forEach((k, i) => {
+        out.denoised[k] = to8bitImage(r.denoised, i * px, px);
+        out.enhanced[k] = to8bitImage(r.enhanced, i * px, px);
+      });
+      done += part.length;
+      onImages(done, images.length);
+    }
+  }
+  return out;
+}
+
+/** `px` values of `a` from `offset`, clamped to [0, 1] and rounded to 8 bits. */
+function to8bitImage(a: Float32Array, offset: number, px: number): Uint8Array {
+  const out = new Uint8Array(px);
+  for (let p = 0; p < px; p++) out[p] = to8bit(a[offset + p]);
+  return out;
 }
 
 export interface VolumeSrOptions {

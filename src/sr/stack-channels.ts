@@ -55,32 +55,17 @@ export async function addSrChannels(
   onSlices: (done: number, total: number) => void = () => {},
 ): Promise<void> {
   const todo = stacks.filter((s) => !s.srDenoised || !s.srEnhanced);
-  const total = stackSliceCount(todo);
-  const bySize = new Map<number, { stack: LesionStack; i: number }[]>();
+  const r = await superResolve8bit(
+    sr,
+    todo.flatMap((s) => s.images.map((image) => ({ image, n: s.keyRoi.geometry.sizePx }))),
+    SLICES_PER_CALL,
+    onSlices,
+  );
+  let k = 0;
   for (const stack of todo) {
-    stack.srDenoised = new Array<Uint8Array>(stack.images.length);
-    stack.srEnhanced = new Array<Uint8Array>(stack.images.length);
-    const n = stack.keyRoi.geometry.sizePx;
-    const list = bySize.get(n) ?? [];
-    stack.images.forEach((_, i) => list.push({ stack, i }));
-    bySize.set(n, list);
-  }
-  let done = 0;
-  for (const [n, refs] of bySize) {
-    for (let start = 0; start < refs.length; start += SLICES_PER_CALL) {
-      const part = refs.slice(start, start + SLICES_PER_CALL);
-      const r = await superResolve8bit(
-        sr,
-        part.map(({ stack, i }) => stack.images[i]),
-        n,
-      );
-      part.forEach(({ stack, i }, j) => {
-        stack.srDenoised![i] = r.denoised[j];
-        stack.srEnhanced![i] = r.enhanced[j];
-      });
-      done += part.length;
-      onSlices(done, total);
-    }
+    stack.srDenoised = r.denoised.slice(k, k + stack.images.length);
+    stack.srEnhanced = r.enhanced.slice(k, k + stack.images.length);
+    k += stack.images.length;
   }
 }
 
