@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { CheckpointSr } from '../model/checkpoint.js';
 import type { LesionStack } from '../types/stack.js';
+import { stackSliceCount } from './stack-channels.js';
 import { exists, readJson, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 
 const FORMAT = 'recist3d-sr-images-1';
@@ -67,7 +68,7 @@ export async function saveSrImages(base: string, key: string, stacks: readonly L
   const index: CacheIndex = {
     format: FORMAT,
     key,
-    slices: stacks.reduce((a, s) => a + s.images.length, 0),
+    slices: stackSliceCount(stacks),
     bytes: bin.length,
   };
   await writeJsonAtomic(`${base}.json`, index);
