@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '../../test/helpers/free-port.js';
 import { median } from '../lib/peer.js';
+import { CLI, ROOT } from '../../test/helpers/spawn-cli.js';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,14 +31,13 @@ const { values: args, positionals } = parseArgs({
   },
 });
 const [world, threads, reps, rounds] = [args.world, args.threads, args.reps, args.rounds].map(Number);
-const ROOT = resolve(import.meta.dirname, '..', '..');
 const load = () =>
   loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
 
 function cli(cmd: string[], env: Record<string, string>): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...cmd], {
+  const child = spawn(process.execPath, [...CLI, ...cmd], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

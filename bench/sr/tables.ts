@@ -30,6 +30,7 @@ import { formatStat, meanStd, type MetricsReport, type MetricStat } from '../../
 import { segmentCohort2d, type SegmentRow } from '../../src/pipeline/segment-cohort.js';
 import { markdownTable } from '../../src/util/markdown-table.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../src/util/fs.js';
+import { CLI, ROOT } from '../../test/helpers/spawn-cli.js';
 import { median } from '../lib/peer.js';
 
 const { values: args, positionals: runArgs } = parseArgs({
@@ -58,7 +59,6 @@ if (!Number.isInteger(reps) || reps < 1)
   throw new Error(`--reps must be a positive integer, not ${args.reps}`);
 // the in-process segment runs below use the same thread count as the two `run` processes
 process.env.RECIST3D_THREADS = threads;
-const ROOT = resolve(import.meta.dirname, '../..');
 
 interface Variant {
   method: 'HNN' | 'HNN-SR';
@@ -80,7 +80,7 @@ interface RunMetrics {
 
 /** One `recist3d run` in its own process; resolves with its wall time in seconds. */
 function timedRun(v: Variant): number {
-  const cli = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'run'];
+  const cli = [...CLI, 'run'];
   const argv = [
     ...cli,
     '--manifest',
