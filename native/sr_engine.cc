@@ -88,7 +88,12 @@ class SrEngineImpl final : public SrEngine {
       SrGenerator& g;
       bool on;
       ~Restore() {
-        if (on) setParamsFormat(g, at::MemoryFormat::Contiguous);
+        // A destructor must not throw (that would abort the process): a failed restore is left for the next
+        // train step to meet as the channels-last weights it then reads, which are the same values.
+        try {
+          if (on) setParamsFormat(g, at::MemoryFormat::Contiguous);
+        } catch (...) {
+        }
         g.train();
       }
     } restore{*g_, channelsLast};
