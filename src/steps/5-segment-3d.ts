@@ -52,7 +52,7 @@ export const SEGMENT3D_DEFAULTS = {
   clampBeyondEstimate: 1,
   zExtent: 1,
   nestMm: 1,
-  endConfidence: 0.9,
+  endConfidence: 0.8,
 } satisfies Required<Segment3dOptions>;
 
 export interface Lesion3dResult {

@@ -1,7 +1,7 @@
 /**
  * The RECIST ellipsoid: the image-free 3D reference every mask is judged against. The RECIST ellipse on the key
  * slice, shrunk on the other slices by the Pythagorean rule of the estimated 3D RECIST (depth = long axis), on
- * the same ROI stack and grid as the masks. No prior and no HU exclusion: it sees no image.
+ * the same ROI stack and grid as the masks. No prior and no HU or ring exclusion: it sees no image.
  */
 import { rasterizeEllipse } from '../trimap/raster.js';
 import { estimatedRoiRecist } from '../recist/estimate3d.js';
@@ -14,6 +14,7 @@ export const IMAGE_FREE = {
   priorOutThreshold: 0,
   keySlab: -1,
   huExclusion: null,
+  ringExclusion: null,
   clampBeyondEstimate: -1,
 } satisfies Segment3dOptions;
 

@@ -28,8 +28,15 @@ import {
   thresholdWithPrior,
   type RecistPriorOptions,
 } from './recist-prior.js';
+import {
+  RING_EXCLUSION_DEFAULTS,
+  excludeRingLike,
+  ringModel,
+  type RingExclusionOptions,
+  type RingModel,
+} from './ring-exclusion.js';
 
-export interface KeySliceOptions extends RecistPriorOptions, HuExclusionOptions {
+export interface KeySliceOptions extends RecistPriorOptions, HuExclusionOptions, RingExclusionOptions {
   /** Probability threshold on the CT grid. */
   threshold?: number;
   /** Lowest threshold tried on the key slice when the mask covers too little of the RECIST axes. */
@@ -47,6 +54,7 @@ export const KEY_SLICE_DEFAULTS = {
   keyAxisCoverage: 0.9,
   ...RECIST_PRIOR_DEFAULTS,
   ...HU_EXCLUSION_DEFAULTS,
+  ...RING_EXCLUSION_DEFAULTS,
 } satisfies Required<KeySliceOptions>;
 
 export interface SegmentKeySliceOptions extends KeySliceOptions, CnnMapOptions {
@@ -93,27 +101,30 @@ export function keySliceMask(
   return { mask: keepComponentsTouching(binary, axes, [w, h]), axes, threshold: t, lowered: t < o.threshold };
 }
 
-/** The per-lesion part of the slice rules: the lesion's RECIST prior and, when HU exclusion applies on the box, its HU range. */
+/**
+ * The per-lesion part of the slice rules: the lesion's RECIST prior and, when the HU rules apply on the box
+ * (the stack's HU box), its HU range and ring model.
+ */
 export interface LesionRules {
   prior: Required<RecistPriorOptions>;
   hu: { range: [number, number]; airNearMm: number } | undefined;
+  ring: RingModel | undefined;
 }
 
 /** The rules of one lesion on `box`, computed once for all its slices. */
 export function lesionRules(s: LesionStack, box: SliceBox, o: Required<KeySliceOptions>): LesionRules {
   const range = huRange(s, o.huExclusion);
+  const onHuBox = sameBox(s.boxHu?.box, box);
   return {
     prior: lesionPrior(s, o),
-    hu:
-      range && o.huExclusion && sameBox(s.boxHu?.box, box)
-        ? { range, airNearMm: o.huExclusion.airNearMm }
-        : undefined,
+    hu: range && o.huExclusion && onHuBox ? { range, airNearMm: o.huExclusion.airNearMm } : undefined,
+    ring: o.ringExclusion && onHuBox ? ringModel(s, o.ringExclusion) : undefined,
   };
 }
 
 /**
  * One slice's mask on `box` at threshold `t`: the RECIST prior inside and outside the slice's estimated
- * ellipse, on the key slice the axes' slab, then HU exclusion.
+ * ellipse, on the key slice the axes' slab, then HU exclusion and, off the key slice, ring exclusion.
  */
 export function sliceWithRules(
   prob: Float32Array,
@@ -128,6 +139,7 @@ export function sliceWithRules(
   const binary = thresholdWithPrior(prob, priorOn ? priorEllipseOnBox(s, k, box) : undefined, t, prior);
   if (k === s.record.keySlice) clearBeyondAxes(binary, s, box, prior.keySlab);
   if (hu) excludeByHu(binary, huSlice(s, k), box, hu.range, hu.airNearMm, s.image.spacingMm);
+  if (rules.ring && k !== s.record.keySlice) excludeRingLike(binary, huSlice(s, k), box, rules.ring);
   return binary;
 }
 

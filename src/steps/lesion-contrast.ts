@@ -28,9 +28,15 @@ export function recistIsodense(s: LesionStack): number {
   return r.ring.filter((v) => v >= lo && v <= hi).length / r.ring.length;
 }
 
-/** HU of the RECIST core and of the ring around it on the key slice. */
-function coreAndRing(s: LesionStack): { core: number[]; ring: number[] } | undefined {
-  if (!s.boxHu) return undefined;
+/**
+ * HU of the RECIST core and of the ring around it on the key slice; `hu` replaces the key slice's HU on the
+ * stack's HU box (a smoothed copy, say).
+ */
+export function coreAndRing(
+  s: LesionStack,
+  hu: Float32Array | undefined = s.boxHu && huSlice(s, s.record.keySlice),
+): { core: number[]; ring: number[] } | undefined {
+  if (!s.boxHu || !hu) return undefined;
   const g = s.keyRoi.geometry;
   const box = s.boxHu.box;
   const at = (scale: number) =>
@@ -38,7 +44,6 @@ function coreAndRing(s: LesionStack): { core: number[]; ring: number[] } | undef
   const core = at(0.5);
   const inner = at(1.2);
   const outer = at(1.6);
-  const hu = huSlice(s, s.record.keySlice);
   const pos: number[] = [];
   const neg: number[] = [];
   for (let p = 0; p < hu.length; p++) {

@@ -20,8 +20,9 @@ test('run options: no flag gives exactly the library defaults (defaults are stat
 });
 
 test('run options: the segmentation rules and the input context reach the pipeline options', () => {
-  const o = runOptionsFrom(parse(['--end-confidence', '0', '--context', '1']));
+  const o = runOptionsFrom(parse(['--end-confidence', '0', '--context', '1', '--no-ring-exclusion']));
   assert.equal(o.segment?.endConfidence, 0);
+  assert.equal(o.segment?.ringExclusion, null);
   assert.equal(o.net?.context, 1);
 });
 

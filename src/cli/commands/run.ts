@@ -33,6 +33,7 @@ export interface RunOpts {
   priorThreshold: string;
   priorOutThreshold: string;
   huExclusion: boolean;
+  ringExclusion: boolean;
   shiftAugment: string;
   init?: string;
   trainSplits?: string;
@@ -134,6 +135,10 @@ export function addRunOptions(cmd: Command, defaults: RunCommandDefaults = RUN_C
     )
     .option('--no-hu-exclusion', 'keep voxels whose HU cannot belong to the lesion (bone, air) in the masks')
     .option(
+      '--no-ring-exclusion',
+      "off the key slice, keep voxels whose HU looks like the lesion's surroundings and not like the lesion",
+    )
+    .option(
       '--train-splits <list>',
       'train only on lesions of these manifest splits (e.g. the other folds of a cross-validation); every lesion is segmented',
     )
@@ -206,6 +211,7 @@ export function runOptionsFrom(opts: RunOpts): RunOptions {
       priorThreshold: numberOption(opts.priorThreshold, 'prior-threshold', 0, 1, false),
       priorOutThreshold: numberOption(opts.priorOutThreshold, 'prior-out-threshold', 0, 1, false),
       ...(opts.huExclusion === false ? { huExclusion: null } : {}),
+      ...(opts.ringExclusion === false ? { ringExclusion: null } : {}),
     },
     report: opts.report,
   };
