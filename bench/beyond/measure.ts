@@ -10,10 +10,12 @@
  * Prints one summary table per category; `--out` writes the per-lesion rows.
  */
 import { Command } from 'commander';
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadManifest } from '../../src/io/manifest.js';
-import { readMask, readNifti } from '../../src/io/nifti.js';
+import { readMask, readNifti, writeNifti } from '../../src/io/nifti.js';
+import { cropToFull } from '../../src/geometry/crop-mask.js';
+import { maskFileName } from '../../src/io/mask-file-name.js';
 import { loadCheckpoint } from '../../src/model/checkpoint.js';
 import { inputLayoutOf } from '../../src/model/infer.js';
 import { addSrChannels, checkSrMatches, openSr } from '../../src/sr/stack-channels.js';
@@ -39,6 +41,7 @@ const program = new Command('measure')
   .option('--out <csv>', 'per-lesion rows')
   .option('--no-hu', 'skip the HU statistics (no image re-read)')
   .option('--quiet', 'no per-category tables')
+  .option('--masks <dir>', "also write each lesion's mask as NIfTI (the image grid) into this folder")
   .option('--sr <dir>', 'the stacked GAN folder of a run made with --sr (HNN-SR)');
 program.parse();
 const o = program.opts<{
@@ -51,6 +54,7 @@ const o = program.opts<{
   hu: boolean;
   quiet?: boolean;
   sr?: string;
+  masks?: string;
 }>();
 
 const runDir = resolve(o.run);
@@ -144,6 +148,11 @@ for (const s of stacks) {
   const truth = await readMask(s.record.maskPath);
   const res = await segmentLesion3d(net, s, segOpts);
   const ell = await baselineLesion3d(s, 'ellipsoid');
+  if (o.masks) {
+    await mkdir(o.masks, { recursive: true });
+    const full = cropToFull(res.mask, s.image.size);
+    await writeNifti(join(o.masks, maskFileName(s.record.lesionId)), { ...s.image, data: full });
+  }
   const score = (r: Lesion3dResult) =>
     scoreLesion(r.mask, truth.data, s.image.size, s.image.spacingMm, s.record.keySlice);
   const [ni, nj, nk] = s.image.size;
