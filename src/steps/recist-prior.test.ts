@@ -63,7 +63,13 @@ test('on a phantom: the key slab clears what lies beyond the RECIST axes, the pr
     // outside threshold always on it is the (nested) ellipsoid, which the slab and the ellipse bound
     const n = s.keyRoi.geometry.sizePx;
     const maps = stackSlices(s).map(() => new Float32Array(n * n).fill(0.6));
-    const off = { priorThreshold: 0, priorOutThreshold: 0, keySlab: -1, huExclusion: null, ringExclusion: null };
+    const off = {
+      priorThreshold: 0,
+      priorOutThreshold: 0,
+      keySlab: -1,
+      huExclusion: null,
+      ringExclusion: null,
+    };
     const blind = assembleLesion3d(s, maps, off);
     const prior = assembleLesion3d(s, maps, { ...off, priorOutThreshold: 0.9, priorIsodenseAbove: 0 });
     const ell = ellipsoidLesion3d(s);

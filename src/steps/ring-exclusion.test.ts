@@ -6,7 +6,7 @@ import type { LesionStack } from '../types/stack.js';
 import { resolveOptions } from '../util/options.js';
 import { withPhantomStack } from '../../test/helpers/phantom-stack.js';
 import { huSlice } from './hu-exclusion.js';
-import { KEY_SLICE_DEFAULTS, lesionRules, sliceWithRules } from './key-slice.js';
+import { KEY_SLICE_DEFAULTS, lesionRules, sliceWithRules, type KeySliceOptions } from './key-slice.js';
 import { excludeRingLike, RING_EXCLUSION_DEFAULTS, ringModel } from './ring-exclusion.js';
 
 const X = RING_EXCLUSION_DEFAULTS.ringExclusion;
@@ -45,7 +45,8 @@ test('ring exclusion leaves a lesion as dense as its surroundings alone, and nee
     const mask = new Uint8Array(hu.length).fill(1);
     excludeRingLike(mask, hu, [0, 0, hu.length - 1, 0], { ...m, smoothPx: 0, keepNearPx: 0 });
     assert.deepEqual([...mask], [1, 1, 1, 1, 1], 'no value is ring-like when core and ring are alike');
-    assert.equal(ringModel({ ...s, boxHu: undefined }, X), undefined, 'no HU, no model');
+    const { boxHu: _hu, ...noHu } = s;
+    assert.equal(ringModel(noHu, X), undefined, 'no HU, no model');
   });
 });
 
@@ -55,7 +56,11 @@ test('in the slice rules, ring exclusion applies off the key slice only, and nul
     const box = s.boxHu!.box;
     const k = s.record.keySlice === s.kMin ? s.kMin + 1 : s.kMin;
     huSlice(s, k).fill(150); // an off-key slice of parenchyma only: nothing there is lesion
-    const o = resolveOptions(KEY_SLICE_DEFAULTS, { priorOutThreshold: 0, keySlab: -1, huExclusion: null });
+    const o = resolveOptions<KeySliceOptions>(KEY_SLICE_DEFAULTS, {
+      priorOutThreshold: 0,
+      keySlab: -1,
+      huExclusion: null,
+    });
     const n = (box[2] - box[0] + 1) * (box[3] - box[1] + 1);
     const sure = new Float32Array(n).fill(0.99);
     const count = (a: Uint8Array) => a.reduce((x, y) => x + y, 0);
