@@ -29,19 +29,20 @@ export function recistIsodense(s: LesionStack): number {
 }
 
 /**
- * HU of the RECIST core and of the ring around it on the key slice; `hu` replaces the key slice's HU on the
- * stack's HU box (a smoothed copy, say).
+ * HU of the RECIST core (the ellipse scaled by `coreScale`) and of the ring around it on the key slice; `hu`
+ * replaces the key slice's HU on the stack's HU box (a smoothed copy, say).
  */
 export function coreAndRing(
   s: LesionStack,
   hu: Float32Array | undefined = s.boxHu && huSlice(s, s.record.keySlice),
+  coreScale = 0.5,
 ): { core: number[]; ring: number[] } | undefined {
   if (!s.boxHu || !hu) return undefined;
   const g = s.keyRoi.geometry;
   const box = s.boxHu.box;
   const at = (scale: number) =>
     roiToSliceBox(Float32Array.from(rasterizeEllipse(s.keyRoi.recist, g.sizePx, scale)), g, box);
-  const core = at(0.5);
+  const core = at(coreScale);
   const inner = at(1.2);
   const outer = at(1.6);
   const pos: number[] = [];

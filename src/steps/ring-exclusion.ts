@@ -1,10 +1,10 @@
 /**
  * Ring exclusion: on the slices around the key slice, mask pixels whose locally averaged HU looks like the
- * lesion's surroundings and not like the lesion leave the mask. On the key slice, the HU of the RECIST core
- * (inner half of the ellipse: certainly lesion) and of the ring just outside the ellipse (1.2 to 1.6 times it:
- * mostly not lesion) give two smoothed histograms (lesion-contrast.ts); a pixel is ring-like when the ring
- * really has its value (at least `minRingShare` of the ring histogram's peak) and the ring's density there is
- * more than `ratio` times the core's.
+ * lesion's surroundings and not like the lesion leave the mask. On the key slice, the HU of the RECIST ellipse
+ * shrunk to `coreScale` (mostly lesion, necrotic centre and viable rim alike) and of the ring just outside the
+ * ellipse (1.2 to 1.6 times it: mostly not lesion) give two smoothed histograms (lesion-contrast.ts); a pixel is
+ * ring-like when the ring really has its value (at least `minRingShare` of the ring histogram's peak) and the
+ * ring's density there is more than `ratio` times the core's.
  *
  * What stays, by construction: every pixel of a lesion as dense as its surroundings (the two histograms
  * coincide: a sarcoma in muscle), values neither histogram has (a partial-volume edge between lesion and
@@ -30,6 +30,11 @@ export interface RingExclusion {
   minRingShare: number;
   /** Ring-like pixels within this many pixels of kept pixels stay (partial volume at the edge); 0 = none. */
   keepNearPx: number;
+  /**
+   * The lesion's histogram comes from the RECIST ellipse scaled by this: large enough to hold a viable rim
+   * around a necrotic centre, small enough to stay off the lesion's partial-volume edge.
+   */
+  coreScale: number;
 }
 
 export interface RingExclusionOptions {
@@ -38,7 +43,14 @@ export interface RingExclusionOptions {
 }
 
 export const RING_EXCLUSION_DEFAULTS = {
-  ringExclusion: { ratio: 4, smoothPx: 1, bandwidthHu: 15, minRingShare: 0.05, keepNearPx: 1 },
+  ringExclusion: {
+    ratio: 4,
+    smoothPx: 1,
+    bandwidthHu: 15,
+    minRingShare: 0.05,
+    keepNearPx: 1,
+    coreScale: 0.8,
+  },
 } satisfies Required<RingExclusionOptions>;
 
 const LO_HU = -1100;
@@ -56,7 +68,7 @@ export interface RingModel {
 export function ringModel(s: LesionStack, x: RingExclusion): RingModel | undefined {
   if (!s.boxHu) return undefined;
   const [w, h] = boxSize(s.boxHu.box);
-  const sets = coreAndRing(s, boxMean(huSlice(s, s.record.keySlice), w, h, x.smoothPx));
+  const sets = coreAndRing(s, boxMean(huSlice(s, s.record.keySlice), w, h, x.smoothPx), x.coreScale);
   if (!sets || sets.core.length < 5 || sets.ring.length < 5) return undefined;
   const core = density(sets.core, x.bandwidthHu);
   const ring = density(sets.ring, x.bandwidthHu);
