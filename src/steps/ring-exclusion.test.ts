@@ -50,6 +50,33 @@ test('ring exclusion leaves a lesion as dense as its surroundings alone, and nee
   });
 });
 
+test('a viable rim that looks like the surrounding organ stays, because the lesion histogram spans the ellipse x 0.8', async () => {
+  await withPhantomStack(5, (s) => {
+    // a necrotic metastasis: centre (inner half of the ellipse) 10 HU, viable rim out to 1.2 x 100 HU, liver 100 HU
+    paintKeySlice(s, 100, 100);
+    const g = s.keyRoi.geometry;
+    const centre = roiToSliceBox(
+      Float32Array.from(rasterizeEllipse(s.keyRoi.recist, g.sizePx, 0.5)),
+      g,
+      s.boxHu!.box,
+    );
+    const key = huSlice(s, s.record.keySlice);
+    for (let p = 0; p < key.length; p++) if (centre[p] >= 0.5) key[p] = 10;
+    const hu = Float32Array.from([10, 100, 100, 100, 100]);
+    const keep = (x: typeof X) => {
+      const mask = new Uint8Array(hu.length).fill(1);
+      excludeRingLike(mask, hu, [0, 0, hu.length - 1, 0], {
+        ...ringModel(s, x)!,
+        smoothPx: 0,
+        keepNearPx: 0,
+      });
+      return [...mask];
+    };
+    assert.deepEqual(keep(X), [1, 1, 1, 1, 1], 'the default keeps the rim');
+    assert.deepEqual(keep({ ...X, coreScale: 0.5 }), [1, 0, 0, 0, 0], 'the inner half alone would cut it');
+  });
+});
+
 test('in the slice rules, ring exclusion applies off the key slice only, and null turns it off', async () => {
   await withPhantomStack(5, (s) => {
     paintKeySlice(s, 20, 150);
