@@ -7,6 +7,11 @@ import { sliceToRoi, type RoiGeometry } from './roi.js';
 /** Slice pixels [i0, j0, i1, j1] (inclusive) of a box on the slice grid; box arrays are i fastest. */
 export type SliceBox = [number, number, number, number];
 
+/** Width and height in pixels of a slice box. */
+export function sliceBoxSize(box: SliceBox): [number, number] {
+  return [box[2] - box[0] + 1, box[3] - box[1] + 1];
+}
+
 /** The slice pixels the ROI covers: [i0, j0, i1, j1] inclusive, clipped to the slice. */
 export function roiBoxOnSlice(g: RoiGeometry): SliceBox {
   const [ni, nj] = g.sliceSize;
@@ -21,15 +26,10 @@ export function roiBoxOnSlice(g: RoiGeometry): SliceBox {
  * Bilinear samples of the n x n ROI map at every slice pixel of `box` (row-major over the box, i fastest).
  * Positions outside the ROI take the nearest edge value.
  */
-export function roiToSliceBox(
-  map: Float32Array,
-  g: RoiGeometry,
-  box: [number, number, number, number],
-): Float32Array {
+export function roiToSliceBox(map: Float32Array, g: RoiGeometry, box: SliceBox): Float32Array {
   const n = g.sizePx;
   const [i0, j0, i1, j1] = box;
-  const w = i1 - i0 + 1;
-  const h = j1 - j0 + 1;
+  const [w, h] = sliceBoxSize(box);
   const out = new Float32Array(Math.max(0, w * h));
   const clamp = (v: number) => Math.min(n - 1, Math.max(0, v));
   for (let j = j0; j <= j1; j++) {

@@ -4,7 +4,7 @@
  */
 import { readNifti } from '../io/nifti.js';
 import { DEFAULT_WINDOWS, extractRoi, type RoiOptions } from '../geometry/roi.js';
-import { roiBoxOnSlice } from '../geometry/roi-project.js';
+import { roiBoxOnSlice, sliceBoxSize } from '../geometry/roi-project.js';
 import { lesionRoi } from '../pseudo/cohort.js';
 import { segmentLengthMm } from '../recist/parse.js';
 import type { LesionCategory, LesionRecord } from '../types/recist.js';
@@ -74,7 +74,7 @@ export function buildStack(record: LesionRecord, image: Volume, options: StackOp
     );
   }
   const box = roiBoxOnSlice(keyRoi.geometry);
-  const [bw, bh] = [box[2] - box[0] + 1, box[3] - box[1] + 1];
+  const [bw, bh] = sliceBoxSize(box);
   const hu = new Float32Array(bw * bh * (kMax - kMin + 1));
   for (let k = kMin, q = 0; k <= kMax; k++)
     for (let j = box[1]; j <= box[3]; j++)

@@ -9,7 +9,7 @@
  */
 import { keepComponentsTouching } from '../geometry/connected.js';
 import type { CropMask } from '../geometry/crop-mask.js';
-import { roiBoxOnSlice, roiToSliceBox, type SliceBox } from '../geometry/roi-project.js';
+import { roiBoxOnSlice, roiToSliceBox, sliceBoxSize, type SliceBox } from '../geometry/roi-project.js';
 import type { SegNet } from '../model/binding.js';
 import { nativeGrabCut, type GrabCutFn } from '../pseudo/grabcut.js';
 import { estimatedRoiRecist } from '../recist/estimate3d.js';
@@ -155,7 +155,7 @@ function thresholdSlices(
   const g = s.keyRoi.geometry;
   const ks = stackSlices(s);
   const box = roiBoxOnSlice(g);
-  const size: Vec3 = [box[2] - box[0] + 1, box[3] - box[1] + 1, ks.length];
+  const size: Vec3 = [...sliceBoxSize(box), ks.length];
   const plane = size[0] * size[1];
   const binary = new Uint8Array(plane * size[2]);
   const prob = new Float32Array(plane * size[2]);

@@ -6,7 +6,7 @@
  */
 import { rasterizeEllipse } from '../trimap/raster.js';
 import { dilateBox } from '../trimap/raster.js';
-import { roiToSliceBox, type SliceBox } from '../geometry/roi-project.js';
+import { roiToSliceBox, sliceBoxSize, type SliceBox } from '../geometry/roi-project.js';
 import type { LesionStack } from '../types/stack.js';
 
 export interface HuExclusion {
@@ -59,7 +59,8 @@ export function coreHuRange(s: LesionStack): [number, number] | undefined {
 /** The HU of stack slice k on the stack's HU box (`s.boxHu.box`). */
 export function huSlice(s: LesionStack, k: number): Float32Array {
   const b = s.boxHu!;
-  const plane = (b.box[2] - b.box[0] + 1) * (b.box[3] - b.box[1] + 1);
+  const [w, h] = sliceBoxSize(b.box);
+  const plane = w * h;
   return b.data.subarray((k - s.kMin) * plane, (k - s.kMin + 1) * plane);
 }
 
@@ -76,8 +77,7 @@ export function excludeByHu(
   spacingMm: readonly number[],
 ): void {
   const [lo, hi] = range;
-  const w = box[2] - box[0] + 1;
-  const h = box[3] - box[1] + 1;
+  const [w, h] = sliceBoxSize(box);
   let nearTissue: Uint8Array | undefined;
   if (airNearMm >= 0) {
     const tissue = new Uint8Array(mask.length);

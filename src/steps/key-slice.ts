@@ -6,7 +6,7 @@
  * the 8-connected components touching the axes are kept.
  */
 import { keepComponentsTouching } from '../geometry/connected.js';
-import { roiBoxOnSlice, roiToSliceBox, type SliceBox } from '../geometry/roi-project.js';
+import { roiBoxOnSlice, roiToSliceBox, sliceBoxSize, type SliceBox } from '../geometry/roi-project.js';
 import type { SegNet } from '../model/binding.js';
 import { nativeGrabCut, type GrabCutFn } from '../pseudo/grabcut.js';
 import type { Recist } from '../types/recist.js';
@@ -96,8 +96,7 @@ export function keySliceMask(
   // steps of 0.05, never below minKeyThreshold (the epsilon absorbs the steps' rounding)
   while (coverage(probBox, axes, t) < o.keyAxisCoverage && t - 0.05 >= o.minKeyThreshold - 1e-9) t -= 0.05;
   const binary = sliceWithRules(probBox, s, s.record.keySlice, box, t, rules);
-  const w = box[2] - box[0] + 1;
-  const h = box[3] - box[1] + 1;
+  const [w, h] = sliceBoxSize(box);
   return { mask: keepComponentsTouching(binary, axes, [w, h]), axes, threshold: t, lowered: t < o.threshold };
 }
 

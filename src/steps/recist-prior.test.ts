@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { recistToRoi } from '../geometry/roi.js';
-import { roiBoxOnSlice } from '../geometry/roi-project.js';
+import { roiBoxOnSlice, sliceBoxSize } from '../geometry/roi-project.js';
 import { recistMismatch } from '../recist/qc.js';
 import { rasterizeEllipse } from '../trimap/raster.js';
 import { withPhantomStack } from '../../test/helpers/phantom-stack.js';
@@ -46,8 +46,8 @@ test('recistMismatch flags an axis off by more than max(30 %, 3 mm), and an unme
 test('on a phantom: the key slab clears what lies beyond the RECIST axes, the prior keeps a blind map near the ellipsoid', async () => {
   await withPhantomStack(5, (s) => {
     const box = roiBoxOnSlice(s.keyRoi.geometry);
-    const w = box[2] - box[0] + 1;
-    const mask = new Uint8Array(w * (box[3] - box[1] + 1)).fill(1);
+    const [w, h] = sliceBoxSize(box);
+    const mask = new Uint8Array(w * h).fill(1);
     clearBeyondAxes(mask, s, box, 0);
     const [a, b] = s.record.recist.long;
     const len = Math.hypot(b[0] - a[0], b[1] - a[1]);

@@ -6,7 +6,7 @@
  * labels, cannot see the lesion's edge and over-segments; this rule keeps it near the ellipse unless it is
  * confident (docs/beyond-lung.md has the measurements).
  */
-import { roiToSliceBox, type SliceBox } from '../geometry/roi-project.js';
+import { roiToSliceBox, sliceBoxSize, type SliceBox } from '../geometry/roi-project.js';
 import { estimatedRoiRecist } from '../recist/estimate3d.js';
 import { axesSlab, rasterizeEllipse } from '../trimap/raster.js';
 import type { LesionStack } from '../types/stack.js';
@@ -53,7 +53,8 @@ export function lesionPrior<O extends Required<RecistPriorOptions>>(s: LesionSta
 /** 1 on the pixels of `box` inside the estimated RECIST ellipse of stack slice k (all 0 past the lesion). */
 export function priorEllipseOnBox(s: LesionStack, k: number, box: SliceBox): Uint8Array {
   const g = s.keyRoi.geometry;
-  const out = new Uint8Array((box[2] - box[0] + 1) * (box[3] - box[1] + 1));
+  const [w, h] = sliceBoxSize(box);
+  const out = new Uint8Array(w * h);
   const r = estimatedRoiRecist(s, k);
   if (!r) return out;
   const inside = roiToSliceBox(Float32Array.from(rasterizeEllipse(r, g.sizePx)), g, box);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { roiToSliceBox } from '../geometry/roi-project.js';
+import { roiToSliceBox, sliceBoxSize } from '../geometry/roi-project.js';
 import { rasterizeEllipse } from '../trimap/raster.js';
 import type { LesionStack } from '../types/stack.js';
 import { resolveOptions } from '../util/options.js';
@@ -88,7 +88,8 @@ test('in the slice rules, ring exclusion applies off the key slice only, and nul
       keySlab: -1,
       huExclusion: null,
     });
-    const n = (box[2] - box[0] + 1) * (box[3] - box[1] + 1);
+    const [w, h] = sliceBoxSize(box);
+    const n = w * h;
     const sure = new Float32Array(n).fill(0.99);
     const count = (a: Uint8Array) => a.reduce((x, y) => x + y, 0);
     const on = lesionRules(s, box, o);

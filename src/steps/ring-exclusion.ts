@@ -13,7 +13,7 @@
  * renal cyst, the liver beyond a hypodense metastasis). The key slice is left to the CNN and the RECIST prior:
  * its mask beat the rule there (docs/beyond-lung.md has the measurements).
  */
-import type { SliceBox } from '../geometry/roi-project.js';
+import { sliceBoxSize, type SliceBox } from '../geometry/roi-project.js';
 import { dilateBox } from '../trimap/raster.js';
 import type { LesionStack } from '../types/stack.js';
 import { huSlice } from './hu-exclusion.js';
@@ -67,7 +67,7 @@ export interface RingModel {
 /** The lesion's ring model on its HU box, or undefined without HU or with fewer than 5 core or ring pixels. */
 export function ringModel(s: LesionStack, x: RingExclusion): RingModel | undefined {
   if (!s.boxHu) return undefined;
-  const [w, h] = boxSize(s.boxHu.box);
+  const [w, h] = sliceBoxSize(s.boxHu.box);
   const sets = coreAndRing(s, boxMean(huSlice(s, s.record.keySlice), w, h, x.smoothPx), x.coreScale);
   if (!sets || sets.core.length < 5 || sets.ring.length < 5) return undefined;
   const core = density(sets.core, x.bandwidthHu);
@@ -81,7 +81,7 @@ export function ringModel(s: LesionStack, x: RingExclusion): RingModel | undefin
 
 /** In place: clears the ring-like pixels of one slice's mask on the stack's HU box (`hu`: that slice's HU). */
 export function excludeRingLike(mask: Uint8Array, hu: Float32Array, box: SliceBox, m: RingModel): void {
-  const [w, h] = boxSize(box);
+  const [w, h] = sliceBoxSize(box);
   const v = boxMean(hu, w, h, m.smoothPx);
   const ringLike = new Uint8Array(mask.length);
   const kept = new Uint8Array(mask.length);
@@ -92,10 +92,6 @@ export function excludeRingLike(mask: Uint8Array, hu: Float32Array, box: SliceBo
   }
   const near = m.keepNearPx > 0 ? dilateBox(kept, w, h, m.keepNearPx, m.keepNearPx) : undefined;
   for (let p = 0; p < mask.length; p++) if (ringLike[p] && !near?.[p]) mask[p] = 0;
-}
-
-function boxSize(box: SliceBox): [number, number] {
-  return [box[2] - box[0] + 1, box[3] - box[1] + 1];
 }
 
 function bin(v: number): number {
