@@ -42,18 +42,26 @@ export function huRange(s: LesionStack, x: HuExclusion | null): [number, number]
  */
 export function coreHuRange(s: LesionStack): [number, number] | undefined {
   if (!s.boxHu) return undefined;
-  const g = s.keyRoi.geometry;
-  const core = roiToSliceBox(
-    Float32Array.from(rasterizeEllipse(s.keyRoi.recist, g.sizePx, 0.5)),
-    g,
-    s.boxHu.box,
-  );
+  const core = keyEllipseOnHuBox(s, 0.5);
   const hu = huSlice(s, s.record.keySlice);
   const vals: number[] = [];
   for (let p = 0; p < hu.length; p++) if (core[p] >= 0.5) vals.push(hu[p]);
   if (!vals.length) return undefined;
   vals.sort((a, b) => a - b);
   return [vals[Math.floor(0.1 * (vals.length - 1))], vals[Math.floor(0.9 * (vals.length - 1))]];
+}
+
+/**
+ * The key slice's RECIST ellipse scaled by `scale`, projected onto the stack's HU box (`s.boxHu.box`):
+ * a pixel is inside where the value is >= 0.5.
+ */
+export function keyEllipseOnHuBox(s: LesionStack, scale: number): Float32Array {
+  const g = s.keyRoi.geometry;
+  return roiToSliceBox(
+    Float32Array.from(rasterizeEllipse(s.keyRoi.recist, g.sizePx, scale)),
+    g,
+    s.boxHu!.box,
+  );
 }
 
 /** The HU of stack slice k on the stack's HU box (`s.boxHu.box`). */

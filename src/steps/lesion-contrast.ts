@@ -5,10 +5,8 @@
  * sarcoma in muscle, a liver lesion without contrast) and 0.5 when every lesion pixel is brighter or darker than
  * every ring pixel (a nodule in lung).
  */
-import { roiToSliceBox } from '../geometry/roi-project.js';
-import { rasterizeEllipse } from '../trimap/raster.js';
 import type { LesionStack } from '../types/stack.js';
-import { coreHuRange, huSlice } from './hu-exclusion.js';
+import { coreHuRange, huSlice, keyEllipseOnHuBox } from './hu-exclusion.js';
 
 /** |AUC - 0.5| of core against ring HU on the key slice; NaN when the stack has no HU or either set is empty. */
 export function recistContrast(s: LesionStack): number {
@@ -38,13 +36,9 @@ export function coreAndRing(
   coreScale = 0.5,
 ): { core: number[]; ring: number[] } | undefined {
   if (!s.boxHu || !hu) return undefined;
-  const g = s.keyRoi.geometry;
-  const box = s.boxHu.box;
-  const at = (scale: number) =>
-    roiToSliceBox(Float32Array.from(rasterizeEllipse(s.keyRoi.recist, g.sizePx, scale)), g, box);
-  const core = at(coreScale);
-  const inner = at(1.2);
-  const outer = at(1.6);
+  const core = keyEllipseOnHuBox(s, coreScale);
+  const inner = keyEllipseOnHuBox(s, 1.2);
+  const outer = keyEllipseOnHuBox(s, 1.6);
   const pos: number[] = [];
   const neg: number[] = [];
   for (let p = 0; p < hu.length; p++) {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { roiToSliceBox, sliceBoxSize } from '../geometry/roi-project.js';
-import { rasterizeEllipse } from '../trimap/raster.js';
+import { sliceBoxSize } from '../geometry/roi-project.js';
 import type { LesionStack } from '../types/stack.js';
 import { resolveOptions } from '../util/options.js';
 import { withPhantomStack } from '../../test/helpers/phantom-stack.js';
-import { huSlice } from './hu-exclusion.js';
+import { huSlice, keyEllipseOnHuBox } from './hu-exclusion.js';
 import { KEY_SLICE_DEFAULTS, lesionRules, sliceWithRules, type KeySliceOptions } from './key-slice.js';
 import { excludeRingLike, RING_EXCLUSION_DEFAULTS, ringModel } from './ring-exclusion.js';
 
@@ -13,9 +12,7 @@ const X = RING_EXCLUSION_DEFAULTS.ringExclusion;
 
 /** Paints the key slice: `lesionHu` inside 1.2 x the RECIST ellipse (core and its edge), `ringHu` outside. */
 function paintKeySlice(s: LesionStack, lesionHu: number, ringHu: number): void {
-  const g = s.keyRoi.geometry;
-  const box = s.boxHu!.box;
-  const inside = roiToSliceBox(Float32Array.from(rasterizeEllipse(s.keyRoi.recist, g.sizePx, 1.2)), g, box);
+  const inside = keyEllipseOnHuBox(s, 1.2);
   const hu = huSlice(s, s.record.keySlice);
   for (let p = 0; p < hu.length; p++) hu[p] = inside[p] >= 0.5 ? lesionHu : ringHu;
 }
@@ -54,12 +51,7 @@ test('a viable rim that looks like the surrounding organ stays, because the lesi
   await withPhantomStack(5, (s) => {
     // a necrotic metastasis: centre (inner half of the ellipse) 10 HU, viable rim out to 1.2 x 100 HU, liver 100 HU
     paintKeySlice(s, 100, 100);
-    const g = s.keyRoi.geometry;
-    const centre = roiToSliceBox(
-      Float32Array.from(rasterizeEllipse(s.keyRoi.recist, g.sizePx, 0.5)),
-      g,
-      s.boxHu!.box,
-    );
+    const centre = keyEllipseOnHuBox(s, 0.5);
     const key = huSlice(s, s.record.keySlice);
     for (let p = 0; p < key.length; p++) if (centre[p] >= 0.5) key[p] = 10;
     const hu = Float32Array.from([10, 100, 100, 100, 100]);
