@@ -140,6 +140,7 @@ interface HuStats {
   diceExcl: number;
 }
 
+if (o.masks) await mkdir(o.masks, { recursive: true });
 const rows: Row[] = [];
 const imageCache = new Map<string, Awaited<ReturnType<typeof readNifti>>>();
 let done = 0;
@@ -149,7 +150,6 @@ for (const s of stacks) {
   const res = await segmentLesion3d(net, s, segOpts);
   const ell = await baselineLesion3d(s, 'ellipsoid');
   if (o.masks) {
-    await mkdir(o.masks, { recursive: true });
     const full = cropToFull(res.mask, s.image.size);
     await writeNifti(join(o.masks, maskFileName(s.record.lesionId)), { ...s.image, data: full });
   }
